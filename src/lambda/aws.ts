@@ -1,0 +1,166 @@
+/**
+ * Thin adapters around the AWS SDK v3 clients: they translate between the SDK's shapes and the
+ * planner's, page, batch to each API's limits, and retry throttling. No decisions are made here.
+ */
+import { DescribeNetworkInterfacesCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { DescribeTasksCommand, ECSClient, ListTasksCommand } from '@aws-sdk/client-ecs';
+import { ChangeResourceRecordSetsCommand, ListResourceRecordSetsCommand, ListResourceRecordSetsCommandOutput, ResourceRecordSet, Route53Client } from '@aws-sdk/client-route-53';
+import { EniObservation, RecordSet, TaskObservation } from './model';
+import { eniFromAttachments, normalizeName, tagMap } from './planner';
+import { RetryPolicy, withRetry } from './retry';
+
+/** Everything the pipeline asks of AWS. Tests substitute an in-memory implementation. */
+export interface DiscoveryApi {
+  /** Current state of the given tasks of one cluster; tasks ECS does not know are absent from the map. */
+  describeTasks(clusterArn: string, taskArns: readonly string[]): Promise<Map<string, TaskObservation>>;
+  /** ARNs of the tasks of a service whose desired status is RUNNING. */
+  listServiceTasks(clusterArn: string, serviceName: string): Promise<string[]>;
+  /** Current state of the given ENIs; deleted ENIs are absent from the map. */
+  describeNetworkInterfaces(eniIds: readonly string[]): Promise<Map<string, EniObservation>>;
+  /** Every record set whose name is `fqdn`, read without scanning the rest of the zone. */
+  listRecordsAt(hostedZoneId: string, fqdn: string): Promise<RecordSet[]>;
+  /** Applies the changes in one all-or-nothing request. */
+  changeRecords(hostedZoneId: string, changes: ReadonlyArray<{ readonly action: 'UPSERT' | 'DELETE'; readonly record: RecordSet }>): Promise<void>;
+}
+
+/** DescribeTasks takes at most 100 tasks per request. */
+export const DESCRIBE_TASKS_LIMIT = 100;
+/** EC2 filters take at most 200 values. */
+export const ENI_FILTER_LIMIT = 200;
+/** ListResourceRecordSets returns at most 300 records per page. */
+export const RECORDS_PAGE_SIZE = 300;
+
+/** Splits a list into chunks of at most `size` items. */
+export function chunk<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) {
+    out.push(items.slice(i, i + size));
+  }
+  return out;
+}
+
+/** The SDK clients the adapters use. */
+export interface AwsClients {
+  readonly ecs: ECSClient;
+  readonly ec2: EC2Client;
+  readonly route53: Route53Client;
+}
+
+/**
+ * Builds the clients. `maxAttempts: 1` leaves all retrying to {@link withRetry}; endpoints and
+ * region come from the standard environment (`AWS_REGION`, `AWS_ENDPOINT_URL`, ...).
+ */
+export function createClients(): AwsClients {
+  const common = { maxAttempts: 1 };
+  return {
+    ecs: new ECSClient(common),
+    ec2: new EC2Client(common),
+    // Route53 is a global service whose API lives in us-east-1 (aws partition).
+    route53: new Route53Client({ ...common, region: process.env.AWS_REGION ?? 'us-east-1' }),
+  };
+}
+
+/** The production {@link DiscoveryApi} over the SDK clients. */
+export class SdkDiscoveryApi implements DiscoveryApi {
+  constructor(private readonly clients: AwsClients, private readonly retry: RetryPolicy) {}
+
+  public async describeTasks(clusterArn: string, taskArns: readonly string[]): Promise<Map<string, TaskObservation>> {
+    const out = new Map<string, TaskObservation>();
+    for (const part of chunk([...new Set(taskArns)], DESCRIBE_TASKS_LIMIT)) {
+      const res = await withRetry('ecs:DescribeTasks', this.retry,
+        () => this.clients.ecs.send(new DescribeTasksCommand({ cluster: clusterArn, tasks: part, include: ['TAGS'] })));
+      for (const t of res.tasks ?? []) {
+        if (!t.taskArn) {
+          continue;
+        }
+        out.set(t.taskArn, {
+          taskArn: t.taskArn,
+          lastStatus: t.lastStatus,
+          desiredStatus: t.desiredStatus,
+          group: t.group,
+          eniId: eniFromAttachments(t.attachments),
+          tags: tagMap(t.tags),
+        });
+      }
+    }
+    return out;
+  }
+
+  public async listServiceTasks(clusterArn: string, serviceName: string): Promise<string[]> {
+    const arns: string[] = [];
+    let nextToken: string | undefined;
+    do {
+      const res = await withRetry('ecs:ListTasks', this.retry,
+        () => this.clients.ecs.send(new ListTasksCommand({ cluster: clusterArn, serviceName, desiredStatus: 'RUNNING', nextToken })));
+      arns.push(...(res.taskArns ?? []));
+      nextToken = res.nextToken;
+    } while (nextToken);
+    return arns;
+  }
+
+  public async describeNetworkInterfaces(eniIds: readonly string[]): Promise<Map<string, EniObservation>> {
+    const out = new Map<string, EniObservation>();
+    for (const part of chunk([...new Set(eniIds)], ENI_FILTER_LIMIT)) {
+      let nextToken: string | undefined;
+      do {
+        // A filter (rather than NetworkInterfaceIds) makes a deleted ENI simply absent instead of failing the call.
+        const res = await withRetry('ec2:DescribeNetworkInterfaces', this.retry, () => this.clients.ec2.send(new DescribeNetworkInterfacesCommand({
+          Filters: [{ Name: 'network-interface-id', Values: part }],
+          NextToken: nextToken,
+        })));
+        for (const ni of res.NetworkInterfaces ?? []) {
+          if (!ni.NetworkInterfaceId) {
+            continue;
+          }
+          out.set(ni.NetworkInterfaceId, {
+            eniId: ni.NetworkInterfaceId,
+            publicIp: ni.Association?.PublicIp || undefined,
+            tags: tagMap(ni.TagSet),
+          });
+        }
+        nextToken = res.NextToken;
+      } while (nextToken);
+    }
+    return out;
+  }
+
+  public async listRecordsAt(hostedZoneId: string, fqdn: string): Promise<RecordSet[]> {
+    const out: RecordSet[] = [];
+    type Start = { name: string; type?: string; identifier?: string };
+    let start: Start | undefined = { name: fqdn };
+    while (start) {
+      const from: Start = start;
+      const res: ListResourceRecordSetsCommandOutput = await withRetry('route53:ListResourceRecordSets', this.retry, () => this.clients.route53.send(new ListResourceRecordSetsCommand({
+        HostedZoneId: hostedZoneId,
+        StartRecordName: from.name,
+        StartRecordType: from.type as ResourceRecordSet['Type'],
+        StartRecordIdentifier: from.identifier,
+        MaxItems: RECORDS_PAGE_SIZE,
+      })));
+      // The listing is sorted by name (labels reversed) and starts at fqdn: the first record of
+      // another name ends the search, so the rest of the zone is never read.
+      let passed = false;
+      for (const r of res.ResourceRecordSets ?? []) {
+        if (normalizeName(r.Name ?? '') !== fqdn) {
+          passed = true;
+          break;
+        }
+        out.push(r as RecordSet);
+      }
+      start = !passed && res.IsTruncated && res.NextRecordName && normalizeName(res.NextRecordName) === fqdn
+        ? { name: res.NextRecordName, type: res.NextRecordType, identifier: res.NextRecordIdentifier }
+        : undefined;
+    }
+    return out;
+  }
+
+  public async changeRecords(hostedZoneId: string, changes: ReadonlyArray<{ readonly action: 'UPSERT' | 'DELETE'; readonly record: RecordSet }>): Promise<void> {
+    await withRetry('route53:ChangeResourceRecordSets', this.retry, () => this.clients.route53.send(new ChangeResourceRecordSetsCommand({
+      HostedZoneId: hostedZoneId,
+      ChangeBatch: {
+        Comment: 'cdk-ecs-public-discovery',
+        Changes: changes.map(c => ({ Action: c.action, ResourceRecordSet: c.record as ResourceRecordSet })),
+      },
+    })));
+  }
+}

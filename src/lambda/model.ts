@@ -1,0 +1,101 @@
+/**
+ * Data shapes shared by the pure planner and the AWS adapters. Nothing here does I/O.
+ */
+import type { RegisteredService } from '../shared/contract';
+
+/** ECS task statuses that mean a task is going away (or gone). */
+export const STOPPING_STATUSES: ReadonlySet<string> = new Set(['DEACTIVATING', 'STOPPING', 'DEPROVISIONING', 'STOPPED']);
+
+/** What an event asks for once it is understood. */
+export type Intent = 'publish' | 'remove';
+
+/** The fields of an ECS Task State Change event the handler uses. */
+export interface TaskEvent {
+  /** SQS message id (or the EventBridge event id) that carried the event. */
+  readonly messageId: string;
+  readonly taskArn: string;
+  readonly taskId: string;
+  readonly clusterArn: string;
+  /** `service:<name>` for service tasks; absent for standalone tasks. */
+  readonly group?: string;
+  readonly lastStatus: string;
+  readonly desiredStatus: string;
+  /** Grows with every change of the task; orders events of one task. */
+  readonly version: number;
+  /** The task's ENI, from the event's `eni` / `ElasticNetworkInterface` attachment. */
+  readonly eniId?: string;
+}
+
+/** A message that could not be understood. */
+export interface MalformedMessage {
+  readonly messageId: string;
+  readonly reason: string;
+}
+
+/** The newest event of one task in a batch, with every message that spoke of that task. */
+export interface TaskWork {
+  readonly event: TaskEvent;
+  readonly service: RegisteredService;
+  readonly intent: Intent;
+  readonly messageIds: string[];
+}
+
+/** What DescribeTasks says about a task now. */
+export interface TaskObservation {
+  readonly taskArn: string;
+  readonly lastStatus?: string;
+  readonly desiredStatus?: string;
+  readonly group?: string;
+  readonly eniId?: string;
+  readonly tags: Readonly<Record<string, string>>;
+}
+
+/** What DescribeNetworkInterfaces says about an ENI now. */
+export interface EniObservation {
+  readonly eniId: string;
+  readonly publicIp?: string;
+  readonly tags: Readonly<Record<string, string>>;
+}
+
+/**
+ * A Route53 resource record set, structurally compatible with the SDK's `ResourceRecordSet`.
+ * Records read from Route53 are kept whole so that a DELETE repeats their exact values.
+ */
+export interface RecordSet {
+  readonly Name: string;
+  readonly Type: string;
+  readonly SetIdentifier?: string;
+  readonly MultiValueAnswer?: boolean;
+  readonly TTL?: number;
+  readonly ResourceRecords?: ReadonlyArray<{ readonly Value: string }>;
+  readonly [other: string]: unknown;
+}
+
+/** One change to send to Route53. */
+export interface PlannedChange {
+  readonly action: 'UPSERT' | 'DELETE';
+  readonly hostedZoneId: string;
+  readonly record: RecordSet;
+  /** The task the change is for (its set identifier). */
+  readonly taskId: string;
+  /** The service the record belongs to. */
+  readonly service: RegisteredService;
+}
+
+/** The fate of one task in an invocation, logged as one line. */
+export interface TaskOutcome {
+  readonly taskId: string;
+  readonly service?: string;
+  readonly name?: string;
+  readonly action: 'UPSERT' | 'DELETE' | 'SKIP';
+  readonly outcome: 'planned' | 'applied' | 'unchanged' | 'ignored' | 'rejected' | 'capacity' | 'conflict' | 'failed';
+  readonly reason: string;
+  readonly level: 'info' | 'warn' | 'error';
+}
+
+/** A task that should have a record, with the values the record must hold. */
+export interface PublishItem {
+  readonly taskId: string;
+  readonly publicIp: string;
+  readonly ttl: number;
+}

@@ -1,0 +1,343 @@
+/**
+ * The orchestration layer: runs the pure planner's steps with the observations the adapters
+ * fetch in between, applies the planned changes and reports what happened. Every AWS call goes
+ * through {@link DiscoveryApi}, so this module runs unchanged against fakes in unit tests.
+ */
+import { DiscoveryConfig, MAX_RECORDS_PER_NAME, METRIC, RegisteredService, taskIdFromArn } from '../shared/contract';
+import { DiscoveryApi } from './aws';
+import { EniObservation, PlannedChange, PublishItem, RecordSet, TaskObservation, TaskOutcome, TaskWork } from './model';
+import { batchChanges, coalesce, confirmIntent, isMalformed, isOwned, parseTaskEvent, planName, resolvePublish } from './planner';
+import { errorMessage, errorName } from './retry';
+import { Logger, Metrics } from './telemetry';
+
+/** What the pipeline needs for one invocation. */
+export interface PipelineDeps {
+  readonly config: DiscoveryConfig;
+  readonly api: DiscoveryApi;
+  readonly log: Logger;
+  readonly metrics: Metrics;
+}
+
+/** One delivered message: its id (for partial batch failures) and its body. */
+export interface InboundMessage {
+  readonly messageId: string;
+  readonly body: unknown;
+}
+
+/** Result of {@link processMessages}. */
+export interface BatchResult {
+  /** Messages to hand back to the queue for another attempt. */
+  readonly failedMessageIds: string[];
+  /** The fate of every task the batch spoke of. */
+  readonly outcomes: TaskOutcome[];
+}
+
+/** Result of {@link reconcile}. */
+export interface ReconcileSummary {
+  readonly services: number;
+  readonly upserted: number;
+  readonly deleted: number;
+  readonly failed: number;
+  readonly failedServices: string[];
+}
+
+interface NameWork {
+  readonly service: RegisteredService;
+  readonly publishes: PublishItem[];
+  readonly removals: Array<{ taskId: string; reason?: string }>;
+}
+
+/** Processes one batch of ECS Task State Change messages. */
+export async function processMessages(deps: PipelineDeps, messages: readonly InboundMessage[]): Promise<BatchResult> {
+  const { config, api, log, metrics } = deps;
+  const outcomes: TaskOutcome[] = [];
+  const messagesOfTask = new Map<string, string[]>();
+  const failedTasks = new Set<string>();
+  const fail = (taskId: string, outcome: Omit<TaskOutcome, 'taskId' | 'outcome' | 'level'>) => {
+    failedTasks.add(taskId);
+    outcomes.push({ ...outcome, taskId, outcome: 'failed', level: 'error' });
+  };
+
+  // 1. Parse; a malformed message can never succeed, so it is logged and acknowledged.
+  const events = [];
+  for (const m of messages) {
+    const parsed = parseTaskEvent(m.messageId, m.body);
+    if (isMalformed(parsed)) {
+      log.error('malformed message acknowledged without action', { messageId: parsed.messageId, reason: parsed.reason });
+      metrics.add(METRIC.EVENTS_IGNORED);
+    } else {
+      events.push(parsed);
+    }
+  }
+
+  // 2. Keep the newest event per task of a registered service.
+  const { work, ignored, orphanRemovals } = coalesce(config, events);
+  outcomes.push(...ignored);
+  for (const w of work) {
+    messagesOfTask.set(w.event.taskId, w.messageIds);
+  }
+  for (const o of orphanRemovals) {
+    messagesOfTask.set(o.event.taskId, o.messageIds);
+  }
+
+  // 3. Confirm publications with ECS, then read their ENIs.
+  const toPublish = work.filter(w => w.intent === 'publish');
+  let tasks = new Map<string, TaskObservation>();
+  if (toPublish.length > 0) {
+    try {
+      tasks = await api.describeTasks(config.clusterArn, toPublish.map(w => w.event.taskArn));
+    } catch (err) {
+      log.error('DescribeTasks failed; the batch\'s start events will be retried', { error: errorName(err), detail: errorMessage(err) });
+      toPublish.forEach(w => fail(w.event.taskId, { service: w.service.serviceName, name: w.service.fqdn, action: 'UPSERT', reason: `DescribeTasks failed: ${errorName(err)}` }));
+    }
+  }
+
+  const byName = new Map<string, NameWork>();
+  const nameWork = (service: RegisteredService): NameWork => {
+    let nw = byName.get(service.fqdn);
+    if (!nw) {
+      nw = { service, publishes: [], removals: [] };
+      byName.set(service.fqdn, nw);
+    }
+    return nw;
+  };
+
+  const confirmed: Array<{ work: TaskWork; observed: TaskObservation }> = [];
+  for (const w of work) {
+    if (failedTasks.has(w.event.taskId)) {
+      continue;
+    }
+    const observed = tasks.get(w.event.taskArn);
+    const decision = confirmIntent(w, observed);
+    if (decision.intent === 'remove') {
+      nameWork(w.service).removals.push({ taskId: w.event.taskId, reason: decision.reason });
+    } else {
+      confirmed.push({ work: w, observed: observed! });
+    }
+  }
+
+  const eniOf = (c: { work: TaskWork; observed: TaskObservation }) => c.observed.eniId ?? c.work.event.eniId;
+  let enis = new Map<string, EniObservation>();
+  const eniIds = confirmed.map(eniOf).filter((id): id is string => id !== undefined);
+  if (eniIds.length > 0) {
+    try {
+      enis = await api.describeNetworkInterfaces(eniIds);
+    } catch (err) {
+      log.error('DescribeNetworkInterfaces failed; the batch\'s start events will be retried', { error: errorName(err), detail: errorMessage(err) });
+      confirmed.forEach(c => fail(c.work.event.taskId, { service: c.work.service.serviceName, name: c.work.service.fqdn, action: 'UPSERT', reason: `DescribeNetworkInterfaces failed: ${errorName(err)}` }));
+    }
+  }
+  for (const c of confirmed) {
+    const taskId = c.work.event.taskId;
+    if (failedTasks.has(taskId)) {
+      continue;
+    }
+    const eniId = eniOf(c);
+    const resolution = resolvePublish(c.work.service, taskId, eniId ? enis.get(eniId) : undefined, c.observed.tags);
+    if (resolution.ok) {
+      resolution.warnings.forEach(reason => log.warn('task published from its registration', { taskId, service: c.work.service.serviceName, reason }));
+      nameWork(c.work.service).publishes.push(resolution.item);
+    } else {
+      outcomes.push(resolution.outcome);
+    }
+  }
+
+  // A stop event without a group: look for the task's record under every registered name (never the whole zone).
+  if (orphanRemovals.length > 0) {
+    config.services.forEach(nameWork);
+  }
+
+  // 4. Read the records of every affected name and plan.
+  const changes: PlannedChange[] = [];
+  const fillAfterwards: RegisteredService[] = [];
+  for (const nw of byName.values()) {
+    let records: RecordSet[];
+    try {
+      records = await api.listRecordsAt(nw.service.hostedZoneId, nw.service.fqdn);
+    } catch (err) {
+      log.error('ListResourceRecordSets failed; events for this name will be retried', { name: nw.service.fqdn, error: errorName(err), detail: errorMessage(err) });
+      [...nw.publishes, ...nw.removals].forEach(i => fail(i.taskId, { service: nw.service.serviceName, name: nw.service.fqdn, action: 'SKIP', reason: `ListResourceRecordSets failed: ${errorName(err)}` }));
+      continue;
+    }
+    for (const o of orphanRemovals) {
+      if (records.some(r => isOwned(r, nw.service.fqdn) && r.SetIdentifier === o.event.taskId)) {
+        nw.removals.push({ taskId: o.event.taskId, reason: 'found by set identifier; the event named no service' });
+      }
+    }
+    const plan = planName(nw.service, records, nw.publishes, nw.removals);
+    changes.push(...plan.changes);
+    outcomes.push(...plan.outcomes);
+    if (plan.ownedBefore >= MAX_RECORDS_PER_NAME && plan.changes.some(c => c.action === 'DELETE')) {
+      fillAfterwards.push(nw.service);
+    }
+  }
+  for (const o of orphanRemovals) {
+    if (!changes.some(c => c.taskId === o.event.taskId) && !failedTasks.has(o.event.taskId)) {
+      outcomes.push({ taskId: o.event.taskId, action: 'DELETE', outcome: 'unchanged', reason: 'no record under any registered name', level: 'info' });
+    }
+  }
+
+  // 5. Apply, isolating whatever Route53 rejects.
+  const failures = await applyChanges(deps, changes);
+  const final = settle(outcomes, failures);
+  countOutcomes(metrics, final);
+  for (const o of final) {
+    if (o.outcome === 'failed') {
+      failedTasks.add(o.taskId);
+    }
+    const { level, ...fields } = o;
+    log.log(level, 'task outcome', fields);
+  }
+
+  // 6. A removal at a full name frees a slot: publish a task that was waiting for one.
+  for (const service of fillAfterwards) {
+    log.info('a slot freed at a full name; reconciling the service to fill it', { service: service.serviceName, name: service.fqdn });
+    await reconcile(deps, [service]);
+  }
+
+  const failedMessageIds = [...failedTasks].flatMap(taskId => messagesOfTask.get(taskId) ?? []);
+  return { failedMessageIds: [...new Set(failedMessageIds)], outcomes: final };
+}
+
+/**
+ * Converges the records of the given services (all registered ones by default) on their running
+ * tasks: adds missing records, deletes records of tasks that are gone, fixes wrong values.
+ */
+export async function reconcile(deps: PipelineDeps, services: readonly RegisteredService[] = deps.config.services): Promise<ReconcileSummary> {
+  const { config, api, log, metrics } = deps;
+  const changes: PlannedChange[] = [];
+  const outcomes: TaskOutcome[] = [];
+  const failedServices: string[] = [];
+  for (const service of services) {
+    try {
+      const arns = await api.listServiceTasks(config.clusterArn, service.serviceName);
+      const tasks = arns.length > 0 ? await api.describeTasks(config.clusterArn, arns) : new Map<string, TaskObservation>();
+      const running = [...tasks.values()].filter(t => t.lastStatus === 'RUNNING' && t.desiredStatus === 'RUNNING'
+        && t.group === `service:${service.serviceName}`);
+      const eniIds = running.map(t => t.eniId).filter((id): id is string => id !== undefined);
+      const enis = eniIds.length > 0 ? await api.describeNetworkInterfaces(eniIds) : new Map<string, EniObservation>();
+      const records = await api.listRecordsAt(service.hostedZoneId, service.fqdn);
+
+      const publishes: PublishItem[] = [];
+      for (const t of running) {
+        const taskId = taskIdFromArn(t.taskArn);
+        const resolution = resolvePublish(service, taskId, t.eniId ? enis.get(t.eniId) : undefined, t.tags);
+        if (resolution.ok) {
+          publishes.push(resolution.item);
+        } else {
+          outcomes.push(resolution.outcome);
+        }
+      }
+      // Tasks that already hold a record keep it first, so a full name does not churn.
+      const holding = new Set(records.filter(r => isOwned(r, service.fqdn)).map(r => r.SetIdentifier as string));
+      publishes.sort((a, b) => Number(holding.has(b.taskId)) - Number(holding.has(a.taskId)) || a.taskId.localeCompare(b.taskId));
+      const wanted = new Set(publishes.map(p => p.taskId));
+      const removals = [...holding].filter(id => !wanted.has(id)).map(taskId => ({ taskId, reason: 'no running task of the service holds it (reconciler)' }));
+      const plan = planName(service, records, publishes, removals);
+      changes.push(...plan.changes);
+      outcomes.push(...plan.outcomes.filter(o => o.outcome !== 'unchanged'));
+    } catch (err) {
+      failedServices.push(service.serviceName);
+      log.error('reconciliation of a service failed; it is retried at the next run', { service: service.serviceName, error: errorName(err), detail: errorMessage(err) });
+    }
+  }
+
+  const failures = await applyChanges(deps, changes);
+  const final = settle(outcomes, failures);
+  countOutcomes(metrics, final);
+  let upserted = 0;
+  let deleted = 0;
+  let failed = 0;
+  for (const o of final) {
+    if (o.outcome === 'applied') {
+      metrics.add(METRIC.DRIFT_REPAIRED);
+      upserted += o.action === 'UPSERT' ? 1 : 0;
+      deleted += o.action === 'DELETE' ? 1 : 0;
+    }
+    failed += o.outcome === 'failed' ? 1 : 0;
+    const { level, ...fields } = o;
+    log.log(level, 'reconciler outcome', fields);
+  }
+  const summary = { services: services.length, upserted, deleted, failed, failedServices };
+  log.info('reconciliation finished', { ...summary });
+  return summary;
+}
+
+/** Changes Route53 did not apply, by task id, with the reason. */
+type ChangeFailures = Map<string, string>;
+
+/**
+ * Sends the changes in as few requests as Route53's limits allow (one per hosted zone below 1000
+ * changes). A rejected request is bisected so that one bad change cannot hold back the others.
+ */
+export async function applyChanges(deps: PipelineDeps, changes: readonly PlannedChange[]): Promise<ChangeFailures> {
+  const failures: ChangeFailures = new Map();
+  for (const batch of batchChanges(changes)) {
+    await applyIsolating(deps, batch.hostedZoneId, batch.changes, failures);
+  }
+  return failures;
+}
+
+const REJECTIONS: ReadonlySet<string> = new Set(['InvalidChangeBatch', 'InvalidInput']);
+
+async function applyIsolating(deps: PipelineDeps, zoneId: string, changes: PlannedChange[], failures: ChangeFailures): Promise<void> {
+  try {
+    await deps.api.changeRecords(zoneId, changes);
+  } catch (err) {
+    const name = errorName(err);
+    const message = errorMessage(err);
+    if (REJECTIONS.has(name) && changes.length > 1) {
+      deps.log.warn('Route53 rejected a batch; isolating the rejected changes', { hostedZoneId: zoneId, changes: changes.length, detail: message });
+      const mid = Math.ceil(changes.length / 2);
+      await applyIsolating(deps, zoneId, changes.slice(0, mid), failures);
+      await applyIsolating(deps, zoneId, changes.slice(mid), failures);
+      return;
+    }
+    const single = changes.length === 1 ? changes[0] : undefined;
+    if (single?.action === 'DELETE' && REJECTIONS.has(name) && /not found/i.test(message)) {
+      deps.log.info('record was already deleted', { taskId: single.taskId, name: single.record.Name });
+      return;
+    }
+    for (const c of changes) {
+      failures.set(c.taskId, `${name}: ${message}`);
+    }
+  }
+}
+
+/** Turns planned outcomes into applied or failed ones. */
+function settle(outcomes: readonly TaskOutcome[], failures: ChangeFailures): TaskOutcome[] {
+  return outcomes.map(o => {
+    if (o.outcome !== 'planned') {
+      return o;
+    }
+    const failure = failures.get(o.taskId);
+    return failure === undefined
+      ? { ...o, outcome: 'applied' }
+      : { ...o, outcome: 'failed', level: 'error', reason: `Route53 did not apply the change: ${failure}` };
+  });
+}
+
+function countOutcomes(metrics: Metrics, outcomes: readonly TaskOutcome[]): void {
+  for (const o of outcomes) {
+    switch (o.outcome) {
+      case 'applied':
+        metrics.add(o.action === 'DELETE' ? METRIC.RECORDS_DELETED : METRIC.RECORDS_UPSERTED);
+        break;
+      case 'failed':
+        metrics.add(METRIC.CHANGES_FAILED);
+        break;
+      case 'ignored':
+        metrics.add(METRIC.EVENTS_IGNORED);
+        break;
+      case 'rejected':
+      case 'conflict':
+        metrics.add(METRIC.TASKS_REJECTED);
+        break;
+      case 'capacity':
+        metrics.add(METRIC.CAPACITY_EXCEEDED);
+        break;
+      default:
+        break;
+    }
+  }
+}

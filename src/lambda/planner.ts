@@ -1,0 +1,398 @@
+/**
+ * The pure planner: events and observations in, Route53 changes and per-task outcomes out.
+ * No I/O, no clock, no randomness: every function here is deterministic and unit-tested.
+ */
+import { MAX_RECORDS_PER_NAME, MAX_TTL_SECONDS, RegisteredService, TAG_NAME, TAG_TTL, DiscoveryConfig, taskIdFromArn } from '../shared/contract';
+import {
+  EniObservation, Intent, MalformedMessage, PlannedChange, PublishItem, RecordSet, STOPPING_STATUSES, TaskEvent,
+  TaskObservation, TaskOutcome, TaskWork,
+} from './model';
+
+const TASK_ARN = /^arn:[a-z-]+:ecs:[a-z0-9-]+:\d{12}:task\/.+$/;
+
+/** Parses one message body (an EventBridge ECS Task State Change event) or says why it cannot. */
+export function parseTaskEvent(messageId: string, body: unknown): TaskEvent | MalformedMessage {
+  let event: unknown = body;
+  if (typeof body === 'string') {
+    try {
+      event = JSON.parse(body);
+    } catch {
+      return { messageId, reason: 'body is not JSON' };
+    }
+  }
+  if (!isRecord(event)) {
+    return { messageId, reason: 'body is not a JSON object' };
+  }
+  if (event.source !== 'aws.ecs' || event['detail-type'] !== 'ECS Task State Change') {
+    return { messageId, reason: `not an ECS Task State Change event (source ${JSON.stringify(event.source)}, detail-type ${JSON.stringify(event['detail-type'])})` };
+  }
+  const detail = event.detail;
+  if (!isRecord(detail)) {
+    return { messageId, reason: 'event has no detail object' };
+  }
+  const { taskArn, clusterArn, lastStatus, desiredStatus } = detail;
+  if (typeof taskArn !== 'string' || !TASK_ARN.test(taskArn)) {
+    return { messageId, reason: `detail.taskArn is not a task ARN: ${JSON.stringify(taskArn)}` };
+  }
+  if (typeof clusterArn !== 'string' || clusterArn === '') {
+    return { messageId, reason: `detail.clusterArn is missing: ${JSON.stringify(clusterArn)}` };
+  }
+  if (typeof lastStatus !== 'string' || typeof desiredStatus !== 'string') {
+    return { messageId, reason: `detail.lastStatus / detail.desiredStatus are missing: ${JSON.stringify([lastStatus, desiredStatus])}` };
+  }
+  const version = detail.version === undefined ? 0 : Number(detail.version);
+  if (!Number.isFinite(version)) {
+    return { messageId, reason: `detail.version is not a number: ${JSON.stringify(detail.version)}` };
+  }
+  return {
+    messageId,
+    taskArn,
+    taskId: taskIdFromArn(taskArn),
+    clusterArn,
+    group: typeof detail.group === 'string' ? detail.group : undefined,
+    lastStatus,
+    desiredStatus,
+    version,
+    eniId: eniFromAttachments(detail.attachments),
+  };
+}
+
+/** True when the value is a {@link MalformedMessage} rather than a parsed event. */
+export function isMalformed(v: TaskEvent | MalformedMessage): v is MalformedMessage {
+  return (v as TaskEvent).taskArn === undefined;
+}
+
+/** Finds the ENI id in ECS `attachments` (events and DescribeTasks share this shape). */
+export function eniFromAttachments(attachments: unknown): string | undefined {
+  if (!Array.isArray(attachments)) {
+    return undefined;
+  }
+  for (const a of attachments) {
+    if (!isRecord(a) || (a.type !== 'eni' && a.type !== 'ElasticNetworkInterface') || !Array.isArray(a.details)) {
+      continue;
+    }
+    for (const d of a.details) {
+      if (isRecord(d) && d.name === 'networkInterfaceId' && typeof d.value === 'string' && d.value !== '') {
+        return d.value;
+      }
+    }
+  }
+  return undefined;
+}
+
+/** What a task's statuses ask for, or undefined when they are neither a start nor a stop. */
+export function intentOf(lastStatus: string | undefined, desiredStatus: string | undefined): Intent | undefined {
+  if (desiredStatus === 'STOPPED' || (lastStatus !== undefined && STOPPING_STATUSES.has(lastStatus))) {
+    return 'remove';
+  }
+  if (lastStatus === 'RUNNING' && desiredStatus === 'RUNNING') {
+    return 'publish';
+  }
+  return undefined;
+}
+
+/** The registered service a task group (`service:<name>`) belongs to. */
+export function serviceOfGroup(config: DiscoveryConfig, group: string | undefined): RegisteredService | undefined {
+  if (group === undefined || !group.startsWith('service:')) {
+    return undefined;
+  }
+  const serviceName = group.slice('service:'.length);
+  return config.services.find(s => s.serviceName === serviceName);
+}
+
+/** Result of {@link coalesce}. */
+export interface Coalesced {
+  /** One entry per task, in the order tasks first appeared. */
+  readonly work: TaskWork[];
+  /** Tasks (events) ignored on purpose. */
+  readonly ignored: TaskOutcome[];
+  /** Stop events whose service cannot be known from the event: their record is searched under every registered name. */
+  readonly orphanRemovals: Array<{ event: TaskEvent; messageIds: string[] }>;
+}
+
+/**
+ * Drops events this construct does not handle and keeps, per task, the event with the highest
+ * `detail.version` (a stop wins a tie, the safe side). Every message that spoke of a task is
+ * attached to the task's work so that its success or failure is reported for all of them.
+ */
+export function coalesce(config: DiscoveryConfig, events: readonly TaskEvent[]): Coalesced {
+  const newest = new Map<string, { event: TaskEvent; messageIds: string[] }>();
+  const ignored: TaskOutcome[] = [];
+  for (const event of events) {
+    if (event.clusterArn !== config.clusterArn) {
+      ignored.push(ignore(event, `task of another cluster (${event.clusterArn})`));
+      continue;
+    }
+    const seen = newest.get(event.taskArn);
+    if (!seen) {
+      newest.set(event.taskArn, { event, messageIds: [event.messageId] });
+      continue;
+    }
+    seen.messageIds.push(event.messageId);
+    if (isNewer(event, seen.event)) {
+      seen.event = event;
+    }
+  }
+
+  const work: TaskWork[] = [];
+  const orphanRemovals: Coalesced['orphanRemovals'] = [];
+  for (const { event, messageIds } of newest.values()) {
+    const intent = intentOf(event.lastStatus, event.desiredStatus);
+    if (intent === undefined) {
+      ignored.push(ignore(event, `neither a start nor a stop (lastStatus ${event.lastStatus}, desiredStatus ${event.desiredStatus})`));
+      continue;
+    }
+    const service = serviceOfGroup(config, event.group);
+    if (service) {
+      work.push({ event, service, intent, messageIds });
+    } else if (event.group === undefined && intent === 'remove') {
+      orphanRemovals.push({ event, messageIds });
+    } else {
+      ignored.push({ ...ignore(event, `task of a service not registered with addService (group ${JSON.stringify(event.group ?? null)})`), level: 'warn' });
+    }
+  }
+  return { work, ignored, orphanRemovals };
+}
+
+function isNewer(a: TaskEvent, b: TaskEvent): boolean {
+  if (a.version !== b.version) {
+    return a.version > b.version;
+  }
+  return intentOf(a.lastStatus, a.desiredStatus) === 'remove' && intentOf(b.lastStatus, b.desiredStatus) !== 'remove';
+}
+
+function ignore(event: TaskEvent, reason: string): TaskOutcome {
+  return { taskId: event.taskId, action: 'SKIP', outcome: 'ignored', reason, level: 'info' };
+}
+
+/**
+ * Confirms a publish intent against what ECS says now. A task ECS no longer knows, or that is
+ * stopping, must not get a record: this keeps a late or replayed RUNNING event from resurrecting
+ * the record of a stopped task.
+ */
+export function confirmIntent(work: TaskWork, observed: TaskObservation | undefined): { intent: Intent; reason?: string } {
+  if (work.intent === 'remove') {
+    return { intent: 'remove' };
+  }
+  if (!observed) {
+    return { intent: 'remove', reason: 'ECS no longer knows the task' };
+  }
+  if (intentOf(observed.lastStatus, observed.desiredStatus) === 'remove') {
+    return { intent: 'remove', reason: `ECS reports the task as ${observed.lastStatus}/${observed.desiredStatus}` };
+  }
+  return { intent: 'publish' };
+}
+
+/** Result of {@link resolvePublish}: the record values, or why the task gets none. */
+export type PublishResolution =
+  | { readonly ok: true; readonly item: PublishItem; readonly warnings: string[] }
+  | { readonly ok: false; readonly outcome: TaskOutcome };
+
+/**
+ * Decides a running task's record values from its ENI and tags. The registration is the
+ * authority; tags are untrusted input that must agree with it.
+ */
+export function resolvePublish(
+  service: RegisteredService, taskId: string, eni: EniObservation | undefined, taskTags: Readonly<Record<string, string>>,
+): PublishResolution {
+  const reject = (outcome: TaskOutcome['outcome'], reason: string, level: TaskOutcome['level'] = 'error'): PublishResolution => ({
+    ok: false,
+    outcome: { taskId, service: service.serviceName, name: service.fqdn, action: 'SKIP', outcome, reason, level },
+  });
+  if (!eni) {
+    return reject('ignored', 'the task\'s network interface no longer exists (the task is stopping)', 'warn');
+  }
+  if (!eni.publicIp) {
+    return reject('rejected', `network interface ${eni.eniId} has no public IPv4 address: set assignPublicIp on the service and use a public subnet`);
+  }
+  const warnings: string[] = [];
+  const tags = hasDiscoveryTag(eni.tags) ? eni.tags : hasDiscoveryTag(taskTags) ? taskTags : undefined;
+  if (tags?.[TAG_NAME] === undefined) {
+    warnings.push(`neither the network interface nor the task carries the ${TAG_NAME} tag; published from the service registration (check the service's propagateTags)`);
+  } else if (tags[TAG_NAME] !== service.name) {
+    return reject('rejected', `${TAG_NAME} tag ${JSON.stringify(tags[TAG_NAME])} does not match the name registered for service ${service.serviceName} (${JSON.stringify(service.name)})`);
+  }
+  const ttlTag = tags?.[TAG_TTL];
+  if (ttlTag !== undefined) {
+    if (!/^\d{1,10}$/.test(ttlTag) || Number(ttlTag) > MAX_TTL_SECONDS) {
+      return reject('rejected', `${TAG_TTL} tag ${JSON.stringify(ttlTag)} is not a whole number of seconds in 0..${MAX_TTL_SECONDS}`);
+    }
+    if (Number(ttlTag) !== service.ttl) {
+      warnings.push(`${TAG_TTL} tag ${ttlTag} differs from the registered TTL ${service.ttl}; the registered TTL is used`);
+    }
+  }
+  return { ok: true, item: { taskId, publicIp: eni.publicIp, ttl: service.ttl }, warnings };
+}
+
+function hasDiscoveryTag(tags: Readonly<Record<string, string>>): boolean {
+  return tags[TAG_NAME] !== undefined || tags[TAG_TTL] !== undefined;
+}
+
+/** Lower-cases a DNS name and makes sure it ends with a dot. */
+export function normalizeName(name: string): string {
+  const lower = name.toLowerCase();
+  return lower.endsWith('.') ? lower : `${lower}.`;
+}
+
+/** True when this library owns the record (see "Ownership" in docs/design.md). */
+export function isOwned(record: RecordSet, fqdn: string): boolean {
+  return normalizeName(record.Name) === fqdn && record.Type === 'A' && typeof record.SetIdentifier === 'string'
+    && record.SetIdentifier !== '' && record.MultiValueAnswer === true;
+}
+
+/** A record at the name that would make Route53 refuse (or would be shadowed by) our multi-value A records. */
+export function conflictOf(records: readonly RecordSet[], fqdn: string): RecordSet | undefined {
+  return records.find(r => normalizeName(r.Name) === fqdn && !isOwned(r, fqdn) && (r.Type === 'A' || r.Type === 'CNAME'));
+}
+
+/** The record a task should have. */
+export function desiredRecord(service: RegisteredService, item: PublishItem): RecordSet {
+  return {
+    Name: service.fqdn,
+    Type: 'A',
+    SetIdentifier: item.taskId,
+    MultiValueAnswer: true,
+    TTL: item.ttl,
+    ResourceRecords: [{ Value: item.publicIp }],
+  };
+}
+
+function sameValues(record: RecordSet, item: PublishItem): boolean {
+  const values = record.ResourceRecords ?? [];
+  return record.TTL === item.ttl && values.length === 1 && values[0].Value === item.publicIp;
+}
+
+/** Result of {@link planName}. */
+export interface NamePlan {
+  readonly changes: PlannedChange[];
+  readonly outcomes: TaskOutcome[];
+  /** Owned records at the name before the plan. */
+  readonly ownedBefore: number;
+  /** Owned records at the name once the plan is applied. */
+  readonly ownedAfter: number;
+}
+
+/**
+ * Plans the changes for one registered name from the records it holds now.
+ *
+ * - a removal deletes the task's owned record with its exact current values, or does nothing when it is gone;
+ * - a publication upserts the task's record unless an identical one exists; a new record is only added while
+ *   the name holds fewer than {@link MAX_RECORDS_PER_NAME} owned records;
+ * - a name holding a record this library does not own is never written to (removals of owned records still go).
+ */
+export function planName(
+  service: RegisteredService,
+  records: readonly RecordSet[],
+  publishes: readonly PublishItem[],
+  removals: ReadonlyArray<{ taskId: string; reason?: string }>,
+  capacity: number = MAX_RECORDS_PER_NAME,
+): NamePlan {
+  const fqdn = service.fqdn;
+  const owned = new Map<string, RecordSet>();
+  for (const r of records) {
+    if (isOwned(r, fqdn)) {
+      owned.set(r.SetIdentifier as string, r);
+    }
+  }
+  const changes: PlannedChange[] = [];
+  const outcomes: TaskOutcome[] = [];
+  const base = { service: service.serviceName, name: fqdn };
+  const ownedBefore = owned.size;
+  let count = ownedBefore;
+
+  for (const removal of removals) {
+    const record = owned.get(removal.taskId);
+    const why = removal.reason ? ` (${removal.reason})` : '';
+    if (!record) {
+      outcomes.push({ ...base, taskId: removal.taskId, action: 'DELETE', outcome: 'unchanged', reason: `record already absent${why}`, level: 'info' });
+      continue;
+    }
+    changes.push({ action: 'DELETE', hostedZoneId: service.hostedZoneId, record, taskId: removal.taskId, service });
+    outcomes.push({ ...base, taskId: removal.taskId, action: 'DELETE', outcome: 'planned', reason: `task stopped${why}`, level: 'info' });
+    owned.delete(removal.taskId);
+    count--;
+  }
+
+  const conflict = conflictOf(records, fqdn);
+  for (const item of publishes) {
+    if (conflict) {
+      outcomes.push({
+        ...base, taskId: item.taskId, action: 'SKIP', outcome: 'conflict', level: 'error',
+        reason: `${fqdn} already holds a ${conflict.Type} record not managed by public discovery`
+          + `${conflict.SetIdentifier ? ` (set identifier ${conflict.SetIdentifier})` : ' (simple routing)'}: remove it or register another name`,
+      });
+      continue;
+    }
+    const existing = owned.get(item.taskId);
+    if (existing && sameValues(existing, item)) {
+      outcomes.push({ ...base, taskId: item.taskId, action: 'UPSERT', outcome: 'unchanged', reason: 'record already up to date', level: 'info' });
+      continue;
+    }
+    if (!existing && count >= capacity) {
+      outcomes.push({
+        ...base, taskId: item.taskId, action: 'SKIP', outcome: 'capacity', level: 'warn',
+        reason: `${fqdn} already holds ${capacity} records, the most Route53 answers for one multi-value name; the task is published when a slot frees`,
+      });
+      continue;
+    }
+    changes.push({ action: 'UPSERT', hostedZoneId: service.hostedZoneId, record: desiredRecord(service, item), taskId: item.taskId, service });
+    outcomes.push({
+      ...base, taskId: item.taskId, action: 'UPSERT', outcome: 'planned', level: 'info',
+      reason: existing ? `record drifted (was ${describeValues(existing)})` : 'task running',
+    });
+    if (!existing) {
+      count++;
+    }
+  }
+  return { changes, outcomes, ownedBefore, ownedAfter: count };
+}
+
+function describeValues(r: RecordSet): string {
+  return `${(r.ResourceRecords ?? []).map(v => v.Value).join(',')} TTL ${r.TTL}`;
+}
+
+/** Route53 counts an UPSERT as two changes against its per-request limit. */
+export function changeWeight(c: Pick<PlannedChange, 'action'>): number {
+  return c.action === 'UPSERT' ? 2 : 1;
+}
+
+/** Most changes (by Route53's weight) in one ChangeResourceRecordSets request. */
+export const MAX_CHANGE_WEIGHT = 1000;
+
+/**
+ * Groups changes per hosted zone and splits each zone's changes into as few requests as Route53's
+ * limits allow. Order is kept, so a DELETE and a later UPSERT of the same name stay in sequence.
+ */
+export function batchChanges<T extends Pick<PlannedChange, 'action' | 'hostedZoneId'>>(changes: readonly T[], maxWeight = MAX_CHANGE_WEIGHT): Array<{ hostedZoneId: string; changes: T[] }> {
+  const batches: Array<{ hostedZoneId: string; changes: T[] }> = [];
+  const open = new Map<string, { batch: { hostedZoneId: string; changes: T[] }; weight: number }>();
+  for (const change of changes) {
+    const w = changeWeight(change);
+    let current = open.get(change.hostedZoneId);
+    if (!current || current.weight + w > maxWeight) {
+      current = { batch: { hostedZoneId: change.hostedZoneId, changes: [] }, weight: 0 };
+      batches.push(current.batch);
+      open.set(change.hostedZoneId, current);
+    }
+    current.batch.changes.push(change);
+    current.weight += w;
+  }
+  return batches;
+}
+
+/** Reads an AWS tag list (`[{Key, Value}]` or `[{key, value}]`) into a map. */
+export function tagMap(tags: ReadonlyArray<{ Key?: string; Value?: string; key?: string; value?: string }> | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const t of tags ?? []) {
+    const k = t.Key ?? t.key;
+    const v = t.Value ?? t.value;
+    if (k !== undefined && v !== undefined) {
+      out[k] = v;
+    }
+  }
+  return out;
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}

@@ -1,0 +1,88 @@
+/**
+ * Retries of throttled or transient AWS calls with exponential backoff and full jitter.
+ * The SDK clients are built with `maxAttempts: 1`, so every retry happens (and is logged) here.
+ */
+
+/** Error names AWS uses for throttling and transient failures worth another attempt. */
+const RETRYABLE_NAMES: ReadonlySet<string> = new Set([
+  'Throttling', 'ThrottlingException', 'ThrottledException', 'RequestLimitExceeded', 'TooManyRequestsException',
+  'PriorRequestNotComplete', 'RequestThrottled', 'RequestThrottledException', 'ServiceUnavailable',
+  'ServiceUnavailableException', 'InternalFailure', 'InternalError', 'InternalServerError', 'ServerException',
+  'TimeoutError', 'RequestTimeout', 'RequestTimeoutException', 'ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT',
+]);
+
+/** True when an error from an AWS call is worth retrying. */
+export function isRetryable(err: unknown): boolean {
+  if (typeof err !== 'object' || err === null) {
+    return false;
+  }
+  const e = err as { name?: string; code?: string; $metadata?: { httpStatusCode?: number }; $retryable?: unknown };
+  if ((e.name && RETRYABLE_NAMES.has(e.name)) || (e.code && RETRYABLE_NAMES.has(e.code)) || e.$retryable) {
+    return true;
+  }
+  const status = e.$metadata?.httpStatusCode;
+  return status === 429 || (status !== undefined && status >= 500);
+}
+
+/** How retries behave. */
+export interface RetryPolicy {
+  /** Attempts in all, the first included. */
+  readonly maxAttempts: number;
+  /** Upper bound of the first backoff, in milliseconds; doubles per attempt. */
+  readonly baseDelayMs: number;
+  /** Largest backoff, in milliseconds. */
+  readonly maxDelayMs: number;
+  /** Milliseconds left before the invocation times out; no retry starts that could not finish. */
+  readonly remainingMs?: () => number;
+  /** Source of randomness in [0, 1). */
+  readonly random?: () => number;
+  /** Waits; replaced in tests. */
+  readonly sleep?: (ms: number) => Promise<void>;
+  /** Told about every retry. */
+  readonly onRetry?: (info: { operation: string; attempt: number; delayMs: number; error: string }) => void;
+}
+
+/** Defaults: 8 attempts, 100 ms growing to at most 5 s (about 15 s of waiting in the worst case). */
+export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 8, baseDelayMs: 100, maxDelayMs: 5000 };
+
+const realSleep = (ms: number) => new Promise<void>(resolve => setTimeout(resolve, ms));
+
+/** Full-jitter delay before retry number `attempt` (1 = the first retry). */
+export function backoffDelay(policy: RetryPolicy, attempt: number, random: () => number = Math.random): number {
+  const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
+  return Math.floor(random() * ceiling);
+}
+
+/** Runs `fn`, retrying retryable errors per the policy; the last error is thrown. */
+export async function withRetry<T>(operation: string, policy: RetryPolicy, fn: () => Promise<T>): Promise<T> {
+  const sleep = policy.sleep ?? realSleep;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (!isRetryable(err) || attempt >= policy.maxAttempts) {
+        throw err;
+      }
+      const delayMs = backoffDelay(policy, attempt, policy.random);
+      if (policy.remainingMs && policy.remainingMs() < delayMs + 2000) {
+        throw err;
+      }
+      policy.onRetry?.({ operation, attempt, delayMs, error: errorName(err) });
+      await sleep(delayMs);
+    }
+  }
+}
+
+/** A short name for an error, for logs. */
+export function errorName(err: unknown): string {
+  if (typeof err === 'object' && err !== null) {
+    const e = err as { name?: string; code?: string };
+    return e.name ?? e.code ?? 'Error';
+  }
+  return String(err);
+}
+
+/** The message of an error, for logs. */
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

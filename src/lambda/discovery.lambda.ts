@@ -9,11 +9,11 @@
  * that invocation with a clear message instead of the module import.
  */
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { ConfigError, DEFAULT_METRICS_NAMESPACE, ENV, RECONCILE_ACTION, readConfig } from '../shared/contract';
 import { AwsClients, createClients, SdkDiscoveryApi } from './aws';
 import { processMessages, reconcile, ReconcileSummary } from './pipeline';
 import { DEFAULT_RETRY, RetryPolicy } from './retry';
 import { Logger, Metrics } from './telemetry';
+import { ConfigError, DEFAULT_METRICS_NAMESPACE, ENV, RECONCILE_ACTION, readConfig } from '../shared/contract';
 
 let clients: AwsClients | undefined;
 
@@ -29,7 +29,8 @@ export async function handler(event: unknown, context?: Partial<Context>): Promi
     }
     throw err;
   }
-  const metrics = new Metrics(process.env[ENV.METRICS_NAMESPACE] || DEFAULT_METRICS_NAMESPACE, context?.functionName ?? process.env.AWS_LAMBDA_FUNCTION_NAME);
+  const namespace = process.env[ENV.METRICS_NAMESPACE] || DEFAULT_METRICS_NAMESPACE;
+  const metrics = new Metrics(namespace, context?.functionName ?? process.env.AWS_LAMBDA_FUNCTION_NAME);
   const retry: RetryPolicy = {
     ...DEFAULT_RETRY,
     remainingMs: context?.getRemainingTimeInMillis ? () => context.getRemainingTimeInMillis!() : undefined,

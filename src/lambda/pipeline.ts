@@ -3,12 +3,12 @@
  * fetch in between, applies the planned changes and reports what happened. Every AWS call goes
  * through {@link DiscoveryApi}, so this module runs unchanged against fakes in unit tests.
  */
-import { DiscoveryConfig, MAX_RECORDS_PER_NAME, METRIC, RegisteredService, taskIdFromArn } from '../shared/contract';
 import { DiscoveryApi } from './aws';
 import { EniObservation, PlannedChange, PublishItem, RecordSet, TaskObservation, TaskOutcome, TaskWork } from './model';
 import { batchChanges, coalesce, confirmIntent, isMalformed, isOwned, parseTaskEvent, planName, resolvePublish } from './planner';
 import { errorMessage, errorName } from './retry';
 import { Logger, Metrics } from './telemetry';
+import { DiscoveryConfig, MAX_RECORDS_PER_NAME, METRIC, RegisteredService, taskIdFromArn } from '../shared/contract';
 
 /** What the pipeline needs for one invocation. */
 export interface PipelineDeps {

@@ -2,11 +2,11 @@
  * The pure planner: events and observations in, Route53 changes and per-task outcomes out.
  * No I/O, no clock, no randomness: every function here is deterministic and unit-tested.
  */
-import { MAX_RECORDS_PER_NAME, MAX_TTL_SECONDS, RegisteredService, TAG_NAME, TAG_TTL, DiscoveryConfig, taskIdFromArn } from '../shared/contract';
 import {
   EniObservation, Intent, MalformedMessage, PlannedChange, PublishItem, RecordSet, STOPPING_STATUSES, TaskEvent,
   TaskObservation, TaskOutcome, TaskWork,
 } from './model';
+import { MAX_RECORDS_PER_NAME, MAX_TTL_SECONDS, RegisteredService, TAG_NAME, TAG_TTL, DiscoveryConfig, taskIdFromArn } from '../shared/contract';
 
 const TASK_ARN = /^arn:[a-z-]+:ecs:[a-z0-9-]+:\d{12}:task\/.+$/;
 
@@ -317,7 +317,11 @@ export function planName(
   for (const item of publishes) {
     if (conflict) {
       outcomes.push({
-        ...base, taskId: item.taskId, action: 'SKIP', outcome: 'conflict', level: 'error',
+        ...base,
+        taskId: item.taskId,
+        action: 'SKIP',
+        outcome: 'conflict',
+        level: 'error',
         reason: `${fqdn} already holds a ${conflict.Type} record not managed by public discovery`
           + `${conflict.SetIdentifier ? ` (set identifier ${conflict.SetIdentifier})` : ' (simple routing)'}: remove it or register another name`,
       });
@@ -330,14 +334,22 @@ export function planName(
     }
     if (!existing && count >= capacity) {
       outcomes.push({
-        ...base, taskId: item.taskId, action: 'SKIP', outcome: 'capacity', level: 'warn',
+        ...base,
+        taskId: item.taskId,
+        action: 'SKIP',
+        outcome: 'capacity',
+        level: 'warn',
         reason: `${fqdn} already holds ${capacity} records, the most Route53 answers for one multi-value name; the task is published when a slot frees`,
       });
       continue;
     }
     changes.push({ action: 'UPSERT', hostedZoneId: service.hostedZoneId, record: desiredRecord(service, item), taskId: item.taskId, service });
     outcomes.push({
-      ...base, taskId: item.taskId, action: 'UPSERT', outcome: 'planned', level: 'info',
+      ...base,
+      taskId: item.taskId,
+      action: 'UPSERT',
+      outcome: 'planned',
+      level: 'info',
       reason: existing ? `record drifted (was ${describeValues(existing)})` : 'task running',
     });
     if (!existing) {

@@ -1,5 +1,2 @@
-export class Hello {
-  public sayHello() {
-    return 'hello, world!';
-  }
-}
+export { EcsPublicDiscovery } from './ecs-public-discovery';
+export type { EcsPublicDiscoveryProps, ServiceOptions } from './ecs-public-discovery';

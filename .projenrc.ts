@@ -116,6 +116,12 @@ bench.spawn(venv);
 bench.spawn(bundle);
 bench.exec('ts-node --project tsconfig.dev.json bench/run.ts');
 
+// No .NET SDK is needed to check the C# binding: generate its source (dist/dotnet-code) without compiling it.
+project.addTask('package:dotnet-code', {
+  description: 'Generate the .NET binding source with jsii-pacmak (no .NET SDK required)',
+  exec: 'jsii-pacmak --target dotnet --code-only --outdir dist/dotnet-code',
+});
+
 project.tsconfigDev.addInclude('demo/**/*.ts');
 project.tsconfigDev.addInclude('bench/**/*.ts');
 // Lambda code is bundled by esbuild: its AWS SDK imports are build-time (dev) dependencies by design.

@@ -1,0 +1,626 @@
+import {
+  API, CLUSTER_ARN, CONFIG, cnameRecord, ecsEvent, ipOf, MC, OTHER_CLUSTER_ARN, OTHER_ZONE, ownedRecord, simpleRecord, startEvent,
+  stopEvent, taskArn, taskEvent, WEB, weightedRecord, ZONE,
+} from './fixtures';
+import type { EniObservation, PlannedChange, TaskObservation, TaskWork } from '../../src/lambda/model';
+import {
+  batchChanges, changeWeight, coalesce, confirmIntent, conflictOf, desiredRecord, eniFromAttachments, intentOf, isMalformed, isOwned,
+  MAX_CHANGE_WEIGHT, normalizeName, parseTaskEvent, planName, resolvePublish, serviceOfGroup, tagMap,
+} from '../../src/lambda/planner';
+import { MAX_TTL_SECONDS, TAG_NAME, TAG_TTL } from '../../src/shared/contract';
+
+describe('parseTaskEvent', () => {
+  test('parses a documented ECS Task State Change event given as a string body', () => {
+    const parsed = parseTaskEvent('m1', JSON.stringify(startEvent('t1', { version: 3 })));
+    expect(parsed).toEqual({
+      messageId: 'm1',
+      taskArn: taskArn('t1'),
+      taskId: 't1',
+      clusterArn: CLUSTER_ARN,
+      group: 'service:minecraft',
+      lastStatus: 'RUNNING',
+      desiredStatus: 'RUNNING',
+      version: 3,
+      eniId: 'eni-t1',
+    });
+    expect(isMalformed(parsed)).toBe(false);
+  });
+
+  test('parses the same event given as an object body', () => {
+    const event = stopEvent('t1');
+    expect(parseTaskEvent('m2', event)).toEqual(parseTaskEvent('m2', JSON.stringify(event)));
+    expect(parseTaskEvent('m2', event)).toMatchObject({ messageId: 'm2', lastStatus: 'STOPPED', desiredStatus: 'STOPPED', version: 6 });
+  });
+
+  test('takes the task id from an old-format task ARN', () => {
+    const event = startEvent('t1');
+    (event.detail as Record<string, unknown>).taskArn = 'arn:aws:ecs:eu-west-1:123456789012:task/7c4e1a3b-1111-2222-3333-444455556666';
+    expect(parseTaskEvent('m', event)).toMatchObject({ taskId: '7c4e1a3b-1111-2222-3333-444455556666' });
+  });
+
+  test('a standalone task has no group and a task without attachments no ENI', () => {
+    const parsed = parseTaskEvent('m', ecsEvent({ id: 't1', group: null, eniId: null }));
+    expect(parsed).toMatchObject({ taskId: 't1' });
+    expect((parsed as { group?: string }).group).toBeUndefined();
+    expect((parsed as { eniId?: string }).eniId).toBeUndefined();
+  });
+
+  test('a missing version counts as 0 and a numeric string is read as a number', () => {
+    const noVersion = startEvent('t1');
+    delete (noVersion.detail as Record<string, unknown>).version;
+    expect(parseTaskEvent('m', noVersion)).toMatchObject({ version: 0 });
+    const stringVersion = startEvent('t1');
+    (stringVersion.detail as Record<string, unknown>).version = '7';
+    expect(parseTaskEvent('m', stringVersion)).toMatchObject({ version: 7 });
+  });
+
+  const withDetail = (patch: Record<string, unknown>) => {
+    const event = startEvent('t1');
+    return { ...event, detail: { ...(event.detail as Record<string, unknown>), ...patch } };
+  };
+
+  test.each<[string, unknown, RegExp]>([
+    ['not JSON', '{"source": "aws.ecs"', /^body is not JSON$/],
+    ['an empty string', '', /^body is not JSON$/],
+    ['JSON null', 'null', /^body is not a JSON object$/],
+    ['a JSON array', '[]', /^body is not a JSON object$/],
+    ['a JSON number', '12', /^body is not a JSON object$/],
+    ['undefined', undefined, /^body is not a JSON object$/],
+    ['another source', { ...startEvent('t1'), source: 'aws.ec2' }, /^not an ECS Task State Change event \(source "aws.ec2"/],
+    ['another detail-type', { ...startEvent('t1'), 'detail-type': 'ECS Container Instance State Change' }, /detail-type "ECS Container Instance State Change"/],
+    ['a bare detail', startEvent('t1').detail, /^not an ECS Task State Change event/],
+    ['no detail', { ...startEvent('t1'), detail: undefined }, /^event has no detail object$/],
+    ['an array detail', { ...startEvent('t1'), detail: [] }, /^event has no detail object$/],
+    ['no taskArn', withDetail({ taskArn: undefined }), /^detail\.taskArn is not a task ARN: undefined$/],
+    ['a numeric taskArn', withDetail({ taskArn: 12 }), /^detail\.taskArn is not a task ARN: 12$/],
+    ['a service ARN as taskArn', withDetail({ taskArn: 'arn:aws:ecs:eu-west-1:123456789012:service/games/mc' }), /^detail\.taskArn is not a task ARN/],
+    ['a task ARN without id', withDetail({ taskArn: 'arn:aws:ecs:eu-west-1:123456789012:task/' }), /^detail\.taskArn is not a task ARN/],
+    ['no clusterArn', withDetail({ clusterArn: undefined }), /^detail\.clusterArn is missing/],
+    ['an empty clusterArn', withDetail({ clusterArn: '' }), /^detail\.clusterArn is missing/],
+    ['no lastStatus', withDetail({ lastStatus: undefined }), /^detail\.lastStatus \/ detail\.desiredStatus are missing/],
+    ['no desiredStatus', withDetail({ desiredStatus: 5 }), /^detail\.lastStatus \/ detail\.desiredStatus are missing/],
+    ['a non-numeric version', withDetail({ version: 'seven' }), /^detail\.version is not a number: "seven"$/],
+  ])('refuses a message that is %s', (_what, body, reason) => {
+    const parsed = parseTaskEvent('bad', body);
+    expect(isMalformed(parsed)).toBe(true);
+    expect(parsed).toEqual({ messageId: 'bad', reason: expect.stringMatching(reason) });
+  });
+});
+
+describe('eniFromAttachments', () => {
+  const attachment = (type: string, details: unknown) => ({ id: 'x', type, status: 'ATTACHED', details });
+  const eniDetail = (value: unknown) => [{ name: 'subnetId', value: 'subnet-1' }, { name: 'networkInterfaceId', value }];
+
+  test.each<[string, unknown, string | undefined]>([
+    ['an event attachment (type eni)', [attachment('eni', eniDetail('eni-1'))], 'eni-1'],
+    ['a DescribeTasks attachment (type ElasticNetworkInterface)', [attachment('ElasticNetworkInterface', eniDetail('eni-2'))], 'eni-2'],
+    ['the ENI among other attachments', [attachment('Service Connect', eniDetail('eni-x')), attachment('eni', eniDetail('eni-3'))], 'eni-3'],
+    ['undefined', undefined, undefined],
+    ['not an array', { type: 'eni' }, undefined],
+    ['an empty list', [], undefined],
+    ['an attachment without details', [{ type: 'eni' }], undefined],
+    ['details that are not a list', [attachment('eni', { networkInterfaceId: 'eni-1' })], undefined],
+    ['details without networkInterfaceId', [attachment('eni', [{ name: 'subnetId', value: 'subnet-1' }])], undefined],
+    ['an empty networkInterfaceId', [attachment('eni', eniDetail(''))], undefined],
+    ['a non-string networkInterfaceId', [attachment('eni', eniDetail(7))], undefined],
+    ['another attachment type only', [attachment('elastic-inference', eniDetail('eni-4'))], undefined],
+    ['null entries', [null, attachment('eni', [null, ...eniDetail('eni-5')])], 'eni-5'],
+  ])('%s', (_what, attachments, expected) => {
+    expect(eniFromAttachments(attachments)).toBe(expected);
+  });
+});
+
+describe('intentOf', () => {
+  const statuses = ['PROVISIONING', 'PENDING', 'ACTIVATING', 'RUNNING', 'DEACTIVATING', 'STOPPING', 'DEPROVISIONING', 'STOPPED'];
+  const expected = (last: string, desired: string) => {
+    if (desired === 'STOPPED' || ['DEACTIVATING', 'STOPPING', 'DEPROVISIONING', 'STOPPED'].includes(last)) {
+      return 'remove';
+    }
+    return last === 'RUNNING' && desired === 'RUNNING' ? 'publish' : undefined;
+  };
+  const table = statuses.flatMap(last => ['RUNNING', 'STOPPED'].map(desired => [last, desired, expected(last, desired)] as const));
+
+  test('the table covers every start, stop and neither', () => {
+    expect(table.filter(([, , i]) => i === 'publish')).toEqual([['RUNNING', 'RUNNING', 'publish']]);
+    expect(table.filter(([, , i]) => i === undefined).map(([l]) => l)).toEqual(['PROVISIONING', 'PENDING', 'ACTIVATING']);
+  });
+
+  test.each(table)('lastStatus %s, desiredStatus %s → %s', (last, desired, intent) => {
+    expect(intentOf(last, desired)).toBe(intent);
+  });
+
+  test.each([
+    ['RUNNING', 'PENDING', undefined],
+    [undefined, 'STOPPED', 'remove'],
+    ['STOPPED', undefined, 'remove'],
+    ['RUNNING', undefined, undefined],
+    [undefined, undefined, undefined],
+    ['running', 'running', undefined],
+  ])('lastStatus %s, desiredStatus %s → %s', (last, desired, intent) => {
+    expect(intentOf(last, desired)).toBe(intent);
+  });
+});
+
+describe('serviceOfGroup', () => {
+  test.each([
+    ['service:minecraft', MC],
+    ['service:web', WEB],
+    ['service:unknown', undefined],
+    ['family:minecraft', undefined],
+    ['minecraft', undefined],
+    ['service:', undefined],
+    [undefined, undefined],
+  ])('%s', (group, service) => {
+    expect(serviceOfGroup(CONFIG, group)).toBe(service);
+  });
+});
+
+describe('coalesce', () => {
+  test('keeps one work item per task in first-appearance order', () => {
+    const events = [
+      taskEvent({ id: 'a', messageId: 'm1' }),
+      taskEvent({ id: 'b', messageId: 'm2', group: 'service:web', lastStatus: 'STOPPED', desiredStatus: 'STOPPED' }),
+    ];
+    const { work, ignored, orphanRemovals } = coalesce(CONFIG, events);
+    expect(work).toEqual([
+      { event: events[0], service: MC, intent: 'publish', messageIds: ['m1'] },
+      { event: events[1], service: WEB, intent: 'remove', messageIds: ['m2'] },
+    ]);
+    expect(ignored).toEqual([]);
+    expect(orphanRemovals).toEqual([]);
+  });
+
+  test('ignores tasks of another cluster', () => {
+    const { work, ignored } = coalesce(CONFIG, [taskEvent({ id: 'a', clusterArn: OTHER_CLUSTER_ARN })]);
+    expect(work).toEqual([]);
+    expect(ignored).toEqual([{ taskId: 'a', action: 'SKIP', outcome: 'ignored', level: 'info', reason: expect.stringContaining(OTHER_CLUSTER_ARN) }]);
+  });
+
+  test('ignores tasks of an unregistered service with a warning', () => {
+    const { work, ignored, orphanRemovals } = coalesce(CONFIG, [
+      taskEvent({ id: 'a', group: 'service:unknown' }),
+      taskEvent({ id: 'b', group: 'family:minecraft', lastStatus: 'STOPPED', desiredStatus: 'STOPPED' }),
+    ]);
+    expect(work).toEqual([]);
+    expect(orphanRemovals).toEqual([]);
+    expect(ignored).toEqual([
+      expect.objectContaining({ taskId: 'a', outcome: 'ignored', level: 'warn', reason: expect.stringContaining('"service:unknown"') }),
+      expect.objectContaining({ taskId: 'b', outcome: 'ignored', level: 'warn', reason: expect.stringContaining('"family:minecraft"') }),
+    ]);
+  });
+
+  test('ignores statuses that are neither a start nor a stop', () => {
+    const { work, ignored } = coalesce(CONFIG, [taskEvent({ id: 'a', lastStatus: 'PENDING', desiredStatus: 'RUNNING' })]);
+    expect(work).toEqual([]);
+    expect(ignored).toEqual([expect.objectContaining({ taskId: 'a', outcome: 'ignored', level: 'info', reason: expect.stringContaining('lastStatus PENDING') })]);
+  });
+
+  test('a standalone stop (no group) becomes an orphan removal; a standalone start is ignored', () => {
+    const stop = taskEvent({ id: 'a', group: null, lastStatus: 'STOPPED', desiredStatus: 'STOPPED', messageId: 'm1' });
+    const start = taskEvent({ id: 'b', group: null, messageId: 'm2' });
+    const { work, ignored, orphanRemovals } = coalesce(CONFIG, [stop, start]);
+    expect(work).toEqual([]);
+    expect(orphanRemovals).toEqual([{ event: stop, messageIds: ['m1'] }]);
+    expect(ignored).toEqual([expect.objectContaining({ taskId: 'b', outcome: 'ignored', level: 'warn', reason: expect.stringContaining('group null') })]);
+  });
+
+  const start = (version: number, messageId: string) => taskEvent({ id: 'a', version, messageId });
+  const stop = (version: number, messageId: string) => taskEvent({ id: 'a', version, messageId, lastStatus: 'STOPPED', desiredStatus: 'STOPPED' });
+  const stopping = (version: number, messageId: string) => taskEvent({ id: 'a', version, messageId, lastStatus: 'RUNNING', desiredStatus: 'STOPPED' });
+
+  test.each([
+    ['start then stop', [start(2, 'm1'), stop(5, 'm2')], 'remove', 'm2'],
+    ['stop then a late start', [stop(5, 'm2'), start(2, 'm1')], 'remove', 'm2'],
+    ['stop then a newer start', [stop(2, 'm1'), start(5, 'm2')], 'publish', 'm2'],
+    ['a newer start then an older stop', [start(5, 'm2'), stop(2, 'm1')], 'publish', 'm2'],
+    ['three versions shuffled', [stopping(4, 'm2'), start(2, 'm1'), stop(6, 'm3')], 'remove', 'm3'],
+    ['tie, start first', [start(3, 'm1'), stopping(3, 'm2')], 'remove', 'm2'],
+    ['tie, stop first', [stopping(3, 'm2'), start(3, 'm1')], 'remove', 'm2'],
+    ['tie between two stops keeps the first', [stopping(3, 'm1'), stop(3, 'm2')], 'remove', 'm1'],
+  ])('newest version wins: %s', (_what, events, intent, winner) => {
+    const { work } = coalesce(CONFIG, events);
+    expect(work).toHaveLength(1);
+    expect(work[0].intent).toBe(intent);
+    expect(work[0].event.messageId).toBe(winner);
+    expect([...work[0].messageIds].sort()).toEqual(events.map(e => e.messageId).sort());
+  });
+
+  test('duplicate deliveries of one event coalesce into one item carrying every message id', () => {
+    const events = [start(2, 'm1'), start(2, 'm2'), start(2, 'm3')];
+    const { work } = coalesce(CONFIG, events);
+    expect(work).toEqual([{ event: events[0], service: MC, intent: 'publish', messageIds: ['m1', 'm2', 'm3'] }]);
+  });
+
+  test('an orphan stop collects every message id too', () => {
+    const a = taskEvent({ id: 'a', group: null, lastStatus: 'STOPPING', desiredStatus: 'STOPPED', version: 3, messageId: 'm1' });
+    const b = taskEvent({ id: 'a', group: null, lastStatus: 'STOPPED', desiredStatus: 'STOPPED', version: 5, messageId: 'm2' });
+    expect(coalesce(CONFIG, [b, a]).orphanRemovals).toEqual([{ event: b, messageIds: ['m2', 'm1'] }]);
+  });
+});
+
+describe('confirmIntent', () => {
+  const work = (intent: 'publish' | 'remove'): TaskWork => ({
+    event: taskEvent({ id: 'a' }), service: MC, intent, messageIds: ['m1'],
+  });
+  const observed = (lastStatus?: string, desiredStatus?: string): TaskObservation => ({ taskArn: taskArn('a'), lastStatus, desiredStatus, tags: {} });
+
+  test('a removal stays a removal whatever ECS says', () => {
+    expect(confirmIntent(work('remove'), observed('RUNNING', 'RUNNING'))).toEqual({ intent: 'remove' });
+    expect(confirmIntent(work('remove'), undefined)).toEqual({ intent: 'remove' });
+  });
+
+  test('a task ECS no longer knows is removed', () => {
+    expect(confirmIntent(work('publish'), undefined)).toEqual({ intent: 'remove', reason: 'ECS no longer knows the task' });
+  });
+
+  test.each([
+    ['STOPPED', 'STOPPED'],
+    ['RUNNING', 'STOPPED'],
+    ['DEACTIVATING', 'STOPPED'],
+    ['STOPPING', 'STOPPED'],
+    ['DEPROVISIONING', 'STOPPED'],
+  ])('a task ECS reports as %s/%s is removed', (last, desired) => {
+    expect(confirmIntent(work('publish'), observed(last, desired))).toEqual({ intent: 'remove', reason: `ECS reports the task as ${last}/${desired}` });
+  });
+
+  test('a running task is published', () => {
+    expect(confirmIntent(work('publish'), observed('RUNNING', 'RUNNING'))).toEqual({ intent: 'publish' });
+  });
+});
+
+describe('resolvePublish', () => {
+  const eni = (tags: Record<string, string> = {}, publicIp: string | undefined = '203.0.113.10'): EniObservation => ({ eniId: 'eni-1', publicIp, tags });
+  const nameTag = { [TAG_NAME]: 'mc' };
+
+  test('a running task with matching ENI tags is published with the registered values', () => {
+    expect(resolvePublish(MC, 't1', eni(nameTag), {})).toEqual({
+      ok: true, item: { taskId: 't1', publicIp: '203.0.113.10', ttl: 60 }, warnings: [],
+    });
+  });
+
+  test('no ENI: skipped as ignored, with a warning level', () => {
+    expect(resolvePublish(MC, 't1', undefined, nameTag)).toEqual({
+      ok: false,
+      outcome: { taskId: 't1', service: 'minecraft', name: 'mc.example.com.', action: 'SKIP', outcome: 'ignored', level: 'warn', reason: expect.stringContaining('no longer exists') },
+    });
+  });
+
+  test.each([undefined, ''])('no public IP (%p): rejected', publicIp => {
+    const r = resolvePublish(MC, 't1', { eniId: 'eni-1', publicIp, tags: nameTag }, nameTag);
+    expect(r).toEqual({
+      ok: false,
+      outcome: expect.objectContaining({ taskId: 't1', action: 'SKIP', outcome: 'rejected', level: 'error', reason: expect.stringContaining('eni-1 has no public IPv4 address') }),
+    });
+  });
+
+  test('ENI tags win over task tags', () => {
+    expect(resolvePublish(MC, 't1', eni(nameTag), { [TAG_NAME]: 'spoofed' })).toMatchObject({ ok: true });
+    expect(resolvePublish(MC, 't1', eni({ [TAG_NAME]: 'spoofed' }), nameTag)).toMatchObject({ ok: false, outcome: { outcome: 'rejected' } });
+  });
+
+  test('an ENI carrying only the TTL tag is still the tag source', () => {
+    const r = resolvePublish(MC, 't1', eni({ [TAG_TTL]: '60' }), { [TAG_NAME]: 'spoofed' });
+    expect(r).toMatchObject({ ok: true, warnings: [expect.stringContaining(`carries the ${TAG_NAME} tag`)] });
+  });
+
+  test('task tags are used when the ENI carries none', () => {
+    expect(resolvePublish(MC, 't1', eni({ Name: 'x' }), nameTag)).toEqual({ ok: true, item: { taskId: 't1', publicIp: '203.0.113.10', ttl: 60 }, warnings: [] });
+    expect(resolvePublish(MC, 't1', eni({ Name: 'x' }), { [TAG_NAME]: 'other' })).toMatchObject({ ok: false, outcome: { outcome: 'rejected' } });
+  });
+
+  test('no tags anywhere: published from the registration with a warning', () => {
+    const r = resolvePublish(MC, 't1', eni({ unrelated: 'x' }), { also: 'unrelated' });
+    expect(r).toEqual({
+      ok: true,
+      item: { taskId: 't1', publicIp: '203.0.113.10', ttl: 60 },
+      warnings: [expect.stringMatching(/neither the network interface nor the task carries the public-discovery:name tag/)],
+    });
+  });
+
+  test.each(['*', 'admin.other', 'MC', 'Mc', 'mc.', 'mc.example.com', ' mc', ''])('a name tag %p that is not exactly the registered name is rejected', tag => {
+    const r = resolvePublish(MC, 't1', eni({ [TAG_NAME]: tag }), {});
+    expect(r).toEqual({
+      ok: false,
+      outcome: {
+        taskId: 't1',
+        service: 'minecraft',
+        name: 'mc.example.com.',
+        action: 'SKIP',
+        outcome: 'rejected',
+        level: 'error',
+        reason: `${TAG_NAME} tag ${JSON.stringify(tag)} does not match the name registered for service minecraft ("mc")`,
+      },
+    });
+  });
+
+  test('the registered name is compared as given (upper case registration)', () => {
+    const upper = { ...MC, name: 'MC.Example' };
+    expect(resolvePublish(upper, 't1', eni({ [TAG_NAME]: 'MC.Example' }), {})).toMatchObject({ ok: true });
+    expect(resolvePublish(upper, 't1', eni({ [TAG_NAME]: 'mc.example' }), {})).toMatchObject({ ok: false });
+  });
+
+  test.each(['abc', '-1', '1.5', '99999999999', '2147483648', '', ' 60', '6e1', '0x10', '+60'])('a TTL tag %p is rejected', ttl => {
+    const r = resolvePublish(MC, 't1', eni({ ...nameTag, [TAG_TTL]: ttl }), {});
+    expect(r).toEqual({
+      ok: false,
+      outcome: expect.objectContaining({
+        outcome: 'rejected',
+        level: 'error',
+        reason: `${TAG_TTL} tag ${JSON.stringify(ttl)} is not a whole number of seconds in 0..${MAX_TTL_SECONDS}`,
+      }),
+    });
+  });
+
+  test.each([['0'], ['30'], ['2147483647'], ['0600']])('a valid TTL tag %p that differs from the registration: warning, registered TTL used', ttl => {
+    const r = resolvePublish(MC, 't1', eni({ ...nameTag, [TAG_TTL]: ttl }), {});
+    expect(r).toEqual({
+      ok: true,
+      item: { taskId: 't1', publicIp: '203.0.113.10', ttl: 60 },
+      warnings: [`${TAG_TTL} tag ${ttl} differs from the registered TTL 60; the registered TTL is used`],
+    });
+  });
+
+  test('a TTL tag equal to the registration gives no warning', () => {
+    expect(resolvePublish(MC, 't1', eni({ [TAG_NAME]: 'mc', [TAG_TTL]: '060' }), {})).toMatchObject({ ok: true, warnings: [] });
+    expect(resolvePublish(WEB, 't1', eni({ [TAG_NAME]: 'web', [TAG_TTL]: '30' }), {})).toEqual({
+      ok: true, item: { taskId: 't1', publicIp: '203.0.113.10', ttl: 30 }, warnings: [],
+    });
+  });
+
+  test('a TTL tag without a name tag: warned about the name, TTL checked', () => {
+    expect(resolvePublish(MC, 't1', eni({ [TAG_TTL]: 'x' }), {})).toMatchObject({ ok: false, outcome: { outcome: 'rejected' } });
+    const r = resolvePublish(MC, 't1', eni({ [TAG_TTL]: '61' }), {});
+    expect(r).toMatchObject({ ok: true, item: { ttl: 60 } });
+    expect((r as { warnings: string[] }).warnings).toHaveLength(2);
+  });
+});
+
+describe('normalizeName, isOwned and conflictOf', () => {
+  test.each([
+    ['mc.example.com.', 'mc.example.com.'],
+    ['MC.Example.com', 'mc.example.com.'],
+    ['mc.example.com', 'mc.example.com.'],
+  ])('normalizeName(%p) = %p', (name, normal) => {
+    expect(normalizeName(name)).toBe(normal);
+  });
+
+  test.each<[string, Record<string, unknown>, boolean]>([
+    ['an owned multi-value A record', ownedRecord(MC, 't1', '203.0.113.1'), true],
+    ['an owned record read without the trailing dot, upper case', { ...ownedRecord(MC, 't1', '203.0.113.1'), Name: 'MC.example.com' }, true],
+    ['a simple A record', simpleRecord(MC), false],
+    ['a weighted A record', weightedRecord(MC), false],
+    ['a multi-value record with MultiValueAnswer false', { ...ownedRecord(MC, 't1', '203.0.113.1'), MultiValueAnswer: false }, false],
+    ['a multi-value record with an empty set identifier', { ...ownedRecord(MC, 't1', '203.0.113.1'), SetIdentifier: '' }, false],
+    ['a CNAME', cnameRecord(MC), false],
+    ['a multi-value AAAA record', { ...ownedRecord(MC, 't1', '2001:db8::1'), Type: 'AAAA' }, false],
+    ['a multi-value A record at another name', ownedRecord(WEB, 't1', '203.0.113.1'), false],
+  ])('isOwned: %s → %p', (_what, record, owned) => {
+    expect(isOwned(record as never, MC.fqdn)).toBe(owned);
+  });
+
+  test.each<[string, Record<string, unknown>[], number | undefined]>([
+    ['only owned records', [ownedRecord(MC, 't1', '1.1.1.1'), ownedRecord(MC, 't2', '1.1.1.2')], undefined],
+    ['a simple A record', [ownedRecord(MC, 't1', '1.1.1.1'), simpleRecord(MC)], 1],
+    ['a weighted A record', [weightedRecord(MC)], 0],
+    ['a CNAME', [cnameRecord(MC)], 0],
+    ['a TXT record (no conflict)', [{ Name: MC.fqdn, Type: 'TXT', TTL: 300, ResourceRecords: [{ Value: '"v=spf1"' }] }], undefined],
+    ['an AAAA record (no conflict)', [{ Name: MC.fqdn, Type: 'AAAA', TTL: 300, ResourceRecords: [{ Value: '2001:db8::1' }] }], undefined],
+    ['a simple A record at another name', [simpleRecord(WEB)], undefined],
+    ['nothing', [], undefined],
+  ])('conflictOf: %s', (_what, records, index) => {
+    expect(conflictOf(records as never, MC.fqdn)).toBe(index === undefined ? undefined : records[index]);
+  });
+});
+
+describe('desiredRecord', () => {
+  test('is the documented UPSERT shape', () => {
+    expect(desiredRecord(MC, { taskId: 't1', publicIp: '203.0.113.1', ttl: 60 })).toEqual({
+      Name: 'mc.example.com.', Type: 'A', SetIdentifier: 't1', MultiValueAnswer: true, TTL: 60, ResourceRecords: [{ Value: '203.0.113.1' }],
+    });
+  });
+});
+
+describe('planName', () => {
+  const publish = (taskId: string, publicIp = '203.0.113.1', ttl = 60) => ({ taskId, publicIp, ttl });
+
+  test('a removal of a present record is a DELETE repeating the observed record object', () => {
+    const observed = { ...ownedRecord(MC, 't1', '203.0.113.1'), HealthCheckId: 'hc-1' };
+    const plan = planName(MC, [observed, ownedRecord(MC, 't2', '203.0.113.2')], [], [{ taskId: 't1', reason: 'because' }]);
+    expect(plan.changes).toEqual([{ action: 'DELETE', hostedZoneId: ZONE, record: observed, taskId: 't1', service: MC }]);
+    expect(plan.changes[0].record).toBe(observed);
+    expect(plan.outcomes).toEqual([{
+      taskId: 't1', service: 'minecraft', name: 'mc.example.com.', action: 'DELETE', outcome: 'planned', level: 'info', reason: 'task stopped (because)',
+    }]);
+    expect([plan.ownedBefore, plan.ownedAfter]).toEqual([2, 1]);
+  });
+
+  test('a removal of an absent record changes nothing', () => {
+    const plan = planName(MC, [ownedRecord(MC, 't2', '203.0.113.2')], [], [{ taskId: 't1' }]);
+    expect(plan.changes).toEqual([]);
+    expect(plan.outcomes).toEqual([expect.objectContaining({ taskId: 't1', action: 'DELETE', outcome: 'unchanged', reason: 'record already absent' })]);
+    expect([plan.ownedBefore, plan.ownedAfter]).toEqual([1, 1]);
+  });
+
+  test('a removal never deletes a record it does not own, even with the same set identifier', () => {
+    const weighted = weightedRecord(MC, 't1');
+    const plan = planName(MC, [weighted], [], [{ taskId: 't1' }]);
+    expect(plan.changes).toEqual([]);
+    expect(plan.outcomes[0]).toMatchObject({ outcome: 'unchanged' });
+  });
+
+  test('a new publication is an UPSERT of the documented shape', () => {
+    const plan = planName(MC, [], [publish('t1')], []);
+    expect(plan.changes).toEqual([{
+      action: 'UPSERT',
+      hostedZoneId: ZONE,
+      taskId: 't1',
+      service: MC,
+      record: { Name: 'mc.example.com.', Type: 'A', SetIdentifier: 't1', MultiValueAnswer: true, TTL: 60, ResourceRecords: [{ Value: '203.0.113.1' }] },
+    }]);
+    expect(plan.outcomes).toEqual([expect.objectContaining({ taskId: 't1', action: 'UPSERT', outcome: 'planned', reason: 'task running' })]);
+    expect([plan.ownedBefore, plan.ownedAfter]).toEqual([0, 1]);
+  });
+
+  test('an identical record is left unchanged', () => {
+    const plan = planName(MC, [ownedRecord(MC, 't1', '203.0.113.1')], [publish('t1')], []);
+    expect(plan.changes).toEqual([]);
+    expect(plan.outcomes).toEqual([expect.objectContaining({ taskId: 't1', action: 'UPSERT', outcome: 'unchanged' })]);
+    expect([plan.ownedBefore, plan.ownedAfter]).toEqual([1, 1]);
+  });
+
+  test.each<[string, Record<string, unknown>]>([
+    ['another IP', ownedRecord(MC, 't1', '203.0.113.9')],
+    ['another TTL', ownedRecord(MC, 't1', '203.0.113.1', 300)],
+    ['two values', { ...ownedRecord(MC, 't1', '203.0.113.1'), ResourceRecords: [{ Value: '203.0.113.1' }, { Value: '203.0.113.2' }] }],
+    ['no values', { ...ownedRecord(MC, 't1', '203.0.113.1'), ResourceRecords: undefined }],
+  ])('a drifted record (%s) is upserted', (_what, existing) => {
+    const plan = planName(MC, [existing as never], [publish('t1')], []);
+    expect(plan.changes).toEqual([expect.objectContaining({ action: 'UPSERT', record: desiredRecord(MC, publish('t1')) })]);
+    expect(plan.outcomes[0]).toMatchObject({ outcome: 'planned', reason: expect.stringMatching(/^record drifted \(was /) });
+    expect([plan.ownedBefore, plan.ownedAfter]).toEqual([1, 1]);
+  });
+
+  test.each<[string, Record<string, unknown>, RegExp]>([
+    ['a simple A record', simpleRecord(MC), /already holds a A record not managed by public discovery \(simple routing\)/],
+    ['a weighted A record', weightedRecord(MC, 'blue'), /\(set identifier blue\)/],
+    ['a CNAME', cnameRecord(MC), /already holds a CNAME record/],
+  ])('a conflict with %s: no write for publications, removals still go', (_what, foreign, reason) => {
+    const present = ownedRecord(MC, 't1', '203.0.113.1');
+    const plan = planName(MC, [present, foreign as never], [publish('t2'), publish('t3', '203.0.113.3')], [{ taskId: 't1' }]);
+    expect(plan.changes).toEqual([expect.objectContaining({ action: 'DELETE', record: present, taskId: 't1' })]);
+    expect(plan.outcomes.filter(o => o.outcome === 'conflict')).toEqual(['t2', 't3'].map(taskId => ({
+      taskId, service: 'minecraft', name: MC.fqdn, action: 'SKIP', outcome: 'conflict', level: 'error', reason: expect.stringMatching(reason),
+    })));
+    expect(plan.changes.every(c => c.record !== foreign)).toBe(true);
+  });
+
+  test('a conflict also blocks an update of a record the task already holds', () => {
+    const plan = planName(MC, [ownedRecord(MC, 't1', '203.0.113.9'), simpleRecord(MC)], [publish('t1')], []);
+    expect(plan.changes).toEqual([]);
+    expect(plan.outcomes[0]).toMatchObject({ outcome: 'conflict' });
+  });
+
+  const full = Array.from({ length: 100 }, (_, i) => ownedRecord(MC, `r${i}`, ipOf(i)));
+
+  test('capacity: a new publication at a name holding 100 owned records is refused', () => {
+    const plan = planName(MC, full, [publish('new')], []);
+    expect(plan.changes).toEqual([]);
+    expect(plan.outcomes).toEqual([expect.objectContaining({ taskId: 'new', action: 'SKIP', outcome: 'capacity', level: 'warn', reason: expect.stringContaining('100 records') })]);
+    expect([plan.ownedBefore, plan.ownedAfter]).toEqual([100, 100]);
+  });
+
+  test('capacity: an update of a record at a full name is still allowed', () => {
+    const plan = planName(MC, full, [publish('r5', '198.51.100.5')], []);
+    expect(plan.changes).toEqual([expect.objectContaining({ action: 'UPSERT', taskId: 'r5' })]);
+    expect(plan.ownedAfter).toBe(100);
+  });
+
+  test('capacity: a removal frees a slot for a publication in the same plan', () => {
+    const plan = planName(MC, full, [publish('new1'), publish('new2', '203.0.113.2')], [{ taskId: 'r0' }]);
+    expect(plan.changes.map(c => [c.action, c.taskId])).toEqual([['DELETE', 'r0'], ['UPSERT', 'new1']]);
+    expect(plan.outcomes.map(o => [o.taskId, o.outcome])).toEqual([['r0', 'planned'], ['new1', 'planned'], ['new2', 'capacity']]);
+    expect([plan.ownedBefore, plan.ownedAfter]).toEqual([100, 100]);
+  });
+
+  test('capacity: an absent removal frees nothing', () => {
+    const plan = planName(MC, full, [publish('new')], [{ taskId: 'gone' }]);
+    expect(plan.changes).toEqual([]);
+    expect(plan.outcomes.map(o => o.outcome)).toEqual(['unchanged', 'capacity']);
+  });
+
+  test('capacity: a custom limit fills up within one plan', () => {
+    const plan = planName(MC, [ownedRecord(MC, 'r0', ipOf(0))], [publish('a'), publish('b'), publish('c')], [], 2);
+    expect(plan.outcomes.map(o => [o.taskId, o.outcome])).toEqual([['a', 'planned'], ['b', 'capacity'], ['c', 'capacity']]);
+    expect([plan.ownedBefore, plan.ownedAfter]).toEqual([1, 2]);
+  });
+
+  test('foreign records do not count toward the owned records', () => {
+    const plan = planName(MC, [ownedRecord(MC, 'r0', ipOf(0)), { Name: MC.fqdn, Type: 'TXT', ResourceRecords: [{ Value: '"x"' }] }], [], []);
+    expect([plan.ownedBefore, plan.ownedAfter]).toEqual([1, 1]);
+  });
+});
+
+describe('batchChanges', () => {
+  const change = (action: 'UPSERT' | 'DELETE', hostedZoneId = ZONE, n = 0) => ({ action, hostedZoneId, n });
+  const upserts = (count: number, zone = ZONE) => Array.from({ length: count }, (_, n) => change('UPSERT', zone, n));
+
+  test('an UPSERT weighs 2 and a DELETE 1', () => {
+    expect(changeWeight({ action: 'UPSERT' })).toBe(2);
+    expect(changeWeight({ action: 'DELETE' })).toBe(1);
+    expect(MAX_CHANGE_WEIGHT).toBe(1000);
+  });
+
+  test('nothing to send: no batch', () => {
+    expect(batchChanges([])).toEqual([]);
+  });
+
+  test('500 UPSERTs fit one batch', () => {
+    const batches = batchChanges(upserts(500));
+    expect(batches).toHaveLength(1);
+    expect(batches[0].changes).toHaveLength(500);
+  });
+
+  test('501 UPSERTs need two batches, order kept', () => {
+    const changes = upserts(501);
+    const batches = batchChanges(changes);
+    expect(batches.map(b => b.changes.length)).toEqual([500, 1]);
+    expect(batches.flatMap(b => b.changes)).toEqual(changes);
+  });
+
+  test('1000 DELETEs fit one batch, 1001 do not', () => {
+    expect(batchChanges(Array.from({ length: 1000 }, () => change('DELETE'))).map(b => b.changes.length)).toEqual([1000]);
+    expect(batchChanges(Array.from({ length: 1001 }, () => change('DELETE'))).map(b => b.changes.length)).toEqual([1000, 1]);
+  });
+
+  test('499 UPSERTs and 2 DELETEs weigh exactly 1000; one more DELETE opens a batch', () => {
+    const changes = [...upserts(499), change('DELETE'), change('DELETE')];
+    expect(batchChanges(changes).map(b => b.changes.length)).toEqual([501]);
+    expect(batchChanges([...changes, change('DELETE')]).map(b => b.changes.length)).toEqual([501, 1]);
+  });
+
+  test('an UPSERT that would exceed the limit by one opens a new batch', () => {
+    const changes = [...upserts(499), change('DELETE'), change('UPSERT')];
+    expect(batchChanges(changes).map(b => b.changes.length)).toEqual([500, 1]);
+  });
+
+  test('changes are grouped per hosted zone, order kept within each', () => {
+    const a1 = change('DELETE', ZONE, 1);
+    const b1 = change('UPSERT', OTHER_ZONE, 2);
+    const a2 = change('UPSERT', ZONE, 3);
+    const b2 = change('DELETE', OTHER_ZONE, 4);
+    expect(batchChanges([a1, b1, a2, b2])).toEqual([
+      { hostedZoneId: ZONE, changes: [a1, a2] },
+      { hostedZoneId: OTHER_ZONE, changes: [b1, b2] },
+    ]);
+  });
+
+  test('a custom weight limit splits per zone independently', () => {
+    const changes = [change('UPSERT', ZONE, 1), change('UPSERT', OTHER_ZONE, 2), change('UPSERT', ZONE, 3), change('DELETE', OTHER_ZONE, 4)];
+    const batches = batchChanges(changes, 3);
+    expect(batches.map(b => [b.hostedZoneId, b.changes.map(c => c.n)])).toEqual([
+      [ZONE, [1]], [OTHER_ZONE, [2, 4]], [ZONE, [3]],
+    ]);
+  });
+
+  test('works on planned changes', () => {
+    const planned: PlannedChange[] = [
+      ...planName(MC, [], [{ taskId: 't1', publicIp: '1.1.1.1', ttl: 60 }], []).changes,
+      ...planName(API, [], [{ taskId: 't2', publicIp: '1.1.1.2', ttl: 300 }], []).changes,
+    ];
+    expect(batchChanges(planned).map(b => [b.hostedZoneId, b.changes.map(c => c.taskId)])).toEqual([[ZONE, ['t1']], [OTHER_ZONE, ['t2']]]);
+  });
+});
+
+describe('tagMap', () => {
+  test.each<[string, Parameters<typeof tagMap>[0], Record<string, string>]>([
+    ['undefined', undefined, {}],
+    ['empty', [], {}],
+    ['EC2 style (Key/Value)', [{ Key: TAG_NAME, Value: 'mc' }, { Key: TAG_TTL, Value: '60' }], { [TAG_NAME]: 'mc', [TAG_TTL]: '60' }],
+    ['ECS style (key/value)', [{ key: TAG_NAME, value: 'mc' }], { [TAG_NAME]: 'mc' }],
+    ['an empty value kept', [{ Key: 'k', Value: '' }], { k: '' }],
+    ['entries without a key or value dropped', [{ Key: 'k' }, { Value: 'v' }, { key: 'x', value: 'y' }], { x: 'y' }],
+    ['the last of duplicates wins', [{ Key: 'k', Value: '1' }, { Key: 'k', Value: '2' }], { k: '2' }],
+  ])('%s', (_what, tags, expected) => {
+    expect(tagMap(tags)).toEqual(expected);
+  });
+});

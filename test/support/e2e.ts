@@ -1,0 +1,177 @@
+/**
+ * Wiring shared by the end-to-end test files (jest only): one emulator and one proxy per file, the
+ * bundled handler configured from the synthesized template, a fresh world per test.
+ *
+ *   const e2e = useE2e();
+ *   test('...', async () => { const t = await e2e.world.startTask(e2e.web.serviceName); ... });
+ */
+import type { ResourceRecordSet } from '@aws-sdk/client-route-53';
+import { running, sqsBatch, SqsMessageInput } from './events';
+import { Handler, invoke, Invocation, applyHandlerEnv, loadBundledHandler } from './handler';
+import { MotoServer, startMoto } from './moto';
+import { AwsProxy } from './proxy';
+import { neighbourRecords, notOwned, snapshot } from './records';
+import { CfnTemplate, synthesizeExampleTemplate } from './stack';
+import { handlerEnvironment } from './template-config';
+import { TaskInfo, World } from './world';
+import type { DiscoveryConfig, RegisteredService } from '../../src/shared/contract';
+
+/** Physical ECS service names of the example app's services, by construct id. */
+export const SERVICE_NAMES = { Web: 'web', Api: 'api', Game: 'game' } as const;
+
+export interface SqsBatchResponse {
+  readonly batchItemFailures: Array<{ itemIdentifier: string }>;
+}
+
+export interface ReconcileResult {
+  readonly services: number;
+  readonly upserted: number;
+  readonly deleted: number;
+  readonly failed: number;
+  readonly failedServices: string[];
+}
+
+export interface E2e {
+  readonly moto: MotoServer;
+  readonly proxy: AwsProxy;
+  readonly world: World;
+  readonly config: DiscoveryConfig;
+  readonly handler: Handler;
+  /** Registered services of the example app. */
+  readonly web: RegisteredService;
+  readonly api: RegisteredService;
+  readonly play: RegisteredService;
+  readonly fqdns: string[];
+  /** Snapshot of the records the handler does not own, taken after seeding. */
+  readonly baseline: string;
+  /** The invoked handler echoes its log lines when E2E_ECHO=1. */
+  readonly echo: boolean;
+  /** Delivers events (or raw messages) as one SQS batch; call counts are reset first unless keepCounts. */
+  deliver(items: ReadonlyArray<Record<string, unknown> | SqsMessageInput>, options?: { keepCounts?: boolean }): Promise<Invocation<SqsBatchResponse>>;
+  /** Invokes the reconciler; call counts are reset first unless keepCounts. */
+  reconcile(options?: { keepCounts?: boolean }): Promise<Invocation<ReconcileResult>>;
+  /** Starts tasks and delivers their RUNNING events (one batch), without counting the setup. */
+  startAndPublish(service: RegisteredService, count: number): Promise<TaskInfo[]>;
+  /** The zone's full contents. */
+  records(): Promise<ResourceRecordSet[]>;
+  /** Snapshot of the records the handler does not own, now. */
+  unownedSnapshot(): Promise<string>;
+}
+
+export interface UseE2eOptions {
+  /** Extra seeding after the neighbour records (e.g. thousands of unrelated records). */
+  readonly seed?: (world: World) => Promise<void>;
+}
+
+/** Registers the jest hooks and returns the (live) context of the current test. */
+export function useE2e(options: UseE2eOptions = {}): E2e {
+  let moto: MotoServer | undefined;
+  let proxy: AwsProxy | undefined;
+  let template: CfnTemplate | undefined;
+  let handler: Handler | undefined;
+  let world: World | undefined;
+  let config: DiscoveryConfig | undefined;
+  let baseline = '';
+  const savedEnv = { ...process.env };
+  const echo = process.env.E2E_ECHO === '1';
+
+  const need = <T>(v: T | undefined, what: string): T => {
+    if (v === undefined) {
+      throw new Error(`e2e: ${what} is not ready (did beforeAll/beforeEach fail?)`);
+    }
+    return v;
+  };
+  const service = (name: string) => {
+    const s = need(config, 'config').services.find((x) => x.name === name);
+    if (!s) {
+      throw new Error(`e2e: no registered service named ${name}`);
+    }
+    return s;
+  };
+
+  beforeAll(async () => {
+    template = synthesizeExampleTemplate();
+    moto = await startMoto();
+    proxy = await AwsProxy.start(moto.endpoint);
+    applyHandlerEnv(proxy.endpoint, {});
+    handler = loadBundledHandler();
+  });
+
+  afterAll(async () => {
+    await proxy?.stop();
+    await moto?.stop();
+    for (const k of Object.keys(process.env)) {
+      if (!(k in savedEnv)) {
+        delete process.env[k];
+      }
+    }
+    Object.assign(process.env, savedEnv);
+  });
+
+  beforeEach(async () => {
+    const m = need(moto, 'moto');
+    const p = need(proxy, 'proxy');
+    await m.reset();
+    p.forgetZones();
+    p.clearFaults();
+    const w = await World.create(m.endpoint);
+    const resolved = handlerEnvironment(need(template, 'template'), {
+      clusterName: w.clusterName,
+      clusterArn: w.clusterArn,
+      zoneId: w.zoneId,
+      serviceNames: { ...SERVICE_NAMES },
+    });
+    applyHandlerEnv(p.endpoint, resolved.env);
+    w.register(resolved.config);
+    await w.putRecords(neighbourRecords(w.zoneName));
+    if (options.seed) {
+      await options.seed(w);
+    }
+    world = w;
+    config = resolved.config;
+    baseline = snapshot(notOwned(await w.zoneRecords(), resolved.config.services.map((s) => s.fqdn)));
+    p.resetCounts();
+  });
+
+  const ctx: E2e = {
+    get moto() { return need(moto, 'moto'); },
+    get proxy() { return need(proxy, 'proxy'); },
+    get world() { return need(world, 'world'); },
+    get config() { return need(config, 'config'); },
+    get handler() { return need(handler, 'handler'); },
+    get web() { return service('web'); },
+    get api() { return service('api'); },
+    get play() { return service('play'); },
+    get fqdns() { return need(config, 'config').services.map((s) => s.fqdn); },
+    get baseline() { return baseline; },
+    echo,
+    async deliver(items, opts = {}) {
+      if (!opts.keepCounts) {
+        ctx.proxy.resetCounts();
+      }
+      return invoke<SqsBatchResponse>(ctx.handler, sqsBatch(items), { echo });
+    },
+    async reconcile(opts = {}) {
+      if (!opts.keepCounts) {
+        ctx.proxy.resetCounts();
+      }
+      return invoke<ReconcileResult>(ctx.handler, { action: 'reconcile' }, { echo });
+    },
+    async startAndPublish(s, count) {
+      const tasks = await ctx.world.startTasks(s.serviceName, count);
+      const inv = await ctx.deliver(tasks.map((t) => running(t)));
+      if (inv.error || (inv.result?.batchItemFailures ?? []).length > 0) {
+        throw new Error(`e2e: publishing the setup tasks failed: ${String(inv.error ?? JSON.stringify(inv.result))}`);
+      }
+      ctx.proxy.resetCounts();
+      return tasks;
+    },
+    async records() {
+      return ctx.world.zoneRecords();
+    },
+    async unownedSnapshot() {
+      return snapshot(notOwned(await ctx.world.zoneRecords(), ctx.fqdns));
+    },
+  };
+  return ctx;
+}

@@ -1,0 +1,538 @@
+/**
+ * A loopback HTTP proxy in front of moto_server. The handler under test talks to it (through
+ * AWS_ENDPOINT_URL); test-side setup and assertions talk to moto directly, so only the handler's
+ * calls are counted.
+ *
+ * It does three things:
+ * - counts AWS API calls by service and action and keeps a log of them;
+ * - injects faults (Route53 `Throttling` / `PriorRequestNotComplete`, ECS/EC2 throttling, 5xx), either
+ *   on the next n matching calls or with a seeded probability;
+ * - closes known gaps between moto 5.2.5 and AWS, so the handler meets AWS's rules:
+ *   Route53 change batches are checked as Route53 checks them (see route53-rules.ts) and applied
+ *   atomically; ListResourceRecordSets pages hold at most 300 records; ECS ListTasks filters by
+ *   `serviceName` (moto ignores it) and pages by 100; DescribeTasks refuses more than 100 tasks and
+ *   reports unknown tasks as `MISSING` failures; EC2 refuses more than 200 filter values.
+ */
+import { randomUUID } from 'crypto';
+import * as http from 'http';
+import { GetHostedZoneCommand, ListResourceRecordSetsCommand, ListResourceRecordSetsCommandOutput, Route53Client } from '@aws-sdk/client-route-53';
+import { checkChangeBatch, fromSdk, normalizeName, parseChangeBatch, Rrset } from './route53-rules';
+import { escapeXml } from './xml';
+
+/** ECS sets a service task's `startedBy` to `ecs-svc/...`; the world helpers use this value per service. */
+export function startedByForService(serviceName: string): string {
+  return `ecs-svc/${serviceName}`.slice(0, 36);
+}
+
+export interface CallInfo {
+  /** Signing name: `ec2`, `ecs`, `route53`, ... */
+  readonly service: string;
+  /** API action, e.g. `DescribeTasks`, `ChangeResourceRecordSets`. */
+  readonly action: string;
+  readonly method: string;
+  readonly path: string;
+  readonly body: string;
+}
+
+export interface CallRecord {
+  readonly seq: number;
+  readonly service: string;
+  readonly action: string;
+  /** HTTP status returned to the caller. */
+  status: number;
+  /** Fault code when the proxy answered with an injected fault. */
+  injected?: string;
+  /** For ChangeResourceRecordSets: the number of changes and their actions. */
+  changes?: { total: number; upserts: number; deletes: number; creates: number; zoneId: string };
+  /** For ChangeResourceRecordSets refused by the Route53 rules: the reasons. */
+  rejected?: string[];
+}
+
+export type FaultCode = 'Throttling' | 'PriorRequestNotComplete' | 'InternalError' | 'ServiceUnavailable';
+
+export type CallMatcher = { readonly service?: string; readonly action?: string } | ((call: CallInfo) => boolean);
+
+interface OneShotFault { match: (c: CallInfo) => boolean; remaining: number; code: FaultCode }
+interface RandomFault { match: (c: CallInfo) => boolean; probability: number; code: FaultCode; next: () => number }
+
+export interface ProxyOptions {
+  /** Apply the AWS fidelity rules described above (default true). */
+  readonly strict?: boolean;
+}
+
+/** Deterministic PRNG (Park-Miller "minimal standard" LCG) so fault patterns repeat run after run. */
+export function seededRandom(seed: number): () => number {
+  const M = 2147483647;
+  let state = Math.abs(Math.floor(seed)) % M || 1;
+  return () => {
+    state = (state * 48271) % M;
+    return (state - 1) / (M - 1);
+  };
+}
+
+function toPredicate(m: CallMatcher): (c: CallInfo) => boolean {
+  if (typeof m === 'function') {
+    return m;
+  }
+  return (c) => (m.service === undefined || m.service === c.service) && (m.action === undefined || m.action === c.action);
+}
+
+const ROUTE53_NS = 'https://route53.amazonaws.com/doc/2013-04-01/';
+
+function route53Action(method: string, path: string): string {
+  const p = path.replace(/^\/2013-04-01/, '');
+  if (/^\/hostedzone\/[^/]+\/rrset\/?$/.test(p)) {
+    return method === 'POST' ? 'ChangeResourceRecordSets' : 'ListResourceRecordSets';
+  }
+  if (/^\/hostedzone\/?$/.test(p)) {
+    return method === 'POST' ? 'CreateHostedZone' : 'ListHostedZones';
+  }
+  if (/^\/hostedzone\/[^/]+\/?$/.test(p)) {
+    return method === 'DELETE' ? 'DeleteHostedZone' : 'GetHostedZone';
+  }
+  if (/^\/hostedzonesbyname\/?$/.test(p)) {
+    return 'ListHostedZonesByName';
+  }
+  if (/^\/change\/[^/]+$/.test(p)) {
+    return 'GetChange';
+  }
+  if (/^\/tags\//.test(p)) {
+    return method === 'POST' ? 'ChangeTagsForResource' : 'ListTagsForResource';
+  }
+  return `${method} ${p}`;
+}
+
+/** Works out the service and action of a signed AWS request. */
+export function classify(method: string, rawPath: string, headers: http.IncomingHttpHeaders, body: string): { service: string; action: string } {
+  const auth = String(headers.authorization ?? '');
+  const scope = /Credential=[^/]+\/[^/]+\/[^/]+\/([^/]+)\//.exec(auth);
+  const target = headers['x-amz-target'];
+  let service = scope ? scope[1] : '';
+  const path = rawPath.split('?')[0];
+  if (typeof target === 'string' && target.includes('.')) {
+    if (!service) {
+      service = target.startsWith('AmazonEC2ContainerService') ? 'ecs' : target.split('.')[0];
+    }
+    return { service, action: target.slice(target.lastIndexOf('.') + 1) };
+  }
+  if (service === 'route53' || path.startsWith('/2013-04-01/')) {
+    return { service: 'route53', action: route53Action(method, path) };
+  }
+  const form = new URLSearchParams(String(headers['content-type'] ?? '').includes('x-www-form-urlencoded') ? body : '');
+  const query = new URLSearchParams(rawPath.includes('?') ? rawPath.slice(rawPath.indexOf('?') + 1) : '');
+  const action = form.get('Action') ?? query.get('Action');
+  return { service: service || 'unknown', action: action ?? `${method} ${path}` };
+}
+
+interface Reply { status: number; headers: Record<string, string>; body: string }
+
+function faultReply(service: string, code: FaultCode): Reply {
+  const requestId = randomUUID();
+  if (service === 'route53') {
+    const status = code === 'InternalError' ? 500 : code === 'ServiceUnavailable' ? 503 : 400;
+    const type = status >= 500 ? 'Receiver' : 'Sender';
+    const xmlCode = code === 'InternalError' ? 'InternalFailure' : code;
+    const message = code === 'Throttling' ? 'Rate exceeded'
+      : code === 'PriorRequestNotComplete' ? 'The request was rejected because Route 53 was still processing a prior request.'
+        : 'Service error injected by the test proxy';
+    return {
+      status,
+      headers: { 'content-type': 'text/xml', 'x-amzn-requestid': requestId },
+      body: `<?xml version="1.0"?>\n<ErrorResponse xmlns="${ROUTE53_NS}"><Error><Type>${type}</Type><Code>${xmlCode}</Code>`
+        + `<Message>${escapeXml(message)}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`,
+    };
+  }
+  if (service === 'ec2') {
+    const [status, ec2Code, message] = code === 'InternalError' ? [500, 'InternalError', 'An internal error has occurred']
+      : code === 'ServiceUnavailable' ? [503, 'Unavailable', 'The server is overloaded and cannot handle the request']
+        : [503, 'RequestLimitExceeded', 'Request limit exceeded.'];
+    return {
+      status,
+      headers: { 'content-type': 'text/xml;charset=UTF-8' },
+      body: `<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error><Code>${ec2Code}</Code><Message>${message}</Message></Error></Errors>`
+        + `<RequestID>${requestId}</RequestID></Response>`,
+    };
+  }
+  const [status, type, message] = code === 'InternalError' || code === 'ServiceUnavailable'
+    ? [500, 'ServerException', 'Service error injected by the test proxy']
+    : [400, 'ThrottlingException', 'Rate exceeded'];
+  return {
+    status,
+    headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': requestId, 'x-amzn-errortype': type },
+    body: JSON.stringify({ __type: type, message }),
+  };
+}
+
+function jsonError(type: string, message: string): Reply {
+  return {
+    status: 400,
+    headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-errortype': type, 'x-amzn-requestid': randomUUID() },
+    body: JSON.stringify({ __type: type, message }),
+  };
+}
+
+function route53Error(code: string, messages: string[]): Reply {
+  const requestId = randomUUID();
+  const message = messages.length === 1 && code !== 'InvalidChangeBatch' ? messages[0] : `[${messages.join(', ')}]`;
+  return {
+    status: 400,
+    headers: { 'content-type': 'text/xml', 'x-amzn-requestid': requestId },
+    body: `<?xml version="1.0"?>\n<ErrorResponse xmlns="${ROUTE53_NS}"><Error><Type>Sender</Type><Code>${code}</Code>`
+      + `<Message>${escapeXml(message)}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`,
+  };
+}
+
+export class AwsProxy {
+  /** Starts a proxy on a free loopback port in front of the emulator at `target`. */
+  public static async start(target: string, options: ProxyOptions = {}): Promise<AwsProxy> {
+    const proxy = new AwsProxy(target, options.strict ?? true);
+    await proxy.listen();
+    return proxy;
+  }
+
+  private readonly server: http.Server;
+  private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 32 });
+  private readonly targetUrl: URL;
+  private readonly route53: Route53Client;
+  private readonly zoneNames = new Map<string, string>();
+  private log: CallRecord[] = [];
+  private seq = 0;
+  private oneShots: OneShotFault[] = [];
+  private randoms: RandomFault[] = [];
+  private port = 0;
+
+  private constructor(target: string, private readonly strict: boolean) {
+    this.targetUrl = new URL(target);
+    this.route53 = new Route53Client({
+      endpoint: target,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'harness', secretAccessKey: 'harness' },
+      maxAttempts: 1,
+    });
+    this.server = http.createServer((req, res) => {
+      this.handle(req, res).catch((e: unknown) => {
+        if (!res.headersSent) {
+          res.writeHead(502, { 'content-type': 'text/plain' });
+        }
+        res.end(`test proxy error: ${(e as Error).stack ?? String(e)}`);
+      });
+    });
+    this.server.keepAliveTimeout = 1000;
+  }
+
+  /** `http://127.0.0.1:<port>`: what AWS_ENDPOINT_URL is set to for the handler. */
+  public get endpoint(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  /** Calls counted so far: `{ route53: { ChangeResourceRecordSets: 2 }, ecs: { DescribeTasks: 1 } }`. */
+  public counts(): Record<string, Record<string, number>> {
+    const out: Record<string, Record<string, number>> = {};
+    for (const c of this.log) {
+      out[c.service] ??= {};
+      out[c.service][c.action] = (out[c.service][c.action] ?? 0) + 1;
+    }
+    return out;
+  }
+
+  /** Flat counts keyed `service:Action`, handy for printing and for toEqual assertions. */
+  public flatCounts(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const c of this.log) {
+      const k = `${c.service}:${c.action}`;
+      out[k] = (out[k] ?? 0) + 1;
+    }
+    return out;
+  }
+
+  /** Number of calls to one action (or to a whole service when action is omitted). */
+  public count(service: string, action?: string): number {
+    return this.log.filter((c) => c.service === service && (action === undefined || c.action === action)).length;
+  }
+
+  public total(): number {
+    return this.log.length;
+  }
+
+  /** The call log (a copy). */
+  public calls(): CallRecord[] {
+    return this.log.map((c) => ({ ...c }));
+  }
+
+  public resetCounts(): void {
+    this.log = [];
+  }
+
+  /** Answers the next `times` calls that match with the fault. */
+  public failNext(match: CallMatcher, times = 1, code: FaultCode = 'Throttling'): void {
+    this.oneShots.push({ match: toPredicate(match), remaining: times, code });
+  }
+
+  /** Answers each matching call with the fault with the given probability (seeded, so repeatable). */
+  public failRandomly(match: CallMatcher, probability: number, code: FaultCode = 'Throttling', seed = 1): void {
+    this.randoms.push({ match: toPredicate(match), probability, code, next: seededRandom(seed) });
+  }
+
+  public clearFaults(): void {
+    this.oneShots = [];
+    this.randoms = [];
+  }
+
+  /** Number of faults injected so far. */
+  public injectedCount(): number {
+    return this.log.filter((c) => c.injected).length;
+  }
+
+  public async stop(): Promise<void> {
+    this.agent.destroy();
+    this.route53.destroy();
+    await new Promise<void>((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+  }
+
+  private listen(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(0, '127.0.0.1', () => {
+        const addr = this.server.address();
+        this.port = typeof addr === 'object' && addr ? addr.port : 0;
+        resolve();
+      });
+    });
+  }
+
+  private pickFault(call: CallInfo): FaultCode | undefined {
+    for (const f of this.oneShots) {
+      if (f.remaining > 0 && f.match(call)) {
+        f.remaining -= 1;
+        return f.code;
+      }
+    }
+    for (const f of this.randoms) {
+      if (f.match(call) && f.next() < f.probability) {
+        return f.code;
+      }
+    }
+    return undefined;
+  }
+
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const c of req) {
+      chunks.push(c as Buffer);
+    }
+    const body = Buffer.concat(chunks).toString('utf8');
+    const method = req.method ?? 'GET';
+    const rawPath = req.url ?? '/';
+    const { service, action } = classify(method, rawPath, req.headers, body);
+    const call: CallInfo = { service, action, method, path: rawPath, body };
+    const record: CallRecord = { seq: ++this.seq, service, action, status: 0 };
+    this.log.push(record);
+
+    let reply: Reply;
+    const fault = this.pickFault(call);
+    if (fault) {
+      record.injected = fault;
+      reply = faultReply(service, fault);
+    } else {
+      reply = await this.forwardWithRules(call, req, record);
+    }
+    record.status = reply.status;
+    res.writeHead(reply.status, { ...reply.headers, 'content-length': String(Buffer.byteLength(reply.body)) });
+    res.end(reply.body);
+  }
+
+  private async forwardWithRules(call: CallInfo, req: http.IncomingMessage, record: CallRecord): Promise<Reply> {
+    const headers = { ...req.headers };
+    let path = call.path;
+    let body = call.body;
+
+    if (call.service === 'route53' && call.action === 'ChangeResourceRecordSets') {
+      const zoneId = /\/hostedzone\/([^/]+)\/rrset/.exec(path)?.[1] ?? '';
+      let changes;
+      try {
+        changes = parseChangeBatch(body);
+      } catch (e) {
+        return route53Error('InvalidInput', [`Could not parse the request body: ${(e as Error).message}`]);
+      }
+      record.changes = {
+        total: changes.length,
+        upserts: changes.filter((c) => c.action === 'UPSERT').length,
+        deletes: changes.filter((c) => c.action === 'DELETE').length,
+        creates: changes.filter((c) => c.action === 'CREATE').length,
+        zoneId,
+      };
+      if (this.strict) {
+        const zoneName = await this.zoneName(zoneId);
+        if (zoneName === undefined) {
+          return { ...route53Error('NoSuchHostedZone', [`No hosted zone found with ID: ${zoneId}`]), status: 404 };
+        }
+        const names = [...new Set(changes.map((c) => normalizeName(c.rrset.name)))];
+        const current = (await Promise.all(names.map((n) => this.recordsAt(zoneId, n)))).flat();
+        const errors = checkChangeBatch(zoneName, current, changes);
+        if (errors.length > 0) {
+          record.rejected = errors;
+          return route53Error('InvalidChangeBatch', errors);
+        }
+      }
+    }
+
+    if (this.strict && call.service === 'route53' && call.action === 'ListResourceRecordSets') {
+      const url = new URL(path, 'http://x');
+      const max = Number(url.searchParams.get('maxitems') ?? '300');
+      if (!Number.isFinite(max) || max > 300) {
+        url.searchParams.set('maxitems', '300');
+        path = url.pathname + url.search;
+      }
+    }
+
+    let listTasksPage: { start: number; size: number } | undefined;
+    let describeTasksWanted: string[] | undefined;
+    if (this.strict && call.service === 'ecs') {
+      let json: Record<string, unknown> = {};
+      try {
+        json = JSON.parse(body || '{}') as Record<string, unknown>;
+      } catch {
+        // let moto answer
+      }
+      if (call.action === 'ListTasks') {
+        const size = Math.min(Number(json.maxResults ?? 100), 100);
+        const start = typeof json.nextToken === 'string' ? Number(Buffer.from(json.nextToken, 'base64').toString('utf8').replace('offset:', '')) : 0;
+        if (!Number.isInteger(size) || size < 1) {
+          return jsonError('InvalidParameterException', 'maxResults must be between 1 and 100');
+        }
+        if (!Number.isInteger(start) || start < 0) {
+          return jsonError('InvalidParameterException', 'Invalid nextToken');
+        }
+        if (typeof json.serviceName === 'string') {
+          if (json.startedBy !== undefined) {
+            return jsonError('InvalidParameterException', 'startedBy may not be specified with serviceName');
+          }
+          json.startedBy = startedByForService(json.serviceName);
+          delete json.serviceName;
+        }
+        delete json.maxResults;
+        delete json.nextToken;
+        listTasksPage = { start, size };
+        body = JSON.stringify(json);
+      }
+      if (call.action === 'DescribeTasks' && Array.isArray(json.tasks)) {
+        if (json.tasks.length > 100) {
+          return jsonError('InvalidParameterException', `tasks can have at most 100 items, got ${json.tasks.length}`);
+        }
+        describeTasksWanted = json.tasks as string[];
+      }
+    }
+
+    if (this.strict && call.service === 'ec2' && call.action.startsWith('Describe')) {
+      const form = new URLSearchParams(body);
+      const values = [...form.keys()].filter((k) => /^Filter\.\d+\.Value\.\d+$/.test(k)).length;
+      if (values > 200) {
+        return {
+          status: 400,
+          headers: { 'content-type': 'text/xml;charset=UTF-8' },
+          body: '<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error><Code>FilterLimitExceeded</Code>'
+            + `<Message>The maximum number of filter values specified on a single call is 200</Message></Error></Errors><RequestID>${randomUUID()}</RequestID></Response>`,
+        };
+      }
+    }
+
+    delete headers['content-length'];
+    delete headers['transfer-encoding'];
+    const reply = await this.forward(call.method, path, headers, body);
+
+    if (listTasksPage && reply.status === 200) {
+      const out = JSON.parse(reply.body) as { taskArns?: string[] };
+      const all = out.taskArns ?? [];
+      const page = all.slice(listTasksPage.start, listTasksPage.start + listTasksPage.size);
+      const next = listTasksPage.start + listTasksPage.size;
+      const result: Record<string, unknown> = { taskArns: page };
+      if (next < all.length) {
+        result.nextToken = Buffer.from(`offset:${next}`, 'utf8').toString('base64');
+      }
+      reply.body = JSON.stringify(result);
+    }
+    if (describeTasksWanted && reply.status === 200) {
+      const out = JSON.parse(reply.body) as { tasks?: Array<{ taskArn?: string }>; failures?: unknown[] };
+      const found = (out.tasks ?? []).map((t) => t.taskArn ?? '');
+      const missing = describeTasksWanted.filter((w) => !found.some((f) => f === w || f.endsWith(`/${w}`)));
+      out.failures = [...(out.failures ?? []), ...missing.map((arn) => ({ arn, reason: 'MISSING' }))];
+      reply.body = JSON.stringify(out);
+    }
+    return reply;
+  }
+
+  private forward(method: string, path: string, headers: http.IncomingHttpHeaders, body: string): Promise<Reply> {
+    const payload = Buffer.from(body, 'utf8');
+    return new Promise((resolve, reject) => {
+      const upstream = http.request({
+        host: this.targetUrl.hostname,
+        port: this.targetUrl.port,
+        method,
+        path,
+        headers: { ...headers, 'content-length': String(payload.length) },
+        agent: this.agent,
+      }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', reject);
+        res.on('end', () => {
+          const out: Record<string, string> = {};
+          for (const [k, v] of Object.entries(res.headers)) {
+            if (v !== undefined && k !== 'content-length' && k !== 'transfer-encoding' && k !== 'connection' && k !== 'keep-alive') {
+              out[k] = Array.isArray(v) ? v.join(', ') : v;
+            }
+          }
+          resolve({ status: res.statusCode ?? 502, headers: out, body: Buffer.concat(chunks).toString('utf8') });
+        });
+      });
+      upstream.on('error', reject);
+      upstream.end(payload);
+    });
+  }
+
+  private async zoneName(zoneId: string): Promise<string | undefined> {
+    const cached = this.zoneNames.get(zoneId);
+    if (cached) {
+      return cached;
+    }
+    try {
+      const z = await this.route53.send(new GetHostedZoneCommand({ Id: zoneId }));
+      const name = z.HostedZone?.Name;
+      if (name) {
+        this.zoneNames.set(zoneId, name);
+      }
+      return name;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Every record at one name (all types), read from moto directly (not counted). */
+  private async recordsAt(zoneId: string, name: string): Promise<Rrset[]> {
+    const out: Rrset[] = [];
+    let startName: string | undefined = name;
+    let startType: string | undefined;
+    for (;;) {
+      const page: ListResourceRecordSetsCommandOutput = await this.route53.send(new ListResourceRecordSetsCommand({
+        HostedZoneId: zoneId, StartRecordName: startName, StartRecordType: startType as never, MaxItems: 1000,
+      }));
+      const sets = page.ResourceRecordSets ?? [];
+      const here = sets.filter((s) => normalizeName(s.Name ?? '') === name);
+      out.push(...here.map(fromSdk));
+      if (!page.IsTruncated || here.length < sets.length || page.NextRecordName === undefined
+        || normalizeName(page.NextRecordName) !== name || page.NextRecordType === startType) {
+        return out;
+      }
+      startName = page.NextRecordName;
+      startType = page.NextRecordType;
+    }
+  }
+
+  /** Forgets the cached zone names (call after resetting the emulator). */
+  public forgetZones(): void {
+    this.zoneNames.clear();
+  }
+}

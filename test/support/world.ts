@@ -1,0 +1,358 @@
+/**
+ * Builds the AWS resources a scenario needs in the emulator: network, cluster, task definition,
+ * hosted zone, tasks with their ENIs and public IPs. It talks to moto directly (not through the
+ * counting proxy), so setup and assertions never show up in the handler's call counts.
+ *
+ * Tasks are created the way ECS creates a service's tasks: RunTask with `group: service:<name>` and
+ * the service's tags (ECS propagates them to the task), then the ENI gets the same tags (moto does
+ * not copy them) and a public IP (moto gives none: an Elastic IP is associated instead).
+ */
+import {
+  AllocateAddressCommand, AssociateAddressCommand, CreateSecurityGroupCommand, CreateSubnetCommand, CreateTagsCommand,
+  CreateVpcCommand, DeleteNetworkInterfaceCommand, DisassociateAddressCommand, EC2Client, ModifyVpcAttributeCommand,
+} from '@aws-sdk/client-ec2';
+import { CreateClusterCommand, ECSClient, RegisterTaskDefinitionCommand, RunTaskCommand, StopTaskCommand, Task } from '@aws-sdk/client-ecs';
+import {
+  ChangeResourceRecordSetsCommand, CreateHostedZoneCommand, ListResourceRecordSetsCommand, ResourceRecordSet, Route53Client,
+} from '@aws-sdk/client-route-53';
+import { startedByForService } from './proxy';
+import { DiscoveryConfig, RegisteredService, TAG_NAME, TAG_TTL, taskIdFromArn } from '../../src/shared/contract';
+
+export const REGION = 'us-east-1';
+export const ACCOUNT = '123456789012';
+
+/** SDK clients pointed straight at the emulator (never at the counting proxy). */
+export interface DirectClients {
+  readonly ec2: EC2Client;
+  readonly ecs: ECSClient;
+  readonly route53: Route53Client;
+}
+
+export function directClients(motoEndpoint: string): DirectClients {
+  const common = {
+    endpoint: motoEndpoint,
+    region: REGION,
+    credentials: { accessKeyId: 'harness', secretAccessKey: 'harness' },
+    maxAttempts: 1,
+  };
+  return { ec2: new EC2Client(common), ecs: new ECSClient(common), route53: new Route53Client(common) };
+}
+
+/** A tag as ECS spells it. */
+export interface EcsTag {
+  readonly key: string;
+  readonly value: string;
+}
+
+export interface StartTaskOptions {
+  /** Tags on the task; default: the tags ECS propagates from the registered service (name, and TTL when set). */
+  readonly taskTags?: readonly EcsTag[];
+  /** Tags on the ENI: `'task'` (default) copies the task tags, `'none'` leaves it untagged, or explicit tags. */
+  readonly eniTags?: 'task' | 'none' | readonly EcsTag[];
+  /** Whether the ENI gets a public IPv4 address (default true). */
+  readonly publicIp?: boolean;
+  /** Task group; default `service:<serviceName>`. */
+  readonly group?: string;
+}
+
+/** A task created in the emulator. */
+export interface TaskInfo {
+  readonly taskArn: string;
+  readonly taskId: string;
+  readonly serviceName: string;
+  readonly group: string;
+  readonly clusterArn: string;
+  readonly taskDefinitionArn: string;
+  readonly eniId: string;
+  readonly macAddress: string;
+  readonly privateIp: string;
+  readonly subnetId: string;
+  readonly availabilityZone: string;
+  readonly publicIp?: string;
+  readonly associationId?: string;
+  readonly tags: readonly EcsTag[];
+  readonly createdAt: Date;
+}
+
+export interface WorldOptions {
+  readonly clusterName?: string;
+  readonly zoneName?: string;
+}
+
+/** Runs `fn` over `items` with at most `limit` in flight; results keep the input order. */
+export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    for (;;) {
+      const i = next++;
+      if (i >= items.length) {
+        return;
+      }
+      out[i] = await fn(items[i], i);
+    }
+  });
+  await Promise.all(workers);
+  return out;
+}
+
+function detail(task: Task, name: string): string {
+  const att = (task.attachments ?? []).find((a) => a.type === 'ElasticNetworkInterface' || a.type === 'eni');
+  const value = att?.details?.find((d) => d.name === name)?.value;
+  if (!value) {
+    throw new Error(`task ${task.taskArn} has no ${name} in its ENI attachment`);
+  }
+  return value;
+}
+
+/** Route53 limit on ResourceRecord elements per request (an UPSERT counts twice). */
+const CHANGE_BATCH_WEIGHT = 1000;
+
+export class World {
+  /** Creates the VPC (DNS hostnames on), subnet, security group, cluster, task definition and hosted zone. */
+  public static async create(motoEndpoint: string, options: WorldOptions = {}): Promise<World> {
+    const clients = directClients(motoEndpoint);
+    const clusterName = options.clusterName ?? 'games';
+    const zoneName = options.zoneName ?? 'example.com';
+    const [network, cluster, taskDef, zone] = await Promise.all([
+      (async () => {
+        const vpc = await clients.ec2.send(new CreateVpcCommand({ CidrBlock: '10.0.0.0/16' }));
+        const vpcId = vpc.Vpc!.VpcId!;
+        // moto's RunTask (awsvpc) needs DNS hostnames, as a public Fargate subnet would have.
+        await clients.ec2.send(new ModifyVpcAttributeCommand({ VpcId: vpcId, EnableDnsHostnames: { Value: true } }));
+        const [subnet, sg] = await Promise.all([
+          clients.ec2.send(new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: '10.0.0.0/18', AvailabilityZone: `${REGION}a` })),
+          clients.ec2.send(new CreateSecurityGroupCommand({ VpcId: vpcId, GroupName: 'tasks', Description: 'task ENIs' })),
+        ]);
+        return { vpcId, subnetId: subnet.Subnet!.SubnetId!, securityGroupId: sg.GroupId! };
+      })(),
+      clients.ecs.send(new CreateClusterCommand({ clusterName })),
+      clients.ecs.send(new RegisterTaskDefinitionCommand({
+        family: 'app',
+        networkMode: 'awsvpc',
+        requiresCompatibilities: ['FARGATE'],
+        cpu: '256',
+        memory: '512',
+        containerDefinitions: [{ name: 'app', image: 'public.ecr.aws/docker/library/nginx:stable', essential: true, cpu: 256, memory: 512 }],
+      })),
+      clients.route53.send(new CreateHostedZoneCommand({ Name: zoneName, CallerReference: `world-${Date.now()}-${Math.random()}` })),
+    ]);
+    return new World(clients, {
+      ...network,
+      clusterName,
+      clusterArn: cluster.cluster!.clusterArn!,
+      taskDefinitionArn: taskDef.taskDefinition!.taskDefinitionArn!,
+      zoneId: zone.HostedZone!.Id!.replace('/hostedzone/', ''),
+      zoneName: zoneName.endsWith('.') ? zoneName : `${zoneName}.`,
+    });
+  }
+
+  public readonly vpcId: string;
+  public readonly subnetId: string;
+  public readonly securityGroupId: string;
+  public readonly clusterName: string;
+  public readonly clusterArn: string;
+  public readonly taskDefinitionArn: string;
+  /** Hosted zone id without the `/hostedzone/` prefix. */
+  public readonly zoneId: string;
+  /** Zone name with a trailing dot. */
+  public readonly zoneName: string;
+  private readonly registrations = new Map<string, RegisteredService>();
+
+  private constructor(public readonly clients: DirectClients, ids: {
+    vpcId: string;
+    subnetId: string;
+    securityGroupId: string;
+    clusterName: string;
+    clusterArn: string;
+    taskDefinitionArn: string;
+    zoneId: string;
+    zoneName: string;
+  }) {
+    this.vpcId = ids.vpcId;
+    this.subnetId = ids.subnetId;
+    this.securityGroupId = ids.securityGroupId;
+    this.clusterName = ids.clusterName;
+    this.clusterArn = ids.clusterArn;
+    this.taskDefinitionArn = ids.taskDefinitionArn;
+    this.zoneId = ids.zoneId;
+    this.zoneName = ids.zoneName;
+  }
+
+  /** Tells the world which services are registered (their tags become the default task tags). */
+  public register(config: DiscoveryConfig): void {
+    for (const s of config.services) {
+      this.registrations.set(s.serviceName, s);
+    }
+  }
+
+  /** The tags ECS propagates from a registered service to its tasks (none for an unregistered one). */
+  public serviceTags(serviceName: string): EcsTag[] {
+    const s = this.registrations.get(serviceName);
+    if (!s) {
+      return [];
+    }
+    const tags: EcsTag[] = [{ key: TAG_NAME, value: s.name }];
+    if (s.ttlTagged) {
+      tags.push({ key: TAG_TTL, value: String(s.ttl) });
+    }
+    return tags;
+  }
+
+  /** Starts one task of a service. */
+  public async startTask(serviceName: string, options: StartTaskOptions = {}): Promise<TaskInfo> {
+    return (await this.startTasks(serviceName, 1, options))[0];
+  }
+
+  /** Starts `count` tasks of a service (RunTask by tens, like a service scaling out). */
+  public async startTasks(serviceName: string, count: number, options: StartTaskOptions = {}): Promise<TaskInfo[]> {
+    const taskTags = options.taskTags ?? this.serviceTags(serviceName);
+    const group = options.group ?? `service:${serviceName}`;
+    const sizes: number[] = [];
+    for (let left = count; left > 0; left -= 10) {
+      sizes.push(Math.min(10, left));
+    }
+    const runs = await mapLimit(sizes, 4, async (n) => {
+      const res = await this.clients.ecs.send(new RunTaskCommand({
+        cluster: this.clusterName,
+        taskDefinition: this.taskDefinitionArn,
+        count: n,
+        group,
+        launchType: 'FARGATE',
+        startedBy: startedByForService(serviceName),
+        tags: taskTags.length > 0 ? taskTags.map((t) => ({ key: t.key, value: t.value })) : undefined,
+        networkConfiguration: {
+          awsvpcConfiguration: {
+            subnets: [this.subnetId],
+            securityGroups: [this.securityGroupId],
+            assignPublicIp: options.publicIp === false ? 'DISABLED' : 'ENABLED',
+          },
+        },
+      }));
+      if ((res.failures ?? []).length > 0 || (res.tasks ?? []).length !== n) {
+        throw new Error(`RunTask failed: ${JSON.stringify(res.failures)}`);
+      }
+      const tasks = res.tasks!;
+      const eniTags = options.eniTags === undefined || options.eniTags === 'task' ? taskTags
+        : options.eniTags === 'none' ? [] : options.eniTags;
+      if (eniTags.length > 0) {
+        await this.clients.ec2.send(new CreateTagsCommand({
+          Resources: tasks.map((t) => detail(t, 'networkInterfaceId')),
+          Tags: eniTags.map((t) => ({ Key: t.key, Value: t.value })),
+        }));
+      }
+      return tasks;
+    });
+    const tasks = runs.flat();
+    return mapLimit(tasks, 8, async (t) => {
+      const eniId = detail(t, 'networkInterfaceId');
+      let publicIp: string | undefined;
+      let associationId: string | undefined;
+      if (options.publicIp !== false) {
+        const eip = await this.clients.ec2.send(new AllocateAddressCommand({ Domain: 'vpc' }));
+        const assoc = await this.clients.ec2.send(new AssociateAddressCommand({ AllocationId: eip.AllocationId, NetworkInterfaceId: eniId }));
+        publicIp = eip.PublicIp;
+        associationId = assoc.AssociationId;
+      }
+      return {
+        taskArn: t.taskArn!,
+        taskId: taskIdFromArn(t.taskArn!),
+        serviceName,
+        group,
+        clusterArn: t.clusterArn ?? this.clusterArn,
+        taskDefinitionArn: t.taskDefinitionArn ?? this.taskDefinitionArn,
+        eniId,
+        macAddress: detail(t, 'macAddress'),
+        privateIp: detail(t, 'privateIPv4Address'),
+        subnetId: detail(t, 'subnetId'),
+        availabilityZone: `${REGION}a`,
+        publicIp,
+        associationId,
+        tags: taskTags,
+        createdAt: new Date(),
+      };
+    });
+  }
+
+  /** Releases the task's public IP and deletes its ENI (what ECS does while a task stops). The task keeps running. */
+  public async deleteEni(task: TaskInfo): Promise<void> {
+    if (task.associationId) {
+      await this.clients.ec2.send(new DisassociateAddressCommand({ AssociationId: task.associationId }));
+    }
+    await this.clients.ec2.send(new DeleteNetworkInterfaceCommand({ NetworkInterfaceId: task.eniId }));
+  }
+
+  /** Stops a task as ECS does: the ENI (and its public IP) goes away, then the task is STOPPED. */
+  public async stopTask(task: TaskInfo, options: { keepEni?: boolean; reason?: string } = {}): Promise<void> {
+    if (!options.keepEni) {
+      await this.deleteEni(task);
+    }
+    await this.clients.ecs.send(new StopTaskCommand({ cluster: this.clusterName, task: task.taskArn, reason: options.reason ?? 'Scaling activity initiated by (deployment ecs-svc/test)' }));
+  }
+
+  public async stopTasks(tasks: readonly TaskInfo[], options: { keepEni?: boolean; reason?: string } = {}): Promise<void> {
+    await mapLimit(tasks, 8, (t) => this.stopTask(t, options));
+  }
+
+  /** Every record set of the zone, in Route53's order. */
+  public async zoneRecords(): Promise<ResourceRecordSet[]> {
+    const out: ResourceRecordSet[] = [];
+    let start: { name?: string; type?: string } = {};
+    for (let page = 0; page < 1000; page++) {
+      const res = await this.clients.route53.send(new ListResourceRecordSetsCommand({
+        HostedZoneId: this.zoneId,
+        StartRecordName: start.name,
+        StartRecordType: start.type as never,
+        MaxItems: 100_000,
+      }));
+      out.push(...(res.ResourceRecordSets ?? []));
+      if (!res.IsTruncated || !res.NextRecordName) {
+        return out;
+      }
+      start = { name: res.NextRecordName, type: res.NextRecordType };
+    }
+    throw new Error('zoneRecords: the listing did not end');
+  }
+
+  /** Writes records in as few requests as Route53 allows (each at most 1000 weighted ResourceRecord elements). */
+  public async putRecords(records: readonly ResourceRecordSet[], action: 'CREATE' | 'UPSERT' = 'CREATE'): Promise<void> {
+    const weight = (r: ResourceRecordSet) => Math.max(1, r.ResourceRecords?.length ?? 1) * (action === 'UPSERT' ? 2 : 1);
+    const batches: ResourceRecordSet[][] = [];
+    let current: ResourceRecordSet[] = [];
+    let w = 0;
+    for (const r of records) {
+      if (w + weight(r) > CHANGE_BATCH_WEIGHT) {
+        batches.push(current);
+        current = [];
+        w = 0;
+      }
+      current.push(r);
+      w += weight(r);
+    }
+    if (current.length > 0) {
+      batches.push(current);
+    }
+    for (const batch of batches) {
+      await this.clients.route53.send(new ChangeResourceRecordSetsCommand({
+        HostedZoneId: this.zoneId,
+        ChangeBatch: { Changes: batch.map((r) => ({ Action: action, ResourceRecordSet: r })) },
+      }));
+    }
+  }
+
+  /** Deletes records exactly as they are. */
+  public async deleteRecords(records: readonly ResourceRecordSet[]): Promise<void> {
+    if (records.length === 0) {
+      return;
+    }
+    await this.clients.route53.send(new ChangeResourceRecordSetsCommand({
+      HostedZoneId: this.zoneId,
+      ChangeBatch: { Changes: records.map((r) => ({ Action: 'DELETE', ResourceRecordSet: r })) },
+    }));
+  }
+
+  /** Absolute name in this zone: `web` → `web.example.com.` */
+  public fqdn(label: string): string {
+    return `${label}.${this.zoneName}`;
+  }
+}

@@ -1,5 +1,6 @@
 import {
   Annotations,
+  Arn,
   ArnFormat,
   CfnResource,
   Duration,
@@ -529,15 +530,7 @@ export class EcsPublicDiscovery extends Construct {
     this.role.addToPrincipalPolicy(new iam.PolicyStatement({
       sid: 'DescribeClusterTasks',
       actions: ['ecs:DescribeTasks'],
-      resources: [stack.formatArn({
-        partition: stack.partition,
-        service: 'ecs',
-        region: this.cluster.env.region,
-        account: this.cluster.env.account,
-        resource: 'task',
-        resourceName: `${this.cluster.clusterName}/*`,
-        arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
-      })],
+      resources: [this.clusterTasksArn()],
       conditions: clusterCondition,
     }));
 
@@ -596,6 +589,36 @@ export class EcsPublicDiscovery extends Construct {
         },
       },
     }));
+  }
+
+  /**
+   * `arn:<partition>:ecs:<region>:<account>:task/<cluster name>/*` for the watched cluster. A concrete
+   * cluster ARN gives every part (an imported cluster may live in another account or region than the
+   * stack); otherwise the cluster's name and environment are used, which resolve at deploy time.
+   */
+  private clusterTasksArn(): string {
+    const stack = Stack.of(this);
+    const clusterArn = this.cluster.clusterArn;
+    if (!Token.isUnresolved(clusterArn)) {
+      const parts = Arn.split(clusterArn, ArnFormat.SLASH_RESOURCE_NAME);
+      return stack.formatArn({
+        partition: parts.partition,
+        service: 'ecs',
+        region: parts.region,
+        account: parts.account,
+        resource: 'task',
+        resourceName: `${parts.resourceName}/*`,
+        arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+      });
+    }
+    return stack.formatArn({
+      service: 'ecs',
+      region: this.cluster.env.region,
+      account: this.cluster.env.account,
+      resource: 'task',
+      resourceName: `${this.cluster.clusterName}/*`,
+      arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+    });
   }
 
   /** Refuses a service of another cluster. ARNs only known at deploy time are not compared. */

@@ -505,7 +505,6 @@ export class EcsPublicDiscovery extends Construct {
 
   /** The read permissions, granted once. Route53 writes come with the first service (see grantRecordChanges). */
   private grantPermissions(): void {
-    const stack = Stack.of(this);
     const clusterArn = this.cluster.clusterArn;
     const clusterCondition = { ArnEquals: { 'ecs:cluster': clusterArn } };
 

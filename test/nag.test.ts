@@ -62,10 +62,10 @@ function runNag(stack: Stack): RecordingLogger {
 
 function nagMessages(stack: Stack): { errors: string[]; warnings: string[] } {
   const annotations = Annotations.fromStack(stack);
-  const format = (m: { id: string; entry: { data: unknown } }) => `${m.id}: ${String(m.entry.data).split('\n')[0]}`;
+  const format = (messages: ReturnType<Annotations['findError']>) => messages.map(m => `${m.id}: ${String(m.entry.data).split('\n')[0]}`);
   return {
-    errors: annotations.findError('*', Match.stringLikeRegexp('AwsSolutions-.*')).map(format),
-    warnings: annotations.findWarning('*', Match.stringLikeRegexp('AwsSolutions-.*')).map(format),
+    errors: format(annotations.findError('*', Match.stringLikeRegexp('AwsSolutions-.*'))),
+    warnings: format(annotations.findWarning('*', Match.stringLikeRegexp('AwsSolutions-.*'))),
   };
 }
 

@@ -156,7 +156,8 @@ export async function processMessages(deps: PipelineDeps, messages: readonly Inb
       records = await api.listRecordsAt(nw.service.hostedZoneId, nw.service.fqdn);
     } catch (err) {
       log.error('ListResourceRecordSets failed; events for this name will be retried', { name: nw.service.fqdn, error: errorName(err), detail: errorMessage(err) });
-      [...nw.publishes, ...nw.removals].forEach(i => fail(i.taskId, { service: nw.service.serviceName, name: nw.service.fqdn, action: 'SKIP', reason: `ListResourceRecordSets failed: ${errorName(err)}` }));
+      // An orphan stop's record may be under this name: its messages must be retried too.
+      [...nw.publishes, ...nw.removals, ...orphanRemovals.map(o => ({ taskId: o.event.taskId }))].forEach(i => fail(i.taskId, { service: nw.service.serviceName, name: nw.service.fqdn, action: 'SKIP', reason: `ListResourceRecordSets failed: ${errorName(err)}` }));
       continue;
     }
     for (const o of orphanRemovals) {

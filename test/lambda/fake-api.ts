@@ -1,0 +1,282 @@
+/**
+ * An in-memory {@link DiscoveryApi}: ECS tasks, EC2 network interfaces and Route53 hosted zones.
+ *
+ * `changeRecords` follows Route53's rules closely enough for the pipeline's decisions to matter:
+ * a batch is applied atomically (all or nothing), a DELETE must repeat the record's exact current
+ * values, a record that is absent cannot be deleted, a CNAME cannot share a name with other
+ * records, simple and multi-value records cannot share a name and type, and a name holds at most
+ * 100 routed records of one type. Violations throw an error named `InvalidChangeBatch` with
+ * Route53's wording.
+ */
+import { CLUSTER_ARN, taskArn } from './fixtures';
+import type { DiscoveryApi } from '../../src/lambda/aws';
+import type { EniObservation, RecordSet, TaskObservation } from '../../src/lambda/model';
+import { normalizeName } from '../../src/lambda/planner';
+import { MAX_RECORDS_PER_NAME, RegisteredService, TAG_NAME } from '../../src/shared/contract';
+
+export type Method = 'describeTasks' | 'listServiceTasks' | 'describeNetworkInterfaces' | 'listRecordsAt' | 'changeRecords';
+
+type Change = { readonly action: 'UPSERT' | 'DELETE'; readonly record: RecordSet };
+
+interface StoredTask {
+  taskArn: string;
+  clusterArn: string;
+  group?: string;
+  lastStatus: string;
+  desiredStatus: string;
+  eniId?: string;
+  tags: Record<string, string>;
+}
+
+/** An error shaped like the AWS SDK's service exceptions. */
+export function awsError(name: string, message = `${name} (fake)`, status = 400): Error {
+  return Object.assign(new Error(message), { name, $fault: status >= 500 ? 'server' : 'client', $metadata: { httpStatusCode: status } });
+}
+
+export interface AddTaskOptions {
+  readonly service?: RegisteredService;
+  /** `service:<name>` by default (from `service`); `null` for a standalone task. */
+  readonly group?: string | null;
+  readonly lastStatus?: string;
+  readonly desiredStatus?: string;
+  /** Public IP of the ENI; `null` for none. */
+  readonly ip?: string | null;
+  /** ENI id; `null` for a task without ENI attachment. */
+  readonly eniId?: string | null;
+  /** Tags of the task; the name tag of `service` by default. */
+  readonly tags?: Record<string, string>;
+  /** Tags of the ENI; the task's tags by default (propagated). */
+  readonly eniTags?: Record<string, string>;
+  /** Create the task without its ENI (already deleted). */
+  readonly withoutEni?: boolean;
+  readonly clusterArn?: string;
+}
+
+export class FakeDiscoveryApi implements DiscoveryApi {
+  public readonly tasks = new Map<string, StoredTask>();
+  public readonly enis = new Map<string, EniObservation>();
+  public readonly zones = new Map<string, RecordSet[]>();
+  /** Every call, in order, with its arguments. */
+  public readonly calls: Array<{ method: Method; args: unknown[] }> = [];
+  /** Changes of every successful changeRecords call, per call. */
+  public readonly appliedBatches: Array<{ hostedZoneId: string; changes: Change[] }> = [];
+  /** A change for which this returns a message makes Route53 refuse the whole batch (`InvalidChangeBatch`). */
+  public rejectChange?: (change: Change) => string | undefined;
+  /** Runs before a changeRecords call is checked (e.g. to let another writer change the zone first). */
+  public beforeChange?: (hostedZoneId: string, changes: readonly Change[]) => void;
+  private readonly failures: Array<{ method: Method; error: Error; remaining: number; when?: (args: unknown[]) => boolean }> = [];
+
+  /** Makes the next `times` calls of `method` (matching `when`, if given) throw `error`. */
+  public fail(method: Method, error: Error, times = 1, when?: (args: unknown[]) => boolean): this {
+    this.failures.push({ method, error, remaining: times, when });
+    return this;
+  }
+
+  /** Makes every call of `method` matching `when` throw `error`. */
+  public failAlways(method: Method, error: Error, when?: (args: unknown[]) => boolean): this {
+    return this.fail(method, error, Number.POSITIVE_INFINITY, when);
+  }
+
+  public count(method?: Method): number {
+    return method ? this.calls.filter(c => c.method === method).length : this.calls.length;
+  }
+
+  public callsOf(method: Method): unknown[][] {
+    return this.calls.filter(c => c.method === method).map(c => c.args);
+  }
+
+  /** Adds a task with an ENI (unless told otherwise); returns its ARN. */
+  public addTask(id: string, o: AddTaskOptions = {}): string {
+    const arn = taskArn(id);
+    const tags = o.tags ?? (o.service ? { [TAG_NAME]: o.service.name } : {});
+    const eniId = o.eniId === null ? undefined : o.eniId ?? `eni-${id}`;
+    const group = o.group === null ? undefined : o.group ?? (o.service ? `service:${o.service.serviceName}` : undefined);
+    this.tasks.set(arn, {
+      taskArn: arn,
+      clusterArn: o.clusterArn ?? CLUSTER_ARN,
+      group,
+      lastStatus: o.lastStatus ?? 'RUNNING',
+      desiredStatus: o.desiredStatus ?? 'RUNNING',
+      eniId,
+      tags,
+    });
+    if (eniId && !o.withoutEni) {
+      this.enis.set(eniId, { eniId, publicIp: o.ip === null ? undefined : o.ip ?? '203.0.113.10', tags: o.eniTags ?? tags });
+    }
+    return arn;
+  }
+
+  /** Marks a task stopped and deletes its ENI, as ECS does. */
+  public stopTask(id: string): void {
+    const t = this.tasks.get(taskArn(id));
+    if (!t) {
+      throw new Error(`no task ${id}`);
+    }
+    t.lastStatus = 'STOPPED';
+    t.desiredStatus = 'STOPPED';
+    if (t.eniId) {
+      this.enis.delete(t.eniId);
+    }
+  }
+
+  /** Puts records into a zone as they are (no checks), e.g. records made by someone else. */
+  public put(hostedZoneId: string, ...records: RecordSet[]): void {
+    this.zone(hostedZoneId).push(...records.map(clone));
+  }
+
+  /** The records of a zone (at one name when given), as copies. */
+  public records(hostedZoneId: string, fqdn?: string): RecordSet[] {
+    return this.zone(hostedZoneId).filter(r => fqdn === undefined || normalizeName(r.Name) === fqdn).map(clone);
+  }
+
+  /** `taskId → ip` of the multi-value A records at a name. */
+  public addresses(hostedZoneId: string, fqdn: string): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const r of this.records(hostedZoneId, fqdn)) {
+      if (r.Type === 'A' && r.SetIdentifier && r.MultiValueAnswer) {
+        out[r.SetIdentifier] = (r.ResourceRecords ?? []).map(v => v.Value).join(',');
+      }
+    }
+    return out;
+  }
+
+  public async describeTasks(clusterArn: string, taskArns: readonly string[]): Promise<Map<string, TaskObservation>> {
+    this.enter('describeTasks', [clusterArn, [...taskArns]]);
+    const out = new Map<string, TaskObservation>();
+    for (const arn of taskArns) {
+      const t = this.tasks.get(arn);
+      if (t && t.clusterArn === clusterArn) {
+        out.set(arn, { taskArn: arn, lastStatus: t.lastStatus, desiredStatus: t.desiredStatus, group: t.group, eniId: t.eniId, tags: { ...t.tags } });
+      }
+    }
+    return out;
+  }
+
+  public async listServiceTasks(clusterArn: string, serviceName: string): Promise<string[]> {
+    this.enter('listServiceTasks', [clusterArn, serviceName]);
+    return [...this.tasks.values()]
+      .filter(t => t.clusterArn === clusterArn && t.group === `service:${serviceName}` && t.desiredStatus === 'RUNNING')
+      .map(t => t.taskArn);
+  }
+
+  public async describeNetworkInterfaces(eniIds: readonly string[]): Promise<Map<string, EniObservation>> {
+    this.enter('describeNetworkInterfaces', [[...eniIds]]);
+    const out = new Map<string, EniObservation>();
+    for (const id of eniIds) {
+      const eni = this.enis.get(id);
+      if (eni) {
+        out.set(id, { ...eni, tags: { ...eni.tags } });
+      }
+    }
+    return out;
+  }
+
+  public async listRecordsAt(hostedZoneId: string, fqdn: string): Promise<RecordSet[]> {
+    this.enter('listRecordsAt', [hostedZoneId, fqdn]);
+    return this.records(hostedZoneId, fqdn);
+  }
+
+  public async changeRecords(hostedZoneId: string, changes: readonly Change[]): Promise<void> {
+    this.enter('changeRecords', [hostedZoneId, changes.map(c => ({ action: c.action, record: clone(c.record) }))]);
+    this.beforeChange?.(hostedZoneId, changes);
+    if (changes.length === 0) {
+      throw awsError('InvalidInput', 'Invalid request: Expected at least 1 Change');
+    }
+    const next = this.zone(hostedZoneId).map(clone);
+    const problems: string[] = [];
+    const seen = new Set<string>();
+    for (const change of changes) {
+      const r = change.record;
+      const key = keyOf(r);
+      if (seen.has(key)) {
+        problems.push(`Duplicate Resource Record: ${describe(r)}`);
+        continue;
+      }
+      seen.add(key);
+      const rejected = this.rejectChange?.(change);
+      if (rejected) {
+        problems.push(rejected);
+        continue;
+      }
+      const at = next.findIndex(x => keyOf(x) === key);
+      if (change.action === 'DELETE') {
+        if (at < 0) {
+          problems.push(`Tried to delete resource record set ${describe(r)} but it was not found`);
+        } else if (!sameRecord(next[at], r)) {
+          problems.push(`Tried to delete resource record set ${describe(r)} but the values provided do not match the current values`);
+        } else {
+          next.splice(at, 1);
+        }
+        continue;
+      }
+      const problem = upsertProblem(next, r);
+      if (problem) {
+        problems.push(problem);
+      } else if (at >= 0) {
+        next[at] = clone(r);
+      } else {
+        next.push(clone(r));
+      }
+    }
+    if (problems.length > 0) {
+      throw awsError('InvalidChangeBatch', `[${problems.join(', ')}]`);
+    }
+    this.zones.set(hostedZoneId, next);
+    this.appliedBatches.push({ hostedZoneId, changes: changes.map(c => ({ action: c.action, record: clone(c.record) })) });
+  }
+
+  private enter(method: Method, args: unknown[]): void {
+    this.calls.push({ method, args });
+    const f = this.failures.find(x => x.method === method && x.remaining > 0 && (!x.when || x.when(args)));
+    if (f) {
+      f.remaining--;
+      throw f.error;
+    }
+  }
+
+  private zone(id: string): RecordSet[] {
+    let z = this.zones.get(id);
+    if (!z) {
+      z = [];
+      this.zones.set(id, z);
+    }
+    return z;
+  }
+}
+
+function clone<T>(v: T): T {
+  return JSON.parse(JSON.stringify(v));
+}
+
+function keyOf(r: RecordSet): string {
+  return `${normalizeName(r.Name)}|${r.Type}|${r.SetIdentifier ?? ''}`;
+}
+
+function describe(r: RecordSet): string {
+  return `[name='${normalizeName(r.Name)}', type='${r.Type}'${r.SetIdentifier ? `, set-identifier='${r.SetIdentifier}'` : ''}]`;
+}
+
+/** Route53 compares every value of a record set for a DELETE. */
+function sameRecord(a: RecordSet, b: RecordSet): boolean {
+  const norm = (r: RecordSet) => JSON.stringify(Object.keys(r).sort().map(k => [k, k === 'Name' ? normalizeName(r.Name) : r[k]]));
+  return norm(a) === norm(b);
+}
+
+function upsertProblem(records: readonly RecordSet[], r: RecordSet): string | undefined {
+  const name = normalizeName(r.Name);
+  const atName = records.filter(x => normalizeName(x.Name) === name && keyOf(x) !== keyOf(r));
+  if (r.Type === 'CNAME' ? atName.length > 0 : atName.some(x => x.Type === 'CNAME')) {
+    return `RRSet of type ${r.Type} with DNS name ${name} is not permitted because a conflicting RRSet of type CNAME with the same DNS name already exists in zone`;
+  }
+  const sameType = atName.filter(x => x.Type === r.Type);
+  if ((r.SetIdentifier && sameType.some(x => !x.SetIdentifier)) || (!r.SetIdentifier && sameType.length > 0)) {
+    return `RRSet with DNS name ${name}, type ${r.Type}, SetIdentifier ${r.SetIdentifier} cannot be created because a non multivalue answer rrset exists with the same name and type.`;
+  }
+  if (sameType.some(x => x.SetIdentifier && (x.MultiValueAnswer === true) !== (r.MultiValueAnswer === true))) {
+    return `RRSet with DNS name ${name}, type ${r.Type} cannot be created because a routing policy other than multivalue answer exists with the same name and type.`;
+  }
+  if (r.SetIdentifier && sameType.length + 1 > MAX_RECORDS_PER_NAME) {
+    return `Too many resource record sets with DNS name ${name} and type ${r.Type}`;
+  }
+  return undefined;
+}

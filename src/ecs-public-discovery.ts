@@ -713,16 +713,18 @@ function checkPublicIp(service: ecs.BaseService, cfnService: ecs.CfnService, whe
       + '(assignPublicIp is a Fargate setting), so its tasks have no public IP to publish: run it as a FargateService '
       + 'with assignPublicIp: true.');
   }
-  const network = cfnService.networkConfiguration;
-  if (network !== undefined && Token.isUnresolved(network)) {
+  // The L2 service fills this property through a Lazy: resolve it to read what will be deployed.
+  // Values left as CloudFormation intrinsics (imports, parameters) are only known at deploy time.
+  const network = Stack.of(cfnService).resolve(cfnService.networkConfiguration) as unknown;
+  if (isIntrinsic(network)) {
     return;
   }
-  const awsvpc = (network as ecs.CfnService.NetworkConfigurationProperty | undefined)?.awsvpcConfiguration;
-  if (awsvpc !== undefined && Token.isUnresolved(awsvpc)) {
+  const awsvpc = (network as { awsvpcConfiguration?: unknown } | undefined)?.awsvpcConfiguration;
+  if (isIntrinsic(awsvpc)) {
     return;
   }
-  const assign = (awsvpc as ecs.CfnService.AwsVpcConfigurationProperty | undefined)?.assignPublicIp;
-  if (assign !== undefined && Token.isUnresolved(assign)) {
+  const assign = (awsvpc as { assignPublicIp?: unknown } | undefined)?.assignPublicIp;
+  if (isIntrinsic(assign)) {
     return;
   }
   if (assign !== 'ENABLED') {
@@ -774,6 +776,15 @@ function isResourceReference(v: unknown): boolean {
     return typeof value === 'string' && !value.startsWith('AWS::');
   }
   return keys[0] === 'Fn::GetAtt' && Array.isArray(value) && value.every(x => typeof x === 'string');
+}
+
+/** Whether a resolved value is a CloudFormation intrinsic (`Ref`, `Fn::...`), i.e. only known at deploy time. */
+function isIntrinsic(v: unknown): boolean {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) {
+    return false;
+  }
+  const keys = Object.keys(v);
+  return keys.length === 1 && (keys[0] === 'Ref' || keys[0].startsWith('Fn::'));
 }
 
 function unique(values: string[]): string[] {

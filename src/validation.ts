@@ -87,13 +87,7 @@ export function normalizedRecordName(fqdn: string): string {
  * @returns the TTL in seconds, or the token when the duration is not known at synth time
  */
 export function ttlSeconds(ttl: Duration): number {
-  let seconds: number;
-  try {
-    seconds = ttl.toSeconds();
-  } catch (e) {
-    throw new Error(`dnsTtl ${ttl.toHumanString()} is not a whole number of seconds (${(e as Error).message}): `
-      + 'DNS TTLs are counted in whole seconds, give e.g. Duration.seconds(30).');
-  }
+  const seconds = convert('dnsTtl', ttl, 'seconds', 'DNS TTLs are counted in whole seconds, give e.g. Duration.seconds(30).');
   if (Token.isUnresolved(seconds)) {
     return seconds;
   }
@@ -129,12 +123,7 @@ export function checkWholeNumber(property: string, value: number | undefined, mi
  * @returns the number of seconds, or the token when the duration is not known at synth time
  */
 export function wholeSeconds(property: string, value: Duration, minSeconds: number, maxSeconds: number, hint: string): number {
-  let seconds: number;
-  try {
-    seconds = value.toSeconds();
-  } catch (e) {
-    throw new Error(`${property} ${value.toHumanString()} is not a whole number of seconds (${(e as Error).message}): ${hint}`);
-  }
+  const seconds = convert(property, value, 'seconds', hint);
   if (Token.isUnresolved(seconds)) {
     return seconds;
   }
@@ -150,12 +139,7 @@ export function wholeSeconds(property: string, value: Duration, minSeconds: numb
  * @returns the number of minutes, or the token when the duration is not known at synth time
  */
 export function wholeMinutes(property: string, value: Duration, minMinutes: number, hint: string): number {
-  let minutes: number;
-  try {
-    minutes = value.toMinutes();
-  } catch (e) {
-    throw new Error(`${property} ${value.toHumanString()} is not a whole number of minutes (${(e as Error).message}): ${hint}`);
-  }
+  const minutes = convert(property, value, 'minutes', hint);
   if (Token.isUnresolved(minutes)) {
     return minutes;
   }
@@ -163,6 +147,19 @@ export function wholeMinutes(property: string, value: Duration, minMinutes: numb
     throw new Error(`${property} is ${value.toHumanString()}, but it must be at least ${minMinutes} minute(s): ${hint}`);
   }
   return minutes;
+}
+
+/** A duration in whole seconds or minutes, with an error naming the property when it cannot be converted. */
+function convert(property: string, value: Duration, unit: 'seconds' | 'minutes', hint: string): number {
+  try {
+    return unit === 'seconds' ? value.toSeconds() : value.toMinutes();
+  } catch (e) {
+    if (value.isUnresolved()) {
+      throw new Error(`${property} comes from a token in another unit, so it cannot be converted into ${unit} at synth time `
+        + `(${(e as Error).message}): give it as Duration.${unit}(<token>).`);
+    }
+    throw new Error(`${property} ${value.toHumanString()} is not a whole number of ${unit} (${(e as Error).message}): ${hint}`);
+  }
 }
 
 function checkLabels(name: string, body: string): void {

@@ -58,8 +58,8 @@ export function logicalId(stack: Stack, construct: { node: { defaultChild?: unkn
 }
 
 /**
- * Renders a resolved CloudFormation value as a string, writing references as `<LogicalId>` and
- * `<LogicalId.Attribute>` so that a JSON document built with Fn::Join can be parsed and compared.
+ * Renders a resolved CloudFormation value as a string, writing references as `<LogicalId>`,
+ * `<LogicalId.Attribute>` and `<import:Name>` so that a JSON document built with Fn::Join can be parsed and compared.
  */
 export function render(value: unknown): string {
   if (typeof value === 'string') {
@@ -78,6 +78,9 @@ export function render(value: unknown): string {
   }
   if (Array.isArray(v['Fn::GetAtt'])) {
     return `<${(v['Fn::GetAtt'] as string[]).join('.')}>`;
+  }
+  if (typeof v['Fn::ImportValue'] === 'string') {
+    return `<import:${v['Fn::ImportValue']}>`;
   }
   throw new Error(`cannot render ${JSON.stringify(value)}`);
 }

@@ -7,7 +7,7 @@
  */
 import type { ResourceRecordSet } from '@aws-sdk/client-route-53';
 import { running, sqsBatch, SqsMessageInput } from './events';
-import { Handler, invoke, Invocation, applyHandlerEnv, loadBundledHandler } from './handler';
+import { HandlerProcess, Invocation, handlerEnv, startHandlerProcess } from './handler';
 import { MotoServer, startMoto } from './moto';
 import { AwsProxy } from './proxy';
 import { neighbourRecords, notOwned, snapshot } from './records';
@@ -36,7 +36,10 @@ export interface E2e {
   readonly proxy: AwsProxy;
   readonly world: World;
   readonly config: DiscoveryConfig;
-  readonly handler: Handler;
+  /** The bundled handler, running in its own Node process. */
+  readonly handler: HandlerProcess;
+  /** The handler's current environment variables from the template (PUBLIC_DISCOVERY_CONFIG, ...). */
+  readonly env: Record<string, string>;
   /** Registered services of the example app. */
   readonly web: RegisteredService;
   readonly api: RegisteredService;
@@ -48,6 +51,8 @@ export interface E2e {
   readonly echo: boolean;
   /** Delivers events (or raw messages) as one SQS batch; call counts are reset first unless keepCounts. */
   deliver(items: ReadonlyArray<Record<string, unknown> | SqsMessageInput>, options?: { keepCounts?: boolean }): Promise<Invocation<SqsBatchResponse>>;
+  /** Invokes the handler with any event; call counts are reset first unless keepCounts. */
+  invoke<T = unknown>(event: unknown, options?: { keepCounts?: boolean }): Promise<Invocation<T>>;
   /** Invokes the reconciler; call counts are reset first unless keepCounts. */
   reconcile(options?: { keepCounts?: boolean }): Promise<Invocation<ReconcileResult>>;
   /** Starts tasks and delivers their RUNNING events (one batch), without counting the setup. */
@@ -68,11 +73,11 @@ export function useE2e(options: UseE2eOptions = {}): E2e {
   let moto: MotoServer | undefined;
   let proxy: AwsProxy | undefined;
   let template: CfnTemplate | undefined;
-  let handler: Handler | undefined;
+  let handler: HandlerProcess | undefined;
+  let env: Record<string, string> = {};
   let world: World | undefined;
   let config: DiscoveryConfig | undefined;
   let baseline = '';
-  const savedEnv = { ...process.env };
   const echo = process.env.E2E_ECHO === '1';
 
   const need = <T>(v: T | undefined, what: string): T => {
@@ -93,19 +98,13 @@ export function useE2e(options: UseE2eOptions = {}): E2e {
     template = synthesizeExampleTemplate();
     moto = await startMoto();
     proxy = await AwsProxy.start(moto.endpoint);
-    applyHandlerEnv(proxy.endpoint, {});
-    handler = loadBundledHandler();
+    handler = await startHandlerProcess(handlerEnv(proxy.endpoint));
   });
 
   afterAll(async () => {
+    await handler?.stop();
     await proxy?.stop();
     await moto?.stop();
-    for (const k of Object.keys(process.env)) {
-      if (!(k in savedEnv)) {
-        delete process.env[k];
-      }
-    }
-    Object.assign(process.env, savedEnv);
   });
 
   beforeEach(async () => {
@@ -121,7 +120,7 @@ export function useE2e(options: UseE2eOptions = {}): E2e {
       zoneId: w.zoneId,
       serviceNames: { ...SERVICE_NAMES },
     });
-    applyHandlerEnv(p.endpoint, resolved.env);
+    env = resolved.env;
     w.register(resolved.config);
     await w.putRecords(neighbourRecords(w.zoneName));
     if (options.seed) {
@@ -139,23 +138,24 @@ export function useE2e(options: UseE2eOptions = {}): E2e {
     get world() { return need(world, 'world'); },
     get config() { return need(config, 'config'); },
     get handler() { return need(handler, 'handler'); },
+    get env() { return env; },
     get web() { return service('web'); },
     get api() { return service('api'); },
     get play() { return service('play'); },
     get fqdns() { return need(config, 'config').services.map((s) => s.fqdn); },
     get baseline() { return baseline; },
     echo,
-    async deliver(items, opts = {}) {
+    async invoke<T>(event: unknown, opts: { keepCounts?: boolean } = {}) {
       if (!opts.keepCounts) {
         ctx.proxy.resetCounts();
       }
-      return invoke<SqsBatchResponse>(ctx.handler, sqsBatch(items), { echo });
+      return ctx.handler.invoke<T>(event, { env, echo });
+    },
+    async deliver(items, opts = {}) {
+      return ctx.invoke<SqsBatchResponse>(sqsBatch(items), opts);
     },
     async reconcile(opts = {}) {
-      if (!opts.keepCounts) {
-        ctx.proxy.resetCounts();
-      }
-      return invoke<ReconcileResult>(ctx.handler, { action: 'reconcile' }, { echo });
+      return ctx.invoke<ReconcileResult>({ action: 'reconcile' }, opts);
     },
     async startAndPublish(s, count) {
       const tasks = await ctx.world.startTasks(s.serviceName, count);

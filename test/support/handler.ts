@@ -2,6 +2,7 @@
  * Loads the handler the package ships (the esbuild bundle in assets/, not the TypeScript source) and
  * invokes it like Lambda would, capturing the JSON lines it writes to stdout.
  */
+import { ChildProcess, fork } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { REPO_ROOT } from './moto';
@@ -21,21 +22,26 @@ export interface LogLine {
   readonly reason?: string;
 }
 
-/** Sets the environment the handler reads: the AWS SDK's and the construct's variables. */
+/** The environment the handler reads: the AWS SDK's variables (pointing at `endpoint`) and the construct's. */
+export function handlerEnv(endpoint: string, variables: Record<string, string> = {}): Record<string, string> {
+  return {
+    AWS_ENDPOINT_URL: endpoint,
+    AWS_REGION: REGION,
+    AWS_DEFAULT_REGION: REGION,
+    AWS_ACCESS_KEY_ID: 'AKIAEMULATOR000000',
+    AWS_SECRET_ACCESS_KEY: 'emulator-secret',
+    AWS_MAX_ATTEMPTS: '1',
+    AWS_EC2_METADATA_DISABLED: 'true',
+    AWS_LAMBDA_FUNCTION_NAME: 'PublicDiscoveryE2e-DiscoveryHandler',
+    ...variables,
+  };
+}
+
+/** Sets {@link handlerEnv} on this process (for loading the bundle in-process with {@link loadBundledHandler}). */
 export function applyHandlerEnv(endpoint: string, variables: Record<string, string>): void {
-  process.env.AWS_ENDPOINT_URL = endpoint;
-  process.env.AWS_REGION = REGION;
-  process.env.AWS_DEFAULT_REGION = REGION;
-  process.env.AWS_ACCESS_KEY_ID = 'AKIAEMULATOR000000';
-  process.env.AWS_SECRET_ACCESS_KEY = 'emulator-secret';
   delete process.env.AWS_SESSION_TOKEN;
   delete process.env.AWS_PROFILE;
-  process.env.AWS_MAX_ATTEMPTS = '1';
-  process.env.AWS_EC2_METADATA_DISABLED = 'true';
-  process.env.AWS_LAMBDA_FUNCTION_NAME = 'PublicDiscoveryE2e-DiscoveryHandler';
-  for (const [k, v] of Object.entries(variables)) {
-    process.env[k] = v;
-  }
+  Object.assign(process.env, handlerEnv(endpoint, variables));
 }
 
 function newestMtime(dir: string): number {
@@ -47,12 +53,8 @@ function newestMtime(dir: string): number {
   return newest;
 }
 
-/**
- * Requires the bundle. Call it after {@link applyHandlerEnv}: the SDK clients the handler creates
- * take their endpoint from the environment. Fails clearly when the bundle is missing or older than
- * the handler's sources.
- */
-export function loadBundledHandler(): Handler {
+/** Fails clearly when the bundle is missing or older than the handler's sources. */
+export function checkBundle(): void {
   if (!fs.existsSync(BUNDLE_PATH)) {
     throw new Error(`The handler bundle ${path.relative(REPO_ROOT, BUNDLE_PATH)} is missing: run \`npx projen bundle\` (npm test does it)`);
   }
@@ -62,12 +64,124 @@ export function loadBundledHandler(): Handler {
     throw new Error(`The handler bundle ${path.relative(REPO_ROOT, BUNDLE_PATH)} is older than src/lambda or src/shared: `
       + 'run `npx projen bundle` (npm test does it) so the tests exercise the current handler');
   }
+}
+
+/**
+ * Requires the bundle in this process (plain Node only, e.g. the demo; not inside jest). Call it after
+ * {@link applyHandlerEnv}: the SDK clients the handler creates take their endpoint from the environment.
+ */
+export function loadBundledHandler(): Handler {
+  checkBundle();
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const mod = require(BUNDLE_PATH) as { handler?: Handler };
   if (typeof mod.handler !== 'function') {
     throw new Error(`${path.relative(REPO_ROOT, BUNDLE_PATH)} does not export a handler function`);
   }
   return mod.handler;
+}
+
+/** The bundled handler running in its own Node process (see lambda-runner.js). */
+export interface HandlerProcess {
+  /** Time the bundle took to load in the child (Lambda's init phase), in ms. */
+  readonly initMs: number;
+  /** Invokes the handler with the given extra environment (e.g. a new PUBLIC_DISCOVERY_CONFIG). */
+  invoke<T = unknown>(event: unknown, options?: { env?: Record<string, string>; echo?: boolean; timeoutMs?: number }): Promise<Invocation<T>>;
+  stop(): Promise<void>;
+}
+
+const RUNNER = path.join(__dirname, 'lambda-runner.js');
+const children = new Set<ChildProcess>();
+let childExitHook = false;
+
+/**
+ * Starts a child Node process that loads the bundle with `env` (the AWS SDK variables; see
+ * {@link handlerEnv}) and invokes it on request, like the Lambda runtime. Used by the jest suites,
+ * whose sandbox cannot run the bundle's dynamic imports.
+ */
+export async function startHandlerProcess(env: Record<string, string>): Promise<HandlerProcess> {
+  checkBundle();
+  if (!childExitHook) {
+    childExitHook = true;
+    process.on('exit', () => children.forEach((c) => c.kill('SIGKILL')));
+  }
+  const child = fork(RUNNER, [BUNDLE_PATH], {
+    cwd: REPO_ROOT,
+    env: { ...pickBaseEnv(), ...env },
+    stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
+    execArgv: [],
+  });
+  children.add(child);
+  let stderr = '';
+  child.stderr?.on('data', (c: Buffer) => {
+    stderr = (stderr + c.toString('utf8')).slice(-20_000);
+    if (process.env.E2E_ECHO === '1') {
+      process.stderr.write(c);
+    }
+  });
+  type Pending = { resolve: (inv: Invocation<unknown>) => void; reject: (e: Error) => void };
+  const pending = new Map<number, Pending>();
+  let exited = false;
+  const exitPromise = new Promise<void>((resolve) => child.on('exit', (code, signal) => {
+    exited = true;
+    children.delete(child);
+    const err = new Error(`the handler process exited (code ${code}, signal ${signal}):\n${stderr}`);
+    pending.forEach((p) => p.reject(err));
+    pending.clear();
+    resolve();
+  }));
+  const initMs = await new Promise<number>((resolve, reject) => {
+    child.once('message', (m: { type: string; initMs?: number; error?: { message: string; stack?: string } }) => {
+      if (m.type === 'ready') {
+        resolve(m.initMs ?? 0);
+      } else {
+        reject(new Error(`the handler bundle failed to load: ${m.error?.stack ?? m.error?.message}`));
+      }
+    });
+    child.once('exit', () => reject(new Error(`the handler process exited during init:\n${stderr}`)));
+  });
+  child.on('message', (m: { type: string; id: number; result?: unknown; error?: { name: string; message: string; stack?: string }; logs: string[]; durationMs: number }) => {
+    if (m.type !== 'result') {
+      return;
+    }
+    const p = pending.get(m.id);
+    pending.delete(m.id);
+    let error: Error | undefined;
+    if (m.error) {
+      error = Object.assign(new Error(m.error.message), { name: m.error.name, stack: m.error.stack });
+    }
+    p?.resolve({ result: m.result, error, logs: m.logs.map(parseLine), durationMs: m.durationMs });
+  });
+  let nextId = 0;
+  return {
+    initMs,
+    invoke<T>(event: unknown, options: { env?: Record<string, string>; echo?: boolean; timeoutMs?: number } = {}) {
+      if (exited) {
+        return Promise.reject(new Error(`the handler process is not running:\n${stderr}`));
+      }
+      const id = ++nextId;
+      return new Promise<Invocation<T>>((resolve, reject) => {
+        pending.set(id, { resolve: resolve as (inv: Invocation<unknown>) => void, reject });
+        child.send({ type: 'invoke', id, event, env: options.env ?? {}, echo: options.echo ?? false, timeoutMs: options.timeoutMs ?? 60_000 });
+      });
+    },
+    async stop() {
+      if (!exited) {
+        child.kill('SIGTERM');
+        await exitPromise;
+      }
+    },
+  };
+}
+
+/** The parent's environment minus any AWS settings, so nothing leaks from the developer's shell. */
+function pickBaseEnv(): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (v !== undefined && !k.startsWith('AWS_') && !k.startsWith('PUBLIC_DISCOVERY_') && k !== 'NODE_OPTIONS') {
+      out[k] = v;
+    }
+  }
+  return out;
 }
 
 function parseLine(raw: string): LogLine {

@@ -350,7 +350,10 @@ export class EcsPublicDiscovery extends Construct {
    * The service must run in this construct's cluster, use the `awsvpc` network mode and assign public
    * IPs (a `FargateService` with `assignPublicIp: true`; an `Ec2Service` cannot). The service gets the
    * tag `public-discovery:name` (and `public-discovery:ttl` when `dnsTtl` is given) and, unless it
-   * already sets one, `propagateTags: SERVICE` so that its tasks carry the tags.
+   * already sets one, `propagateTags: SERVICE` so that its tasks carry the tags. A service that propagates
+   * tags from its task definition, or not at all, gets a warning. Note that aws-cdk-lib renders
+   * `propagateTags: PropagatedTagSource.NONE` on the L2 service as no setting, which is then replaced by
+   * SERVICE; set the L1 `CfnService.propagateTags` to `'NONE'` to really keep the tasks untagged.
    *
    * A service can be registered once, and a name belongs to exactly one service: two services may not
    * publish the same record name (compared case-insensitively, after making it absolute). The handler

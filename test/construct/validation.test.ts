@@ -2,7 +2,7 @@
  * Validation: the pure helpers (names, TTLs, numbers, durations) table by table, then every error
  * addService and the constructor raise, and the checks skipped for values only known at deploy time.
  */
-import { CfnParameter, Duration, Fn, Lazy, Token } from 'aws-cdk-lib';
+import { CfnParameter, CfnResource, Duration, Fn, Lazy, Token } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
@@ -203,6 +203,28 @@ describe('constructor', () => {
     expect(() => discovery(t, props)).not.toThrow();
   });
 
+  test('durations only known at deploy time are not checked', () => {
+    const t = testStack();
+    const window = new CfnParameter(t.stack, 'Window', { type: 'Number' }).valueAsNumber;
+    const interval = new CfnParameter(t.stack, 'Interval', { type: 'Number' }).valueAsNumber;
+
+    discovery(t, { maxBatchingWindow: Duration.seconds(window), reconciliationInterval: Duration.minutes(interval) });
+
+    const template = Template.fromStack(t.stack);
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', { MaximumBatchingWindowInSeconds: { Ref: 'Window' } });
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: { 'Fn::Join': ['', ['rate(', { Ref: 'Interval' }, ' minutes)']] },
+    });
+  });
+
+  test('a duration token in another unit is refused with the way to give it', () => {
+    const t = testStack();
+    const window = new CfnParameter(t.stack, 'Window', { type: 'Number' }).valueAsNumber;
+
+    expect(() => discovery(t, { maxBatchingWindow: Duration.minutes(window) }))
+      .toThrow(/maxBatchingWindow comes from a token in another unit.*give it as Duration\.seconds\(<token>\)/);
+  });
+
   test('refuses a hosted zone imported by id only, saying how to import it', () => {
     const t = testStack();
     const hostedZone = route53.HostedZone.fromHostedZoneId(t.stack, 'ById', 'Z123');
@@ -348,6 +370,16 @@ describe('addService', () => {
     const d = discovery(t);
 
     expect(() => d.addService({ service, name: 'www' })).toThrow(/\(assignPublicIp is DISABLED\)/);
+  });
+
+  test('refuses a service whose default child is not its AWS::ECS::Service resource', () => {
+    const t = testStack();
+    const service = fargateService(t, 'web');
+    service.node.defaultChild = new CfnResource(service, 'Other', { type: 'Custom::Other' });
+    const d = discovery(t);
+
+    expect(() => d.addService({ service, name: 'www' }))
+      .toThrow(/The service 'Test\/Service-web' has no AWS::ECS::Service resource as its default child/);
   });
 
   test('refuses a service registered twice', () => {

@@ -326,13 +326,11 @@ export class EcsPublicDiscovery extends Construct {
     // --- Alarm --------------------------------------------------------------------------------
     if (props.deadLetterAlarm ?? true) {
       this.deadLetterQueueAlarm = new cloudwatch.Alarm(this, 'DeadLetterQueueAlarm', {
-        alarmDescription: Lazy.string({
-          produce: () => 'ECS public discovery: task state changes are waiting in the dead-letter queue '
-            + `${deadLetterQueue.queueName}. They could not be delivered to, or were not processed by, the discovery `
-            + `function ${handler.functionName}, so DNS records of the registered services may be stale until the next `
-            + `reconciliation. Look for errors in the log group ${logGroup.logGroupName}, fix the cause, then redrive `
-            + `the messages to ${queue.queueName} (SQS console: Start DLQ redrive).`,
-        }),
+        alarmDescription: 'ECS public discovery: task state changes are waiting in the dead-letter queue '
+          + `${deadLetterQueue.queueName}. They could not be delivered to, or were not processed by, the discovery `
+          + `function ${handler.functionName}, so DNS records of the registered services may be stale until the next `
+          + `reconciliation. Look for errors in the log group ${logGroup.logGroupName}, fix the cause, then redrive `
+          + `the messages to ${queue.queueName} (SQS console: Start DLQ redrive).`,
         metric: this.metricDeadLetterMessages({ period: Duration.minutes(1), statistic: cloudwatch.Stats.MAXIMUM }),
         threshold: 1,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,

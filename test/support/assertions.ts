@@ -14,7 +14,13 @@ import type { TaskInfo } from './world';
  * service's TTL and the tasks' public IPs), and every record the handler does not own is byte-for-byte
  * what it was (`unownedBefore`, a {@link snapshot}).
  */
-export async function expectZone(e2e: E2e, expected: { web?: readonly TaskInfo[]; api?: readonly TaskInfo[]; play?: readonly TaskInfo[] }, unownedBefore: string): Promise<void> {
+export interface ExpectedTasks {
+  readonly web?: readonly TaskInfo[];
+  readonly api?: readonly TaskInfo[];
+  readonly play?: readonly TaskInfo[];
+}
+
+export async function expectZone(e2e: E2e, expected: ExpectedTasks, unownedBefore: string): Promise<void> {
   const records = await e2e.records();
   const actual = {
     web: published(records, e2e.web.fqdn),

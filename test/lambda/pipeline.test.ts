@@ -540,9 +540,12 @@ describe('reconcile', () => {
     drifted(h);
     await reconcile(h.deps);
     const calls = h.api.count('changeRecords');
+    const before = h.logs().length;
     const summary = await reconcile(h.deps);
     expect(h.api.count('changeRecords')).toBe(calls);
     expect(summary).toEqual({ services: 3, upserted: 0, deleted: 0, failed: 0, failedServices: [] });
+    // up-to-date records are not logged one by one at every scheduled run
+    expect(h.logs().slice(before).map(l => l.message)).toEqual(['reconciliation finished']);
   });
 
   test('lists only the registered names and the services\' tasks', async () => {
@@ -605,6 +608,17 @@ describe('reconcile', () => {
     expect(h.api.addresses(ZONE, MC.fqdn)).toEqual({ good: ipOf(5) });
     expect(summary.upserted).toBe(1);
     expect(h.counted()).toEqual({ RecordsUpserted: 1, DriftRepaired: 1, TasksRejected: 2 });
+  });
+
+  test('a running task without a network interface loses its record', async () => {
+    const h = harness({ ...CONFIG, services: [MC] });
+    h.api.addTask('bridge', { service: MC, eniId: null });
+    h.api.put(ZONE, ownedRecord(MC, 'bridge', '203.0.113.1'));
+    const summary = await reconcile(h.deps);
+    expect(h.api.count('describeNetworkInterfaces')).toBe(0);
+    expect(h.api.records(ZONE)).toEqual([]);
+    expect(summary.deleted).toBe(1);
+    expect(h.counted()).toEqual({ RecordsDeleted: 1, DriftRepaired: 1, EventsIgnored: 1 });
   });
 
   test('a conflict at a name: nothing published, owned records of gone tasks still removed', async () => {

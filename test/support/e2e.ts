@@ -31,6 +31,13 @@ export interface ReconcileResult {
   readonly failedServices: string[];
 }
 
+export interface InvokeOptions {
+  /** Keep the proxy's call counts instead of resetting them first. */
+  readonly keepCounts?: boolean;
+  /** The invocation's timeout as the handler's context reports it (default 60 s, the construct's). */
+  readonly timeoutMs?: number;
+}
+
 export interface E2e {
   readonly moto: MotoServer;
   readonly proxy: AwsProxy;
@@ -50,11 +57,18 @@ export interface E2e {
   /** The invoked handler echoes its log lines when E2E_ECHO=1. */
   readonly echo: boolean;
   /** Delivers events (or raw messages) as one SQS batch; call counts are reset first unless keepCounts. */
-  deliver(items: ReadonlyArray<Record<string, unknown> | SqsMessageInput>, options?: { keepCounts?: boolean }): Promise<Invocation<SqsBatchResponse>>;
+  deliver(items: ReadonlyArray<Record<string, unknown> | SqsMessageInput>, options?: InvokeOptions): Promise<Invocation<SqsBatchResponse>>;
   /** Invokes the handler with any event; call counts are reset first unless keepCounts. */
-  invoke<T = unknown>(event: unknown, options?: { keepCounts?: boolean }): Promise<Invocation<T>>;
+  invoke<T = unknown>(event: unknown, options?: InvokeOptions): Promise<Invocation<T>>;
+  /**
+   * Delivers events as SQS does: one batch, then the messages reported in batchItemFailures again
+   * (receive count + 1), until none fails or `maxRounds` is reached. Call counts cover all rounds.
+   */
+  deliverUntilAcknowledged(events: ReadonlyArray<Record<string, unknown>>, options?: InvokeOptions & { maxRounds?: number }): Promise<{
+    rounds: number; unacknowledged: number; invocations: Array<Invocation<SqsBatchResponse>>;
+  }>;
   /** Invokes the reconciler; call counts are reset first unless keepCounts. */
-  reconcile(options?: { keepCounts?: boolean }): Promise<Invocation<ReconcileResult>>;
+  reconcile(options?: InvokeOptions): Promise<Invocation<ReconcileResult>>;
   /** Starts tasks and delivers their RUNNING events (one batch), without counting the setup. */
   startAndPublish(service: RegisteredService, count: number): Promise<TaskInfo[]>;
   /** The zone's full contents. */
@@ -145,14 +159,33 @@ export function useE2e(options: UseE2eOptions = {}): E2e {
     get fqdns() { return need(config, 'config').services.map((s) => s.fqdn); },
     get baseline() { return baseline; },
     echo,
-    async invoke<T>(event: unknown, opts: { keepCounts?: boolean } = {}) {
+    async invoke<T>(event: unknown, opts: InvokeOptions = {}) {
       if (!opts.keepCounts) {
         ctx.proxy.resetCounts();
       }
-      return ctx.handler.invoke<T>(event, { env, echo });
+      return ctx.handler.invoke<T>(event, { env, echo, timeoutMs: opts.timeoutMs });
     },
     async deliver(items, opts = {}) {
       return ctx.invoke<SqsBatchResponse>(sqsBatch(items), opts);
+    },
+    async deliverUntilAcknowledged(events, opts = {}) {
+      let records = sqsBatch(events).Records;
+      const invocations: Array<Invocation<SqsBatchResponse>> = [];
+      for (let round = 1; ; round++) {
+        const inv = await ctx.invoke<SqsBatchResponse>({ Records: records }, { ...opts, keepCounts: round > 1 || opts.keepCounts });
+        invocations.push(inv);
+        if (inv.error) {
+          throw new Error(`e2e: the handler threw on an SQS batch: ${String(inv.error)}`);
+        }
+        const failed = new Set((inv.result?.batchItemFailures ?? []).map((f) => f.itemIdentifier));
+        records = records.filter((r) => failed.has(String(r.messageId))).map((r) => ({
+          ...r,
+          attributes: { ...(r.attributes as Record<string, string>), ApproximateReceiveCount: String(round + 1) },
+        }));
+        if (records.length === 0 || round >= (opts.maxRounds ?? 10)) {
+          return { rounds: round, unacknowledged: records.length, invocations };
+        }
+      }
     },
     async reconcile(opts = {}) {
       return ctx.invoke<ReconcileResult>({ action: 'reconcile' }, opts);

@@ -38,6 +38,8 @@ export interface CallRecord {
   readonly seq: number;
   readonly service: string;
   readonly action: string;
+  /** Request path with its query string (e.g. Route53's `?name=...&type=...`). */
+  readonly path: string;
   /** HTTP status returned to the caller. */
   status: number;
   /** Fault code when the proxy answered with an injected fault. */
@@ -48,7 +50,7 @@ export interface CallRecord {
   rejected?: string[];
 }
 
-export type FaultCode = 'Throttling' | 'PriorRequestNotComplete' | 'InternalError' | 'ServiceUnavailable';
+export type FaultCode = 'Throttling' | 'PriorRequestNotComplete' | 'InternalError' | 'ServiceUnavailable' | 'InvalidChangeBatch';
 
 export type CallMatcher = { readonly service?: string; readonly action?: string } | ((call: CallInfo) => boolean);
 
@@ -134,7 +136,8 @@ function faultReply(service: string, code: FaultCode): Reply {
     const xmlCode = code === 'InternalError' ? 'InternalFailure' : code;
     const message = code === 'Throttling' ? 'Rate exceeded'
       : code === 'PriorRequestNotComplete' ? 'The request was rejected because Route 53 was still processing a prior request.'
-        : 'Service error injected by the test proxy';
+        : code === 'InvalidChangeBatch' ? '[Change rejected by the test proxy]'
+          : 'Service error injected by the test proxy';
     return {
       status,
       headers: { 'content-type': 'text/xml', 'x-amzn-requestid': requestId },
@@ -328,7 +331,7 @@ export class AwsProxy {
     const rawPath = req.url ?? '/';
     const { service, action } = classify(method, rawPath, req.headers, body);
     const call: CallInfo = { service, action, method, path: rawPath, body };
-    const record: CallRecord = { seq: ++this.seq, service, action, status: 0 };
+    const record: CallRecord = { seq: ++this.seq, service, action, path: rawPath, status: 0 };
     this.log.push(record);
 
     let reply: Reply;

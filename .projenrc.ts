@@ -66,6 +66,14 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '@types/node@^20',
   ],
 
+  // Lint src, test, demo and bench with the dev tsconfig, which includes them all.
+  eslintOptions: {
+    dirs: ['src'],
+    devdirs: ['test', 'demo', 'bench', 'projenrc'],
+    tsconfigPath: './tsconfig.dev.json',
+    projectService: false,
+  },
+
   jestOptions: {
     jestConfig: {
       testTimeout: 120_000,
@@ -122,6 +130,7 @@ project.addTask('package:dotnet-code', {
   exec: 'jsii-pacmak --target dotnet --code-only --outdir dist/dotnet-code',
 });
 
+project.tsconfigDev.addInclude('.projenrc.ts');
 project.tsconfigDev.addInclude('demo/**/*.ts');
 project.tsconfigDev.addInclude('bench/**/*.ts');
 // Lambda code is bundled by esbuild: its AWS SDK imports are build-time (dev) dependencies by design.

@@ -158,6 +158,7 @@ export class World {
   /** Zone name with a trailing dot. */
   public readonly zoneName: string;
   private readonly registrations = new Map<string, RegisteredService>();
+  private addressCount = 0;
 
   private constructor(public readonly clients: DirectClients, ids: {
     vpcId: string;
@@ -249,7 +250,7 @@ export class World {
       let publicIp: string | undefined;
       let associationId: string | undefined;
       if (options.publicIp !== false) {
-        const eip = await this.clients.ec2.send(new AllocateAddressCommand({ Domain: 'vpc' }));
+        const eip = await this.clients.ec2.send(new AllocateAddressCommand({ Domain: 'vpc', Address: this.nextAddress() }));
         const assoc = await this.clients.ec2.send(new AssociateAddressCommand({ AllocationId: eip.AllocationId, NetworkInterfaceId: eniId }));
         publicIp = eip.PublicIp;
         associationId = assoc.AssociationId;
@@ -272,6 +273,17 @@ export class World {
         createdAt: new Date(),
       };
     });
+  }
+
+  /**
+   * The next public address to hand out: the documentation ranges (203.0.113.10 and up, then
+   * 198.51.100.0/24 and 192.0.2.0/24) read better than moto's own 127.x addresses; past them moto picks.
+   */
+  private nextAddress(): string | undefined {
+    const ranges = ['203.0.113', '198.51.100', '192.0.2'];
+    const n = this.addressCount++ + 10;
+    const range = Math.floor(n / 250);
+    return range < ranges.length ? `${ranges[range]}.${(n % 250) + 1}` : undefined;
   }
 
   /** Releases the task's public IP and deletes its ENI (what ECS does while a task stops). The task keeps running. */

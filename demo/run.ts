@@ -96,7 +96,8 @@ function summarizeTemplate(template: CfnTemplate): void {
   }
   const mapping = own.find(([, r]) => r.Type === 'AWS::Lambda::EventSourceMapping');
   if (mapping) {
-    const p = mapping[1].Properties as { BatchSize?: number; MaximumBatchingWindowInSeconds?: number; ScalingConfig?: { MaximumConcurrency?: number } };
+    type Mapping = { BatchSize?: number; MaximumBatchingWindowInSeconds?: number; ScalingConfig?: { MaximumConcurrency?: number } };
+    const p = mapping[1].Properties as Mapping;
     say(`The queue invokes the function with batches of up to ${p.BatchSize} messages, gathered for ${p.MaximumBatchingWindowInSeconds} s, `
       + `at most ${p.ScalingConfig?.MaximumConcurrency} at a time.`);
   }

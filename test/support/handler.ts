@@ -8,7 +8,8 @@ import * as path from 'path';
 import { REPO_ROOT } from './moto';
 import { REGION } from './world';
 
-export const BUNDLE_PATH = path.join(REPO_ROOT, 'assets', 'lambda', 'discovery.lambda', 'index.js');
+/** The bundle the package ships; E2E_BUNDLE may name another build of it (e.g. to check that the tests catch a fault). */
+export const BUNDLE_PATH = process.env.E2E_BUNDLE ? path.resolve(process.env.E2E_BUNDLE) : path.join(REPO_ROOT, 'assets', 'lambda', 'discovery.lambda', 'index.js');
 const LAMBDA_SOURCES = [path.join(REPO_ROOT, 'src', 'lambda'), path.join(REPO_ROOT, 'src', 'shared')];
 
 export type Handler = (event: unknown, context?: Record<string, unknown>) => Promise<unknown>;

@@ -12,16 +12,18 @@
  */
 import { ResourceRecordSet } from '@aws-sdk/client-route-53';
 import type { RegisteredService } from '../src/shared/contract';
+import { buildExampleStack, ExampleRegistration } from '../test/fixtures/example-app';
 import { running, sqsBatch, stopRequested, stopped, TaskEventOptions } from '../test/support/events';
 import { handlerEnv, HandlerProcess, LogLine, startHandlerProcess } from '../test/support/handler';
 import { MotoServer, startMoto } from '../test/support/moto';
 import { AwsProxy } from '../test/support/proxy';
-import { neighbourRecords, ownedAt } from '../test/support/records';
-import { CfnResourceJson, CfnTemplate, STACK_NAME, synthesizeExampleTemplate } from '../test/support/stack';
+import { neighbourRecords, notOwned, ownedAt, snapshot } from '../test/support/records';
+import { appWithPathMetadata, CfnResourceJson, CfnTemplate, templateOf } from '../test/support/stack';
 import { handlerEnvironment } from '../test/support/template-config';
 import { TaskInfo, World } from '../test/support/world';
 
-const SERVICE_NAMES = { Web: 'web', Api: 'api', Game: 'game' };
+/** The example app's service the demo scales. */
+const DEMO_SERVICE = 'game';
 const useColor = process.stdout.isTTY && !process.env.NO_COLOR;
 const bold = (s: string) => (useColor ? `\x1b[1m${s}\x1b[0m` : s);
 const dim = (s: string) => (useColor ? `\x1b[2m${s}\x1b[0m` : s);
@@ -40,9 +42,10 @@ function heading(text: string): void {
 // What the example app deploys, read from its synthesized template
 // ---------------------------------------------------------------------------------------------
 
+/** The construct path without the stack name and the trailing `/Resource`. */
 function pathOf(r: CfnResourceJson): string {
   const p = r.Metadata?.['aws:cdk:path'];
-  return typeof p === 'string' ? p.replace(`${STACK_NAME}/`, '').replace(/\/Resource$/, '') : '?';
+  return typeof p === 'string' ? p.split('/').slice(1).join('/').replace(/\/Resource$/, '') : '?';
 }
 
 /** Intrinsics as short readable placeholders: `{Fn::GetAtt: [Cluster1234, Arn]}` → `<Cluster.Arn>`. */
@@ -69,12 +72,15 @@ function readable(value: unknown, names: Record<string, string>): unknown {
   return value;
 }
 
-function summarizeTemplate(template: CfnTemplate): void {
+function summarizeTemplate(template: CfnTemplate, registrations: readonly ExampleRegistration[]): void {
   const names = Object.fromEntries(Object.entries(template.Resources).map(([id, r]) => [id, pathOf(r)]));
   const own = Object.entries(template.Resources).filter(([, r]) => pathOf(r).startsWith('Discovery/'));
   heading('1. What the example app deploys (from its synthesized CloudFormation template)');
-  say('The example app is a VPC, an ECS cluster, the public hosted zone example.com and three Fargate services,');
-  say('registered with EcsPublicDiscovery as web.example.com, api.example.com (TTL 300) and play.example.com.');
+  say('The example app (test/fixtures/example-app.ts) is a VPC with public subnets, an ECS cluster, the public hosted');
+  say('zone example.com and two Fargate services registered with EcsPublicDiscovery:');
+  for (const r of registrations) {
+    say(`  ECS service "${r.serviceName}" → ${r.fqdn} (TTL ${r.ttl} s${r.ttlTagged ? ', given as dnsTtl' : ', the default'})`);
+  }
   say();
   say(`EcsPublicDiscovery adds ${own.length} resources:`);
   const byType = new Map<string, number>();
@@ -225,8 +231,9 @@ async function story(demo: Demo): Promise<void> {
 
 async function main(): Promise<void> {
   say(bold('cdk-ecs-public-discovery demo') + dim('  (AWS API emulator on 127.0.0.1; nothing reaches AWS)'));
-  const template = synthesizeExampleTemplate();
-  summarizeTemplate(template);
+  const example = buildExampleStack({ app: appWithPathMetadata() });
+  const template = templateOf(example.stack);
+  summarizeTemplate(template, example.registrations);
 
   let moto: MotoServer | undefined;
   let proxy: AwsProxy | undefined;
@@ -245,17 +252,26 @@ async function main(): Promise<void> {
     const world = await World.create(moto.endpoint);
     await world.putRecords(neighbourRecords(world.zoneName));
     const { env, config } = handlerEnvironment(template, {
-      clusterName: world.clusterName, clusterArn: world.clusterArn, zoneId: world.zoneId, serviceNames: SERVICE_NAMES,
+      clusterName: world.clusterName, clusterArn: world.clusterArn, zoneId: world.zoneId, serviceNames: {},
     });
     world.register(config);
     handler = await startHandlerProcess(handlerEnv(proxy.endpoint));
-    const service = config.services.find((s) => s.serviceName === SERVICE_NAMES.Game)!;
+    const service = config.services.find((s) => s.serviceName === DEMO_SERVICE);
+    if (!service) {
+      throw new Error(`the example app registers no ECS service named ${DEMO_SERVICE}`);
+    }
     say();
     say(dim(`Emulator at ${moto.endpoint}; cluster ${world.clusterArn}; hosted zone ${world.zoneId} (example.com, with ${neighbourRecords('x').length} unrelated records).`));
     say(dim('The handler\'s configuration is the template\'s PUBLIC_DISCOVERY_CONFIG, resolved with those ids:'));
     say(dim(`  ${env.PUBLIC_DISCOVERY_CONFIG}`));
+    const unrelated = async () => snapshot(notOwned(await world.zoneRecords(), config.services.map((s) => s.fqdn)));
+    const before = await unrelated();
     await story({ world, proxy, handler, env, service });
+    if (await unrelated() !== before) {
+      throw new Error('records the handler does not own were changed');
+    }
     heading('Done');
+    say(`The ${neighbourRecords('x').length} unrelated records of the zone are byte-for-byte as they were.`);
     say('The emulator is stopped. To deploy for real: see README.md.');
   } finally {
     await cleanup();

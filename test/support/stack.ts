@@ -1,6 +1,8 @@
 /**
- * The CDK app the end-to-end scenarios, the demo and the benchmark deploy "for real" into the
- * emulator: a public VPC, a cluster, a public hosted zone `example.com` and three Fargate services
+ * The CDK app the end-to-end scenarios and the benchmark deploy "for real" into the emulator (the
+ * demo shows the shared example app of test/fixtures instead). Three services, so that bursts
+ * spread over several names, one with a literal ECS service name and two whose names CloudFormation
+ * generates (so the handler's configuration holds `Fn::GetAtt` references to resolve): a public VPC, a cluster, a public hosted zone `example.com` and three Fargate services
  * registered with EcsPublicDiscovery:
  *
  * | construct id | ECS service name        | DNS name            | TTL            |
@@ -21,9 +23,18 @@ export interface ExampleApp {
   readonly discovery: EcsPublicDiscovery;
 }
 
+/** An app whose templates carry `aws:cdk:path` metadata, so resources can be matched to their constructs. */
+export function appWithPathMetadata(): App {
+  return new App({ context: { 'aws:cdk:enable-path-metadata': true } });
+}
+
+/** The CloudFormation template of a stack. */
+export function templateOf(stack: Stack): CfnTemplate {
+  return Template.fromStack(stack).toJSON() as CfnTemplate;
+}
+
 export function buildExampleApp(): ExampleApp {
-  // Path metadata (aws:cdk:path) lets the template's resources be matched to their constructs.
-  const app = new App({ context: { 'aws:cdk:enable-path-metadata': true } });
+  const app = appWithPathMetadata();
   const stack = new Stack(app, STACK_NAME);
   const vpc = new ec2.Vpc(stack, 'Vpc', {
     maxAzs: 2,
@@ -57,8 +68,7 @@ export function buildExampleApp(): ExampleApp {
 
 /** Synthesizes the example app and returns its CloudFormation template. */
 export function synthesizeExampleTemplate(): CfnTemplate {
-  const { stack } = buildExampleApp();
-  return Template.fromStack(stack).toJSON() as CfnTemplate;
+  return templateOf(buildExampleApp().stack);
 }
 
 export interface CfnResourceJson {

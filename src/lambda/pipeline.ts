@@ -5,7 +5,7 @@
  */
 import { DiscoveryApi } from './aws';
 import { EniObservation, PlannedChange, PublishItem, RecordSet, TaskObservation, TaskOutcome, TaskWork } from './model';
-import { batchChanges, coalesce, confirmIntent, isMalformed, isOwned, parseTaskEvent, planName, resolvePublish } from './planner';
+import { batchChanges, coalesce, confirmIntent, isMalformed, isOwned, parseTaskEvent, planName, projectRecords, resolvePublish } from './planner';
 import { errorMessage, errorName } from './retry';
 import { Logger, Metrics } from './telemetry';
 import { DiscoveryConfig, MAX_RECORDS_PER_NAME, METRIC, RegisteredService, taskIdFromArn } from '../shared/contract';
@@ -149,7 +149,7 @@ export async function processMessages(deps: PipelineDeps, messages: readonly Inb
 
   // 4. Read the records of every affected name and plan.
   const changes: PlannedChange[] = [];
-  const fillAfterwards: RegisteredService[] = [];
+  const fills: Array<{ service: RegisteredService; projected: RecordSet[] }> = [];
   for (const nw of byName.values()) {
     let records: RecordSet[];
     try {
@@ -169,7 +169,7 @@ export async function processMessages(deps: PipelineDeps, messages: readonly Inb
     changes.push(...plan.changes);
     outcomes.push(...plan.outcomes);
     if (plan.ownedBefore >= MAX_RECORDS_PER_NAME && plan.changes.some(c => c.action === 'DELETE')) {
-      fillAfterwards.push(nw.service);
+      fills.push({ service: nw.service, projected: projectRecords(records, plan.changes) });
     }
   }
   for (const o of orphanRemovals) {
@@ -178,7 +178,20 @@ export async function processMessages(deps: PipelineDeps, messages: readonly Inb
     }
   }
 
-  // 5. Apply, isolating whatever Route53 rejects.
+  // 5. A removal at a full name frees slots: plan the waiting tasks into them now, from the records
+  //    the name will hold once this batch applies, so that they go out in the same change request.
+  for (const fill of fills) {
+    log.info('slots free at a full name; publishing waiting tasks in the same change request', { service: fill.service.serviceName, name: fill.service.fqdn });
+    try {
+      const plan = await planService(deps, fill.service, fill.projected);
+      changes.push(...plan.changes);
+      outcomes.push(...plan.outcomes);
+    } catch (err) {
+      log.warn('could not fill the freed slots now; the reconciler will', { service: fill.service.serviceName, error: errorName(err), detail: errorMessage(err) });
+    }
+  }
+
+  // 6. Apply, isolating whatever Route53 rejects.
   const failures = await applyChanges(deps, changes);
   const final = settle(outcomes, failures);
   countOutcomes(metrics, final);
@@ -190,12 +203,6 @@ export async function processMessages(deps: PipelineDeps, messages: readonly Inb
     log.log(level, 'task outcome', fields);
   }
 
-  // 6. A removal at a full name frees a slot: publish a task that was waiting for one.
-  for (const service of fillAfterwards) {
-    log.info('a slot freed at a full name; reconciling the service to fill it', { service: service.serviceName, name: service.fqdn });
-    await reconcile(deps, [service]);
-  }
-
   const failedMessageIds = [...failedTasks].flatMap(taskId => messagesOfTask.get(taskId) ?? []);
   return { failedMessageIds: [...new Set(failedMessageIds)], outcomes: final };
 }
@@ -205,38 +212,15 @@ export async function processMessages(deps: PipelineDeps, messages: readonly Inb
  * tasks: adds missing records, deletes records of tasks that are gone, fixes wrong values.
  */
 export async function reconcile(deps: PipelineDeps, services: readonly RegisteredService[] = deps.config.services): Promise<ReconcileSummary> {
-  const { config, api, log, metrics } = deps;
+  const { log, metrics } = deps;
   const changes: PlannedChange[] = [];
   const outcomes: TaskOutcome[] = [];
   const failedServices: string[] = [];
   for (const service of services) {
     try {
-      const arns = await api.listServiceTasks(config.clusterArn, service.serviceName);
-      const tasks = arns.length > 0 ? await api.describeTasks(config.clusterArn, arns) : new Map<string, TaskObservation>();
-      const running = [...tasks.values()].filter(t => t.lastStatus === 'RUNNING' && t.desiredStatus === 'RUNNING'
-        && t.group === `service:${service.serviceName}`);
-      const eniIds = running.map(t => t.eniId).filter((id): id is string => id !== undefined);
-      const enis = eniIds.length > 0 ? await api.describeNetworkInterfaces(eniIds) : new Map<string, EniObservation>();
-      const records = await api.listRecordsAt(service.hostedZoneId, service.fqdn);
-
-      const publishes: PublishItem[] = [];
-      for (const t of running) {
-        const taskId = taskIdFromArn(t.taskArn);
-        const resolution = resolvePublish(service, taskId, t.eniId ? enis.get(t.eniId) : undefined, t.tags);
-        if (resolution.ok) {
-          publishes.push(resolution.item);
-        } else {
-          outcomes.push(resolution.outcome);
-        }
-      }
-      // Tasks that already hold a record keep it first, so a full name does not churn.
-      const holding = new Set(records.filter(r => isOwned(r, service.fqdn)).map(r => r.SetIdentifier as string));
-      publishes.sort((a, b) => Number(holding.has(b.taskId)) - Number(holding.has(a.taskId)) || a.taskId.localeCompare(b.taskId));
-      const wanted = new Set(publishes.map(p => p.taskId));
-      const removals = [...holding].filter(id => !wanted.has(id)).map(taskId => ({ taskId, reason: 'no running task of the service holds it (reconciler)' }));
-      const plan = planName(service, records, publishes, removals);
+      const plan = await planService(deps, service);
       changes.push(...plan.changes);
-      outcomes.push(...plan.outcomes.filter(o => o.outcome !== 'unchanged'));
+      outcomes.push(...plan.outcomes);
     } catch (err) {
       failedServices.push(service.serviceName);
       log.error('reconciliation of a service failed; it is retried at the next run', { service: service.serviceName, error: errorName(err), detail: errorMessage(err) });
@@ -262,6 +246,42 @@ export async function reconcile(deps: PipelineDeps, services: readonly Registere
   const summary = { services: services.length, upserted, deleted, failed, failedServices };
   log.info('reconciliation finished', { ...summary });
   return summary;
+}
+
+/**
+ * Plans what converges one service's name on its running tasks: records for running tasks that
+ * lack one (existing holders first, so a full name does not churn), deletions of owned records no
+ * running task holds, corrections of wrong values. `records` are the name's records when the
+ * caller already knows them (or knows what they will be); otherwise they are listed.
+ */
+async function planService(deps: PipelineDeps, service: RegisteredService, records?: readonly RecordSet[]): Promise<{ changes: PlannedChange[]; outcomes: TaskOutcome[] }> {
+  const { config, api } = deps;
+  const arns = await api.listServiceTasks(config.clusterArn, service.serviceName);
+  const tasks = arns.length > 0 ? await api.describeTasks(config.clusterArn, arns) : new Map<string, TaskObservation>();
+  const running = [...tasks.values()].filter(t => t.lastStatus === 'RUNNING' && t.desiredStatus === 'RUNNING'
+    && t.group === `service:${service.serviceName}`);
+  const eniIds = running.map(t => t.eniId).filter((id): id is string => id !== undefined);
+  const enis = eniIds.length > 0 ? await api.describeNetworkInterfaces(eniIds) : new Map<string, EniObservation>();
+  const current = records ?? await api.listRecordsAt(service.hostedZoneId, service.fqdn);
+
+  const outcomes: TaskOutcome[] = [];
+  const publishes: PublishItem[] = [];
+  for (const t of running) {
+    const taskId = taskIdFromArn(t.taskArn);
+    const resolution = resolvePublish(service, taskId, t.eniId ? enis.get(t.eniId) : undefined, t.tags);
+    if (resolution.ok) {
+      publishes.push(resolution.item);
+    } else {
+      outcomes.push(resolution.outcome);
+    }
+  }
+  const holding = new Set(current.filter(r => isOwned(r, service.fqdn)).map(r => r.SetIdentifier as string));
+  publishes.sort((a, b) => Number(holding.has(b.taskId)) - Number(holding.has(a.taskId)) || a.taskId.localeCompare(b.taskId));
+  const wanted = new Set(publishes.map(p => p.taskId));
+  const removals = [...holding].filter(id => !wanted.has(id)).map(taskId => ({ taskId, reason: 'no running task of the service holds it (reconciler)' }));
+  const plan = planName(service, current, publishes, removals);
+  outcomes.push(...plan.outcomes.filter(o => o.outcome !== 'unchanged'));
+  return { changes: plan.changes, outcomes };
 }
 
 /** Changes Route53 did not apply, by task id, with the reason. */

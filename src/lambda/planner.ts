@@ -363,6 +363,20 @@ function describeValues(r: RecordSet): string {
   return `${(r.ResourceRecords ?? []).map(v => v.Value).join(',')} TTL ${r.TTL}`;
 }
 
+/** The records of a name once the planned changes are applied (DELETE removes, UPSERT replaces or adds). */
+export function projectRecords(records: readonly RecordSet[], changes: ReadonlyArray<Pick<PlannedChange, 'action' | 'record'>>): RecordSet[] {
+  const key = (r: RecordSet) => `${normalizeName(r.Name)}|${r.Type}|${r.SetIdentifier ?? ''}`;
+  const byKey = new Map(records.map(r => [key(r), r] as const));
+  for (const c of changes) {
+    if (c.action === 'DELETE') {
+      byKey.delete(key(c.record));
+    } else {
+      byKey.set(key(c.record), c.record);
+    }
+  }
+  return [...byKey.values()];
+}
+
 /** Route53 counts an UPSERT as two changes against its per-request limit. */
 export function changeWeight(c: Pick<PlannedChange, 'action'>): number {
   return c.action === 'UPSERT' ? 2 : 1;

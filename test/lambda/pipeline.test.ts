@@ -406,7 +406,7 @@ describe('processMessages', () => {
       expect(h.counted()).toEqual({ CapacityExceeded: 1 });
     });
 
-    test('a removal at a full name makes the reconciler fill the slot in the same invocation', async () => {
+    test('a removal at a full name fills the slot with a waiting task in the same change request', async () => {
       const h = harness();
       fullName(h);
       h.api.addTask('waiting', { service: MC, ip: ipOf(200) });
@@ -418,9 +418,25 @@ describe('processMessages', () => {
       expect(ids).toContain('waiting');
       expect(ids).not.toContain('r7');
       expect(h.api.callsOf('listServiceTasks')).toEqual([[CLUSTER_ARN, 'minecraft']]);
-      expect(h.api.appliedBatches.map(b => b.changes.map(c => `${c.action} ${c.record.SetIdentifier}`))).toEqual([['DELETE r7'], ['UPSERT waiting']]);
-      expect(h.logs()).toContainEqual(expect.objectContaining({ message: expect.stringContaining('a slot freed'), service: 'minecraft' }));
-      expect(h.counted()).toEqual({ RecordsDeleted: 1, RecordsUpserted: 1, DriftRepaired: 1 });
+      expect(h.api.appliedBatches.map(b => b.changes.map(c => `${c.action} ${c.record.SetIdentifier}`))).toEqual([['DELETE r7', 'UPSERT waiting']]);
+      expect(h.api.count('changeRecords')).toBe(1);
+      expect(h.logs()).toContainEqual(expect.objectContaining({ message: expect.stringContaining('slots free at a full name'), service: 'minecraft' }));
+      expect(h.counted()).toEqual({ RecordsDeleted: 1, RecordsUpserted: 1 });
+    });
+
+    test('when the waiting tasks cannot be read, the removal still applies and the reconciler is left to fill the slot', async () => {
+      const h = harness();
+      fullName(h);
+      h.api.addTask('waiting', { service: MC, ip: ipOf(200) });
+      h.api.stopTask('r7');
+      h.api.fail('listServiceTasks', awsError('Throttling', 'Rate exceeded'), 10);
+      const result = await h.run(['m1', stopEvent('r7')]);
+      expect(result.failedMessageIds).toEqual([]);
+      const ids = Object.keys(h.api.addresses(ZONE, MC.fqdn));
+      expect(ids).toHaveLength(99);
+      expect(ids).not.toContain('r7');
+      expect(ids).not.toContain('waiting');
+      expect(h.logs()).toContainEqual(expect.objectContaining({ level: 'warn', message: expect.stringContaining('reconciler will'), error: 'Throttling' }));
     });
 
     test('a removal below capacity does not reconcile', async () => {

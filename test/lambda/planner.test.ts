@@ -5,7 +5,7 @@ import {
 import type { EniObservation, PlannedChange, TaskObservation, TaskWork } from '../../src/lambda/model';
 import {
   batchChanges, changeWeight, coalesce, confirmIntent, conflictOf, desiredRecord, eniFromAttachments, intentOf, isMalformed, isOwned,
-  MAX_CHANGE_WEIGHT, normalizeName, parseTaskEvent, planName, resolvePublish, serviceOfGroup, tagMap,
+  MAX_CHANGE_WEIGHT, normalizeName, parseTaskEvent, planName, projectRecords, resolvePublish, serviceOfGroup, tagMap,
 } from '../../src/lambda/planner';
 import { MAX_TTL_SECONDS, TAG_NAME, TAG_TTL } from '../../src/shared/contract';
 
@@ -622,5 +622,28 @@ describe('tagMap', () => {
     ['the last of duplicates wins', [{ Key: 'k', Value: '1' }, { Key: 'k', Value: '2' }], { k: '2' }],
   ])('%s', (_what, tags, expected) => {
     expect(tagMap(tags)).toEqual(expected);
+  });
+});
+
+describe('projectRecords', () => {
+  test('a DELETE removes the record with the same name, type and set identifier; others stay', () => {
+    const a = ownedRecord(MC, 'a', '203.0.113.1');
+    const b = ownedRecord(MC, 'b', '203.0.113.2');
+    const simple = simpleRecord(WEB);
+    expect(projectRecords([a, b, simple], [{ action: 'DELETE', record: a }])).toEqual([b, simple]);
+  });
+
+  test('an UPSERT replaces a record with the same key, whatever the case of its name, or adds it', () => {
+    const a = ownedRecord(MC, 'a', '203.0.113.1');
+    const moved = { ...ownedRecord(MC, 'a', '203.0.113.9'), Name: MC.fqdn.toUpperCase() };
+    const c = ownedRecord(MC, 'c', '203.0.113.3');
+    const projected = projectRecords([a], [{ action: 'UPSERT', record: moved }, { action: 'UPSERT', record: c }]);
+    expect(projected).toEqual([moved, c]);
+  });
+
+  test('changes apply in order: an UPSERT after a DELETE of the same record brings it back', () => {
+    const a = ownedRecord(MC, 'a', '203.0.113.1');
+    expect(projectRecords([a], [{ action: 'DELETE', record: a }, { action: 'UPSERT', record: a }])).toEqual([a]);
+    expect(projectRecords([a], [{ action: 'UPSERT', record: a }, { action: 'DELETE', record: a }])).toEqual([]);
   });
 });

@@ -254,7 +254,9 @@ export async function reconcile(deps: PipelineDeps, services: readonly Registere
  * running task holds, corrections of wrong values. `records` are the name's records when the
  * caller already knows them (or knows what they will be); otherwise they are listed.
  */
-async function planService(deps: PipelineDeps, service: RegisteredService, records?: readonly RecordSet[]): Promise<{ changes: PlannedChange[]; outcomes: TaskOutcome[] }> {
+async function planService(
+  deps: PipelineDeps, service: RegisteredService, records?: readonly RecordSet[],
+): Promise<{ changes: PlannedChange[]; outcomes: TaskOutcome[] }> {
   const { config, api } = deps;
   const arns = await api.listServiceTasks(config.clusterArn, service.serviceName);
   const tasks = arns.length > 0 ? await api.describeTasks(config.clusterArn, arns) : new Map<string, TaskObservation>();

@@ -215,7 +215,7 @@ async function story(demo: Demo): Promise<void> {
   await world.stopTask(tasks[0]);
   await deliver(demo, stopEvents(tasks[0]));
   await showAnswers(demo, []);
-  say('  The last record is gone: clients stop getting an address the moment nothing serves it.');
+  say('  The last record is gone: new lookups get no address; resolvers that cached an answer keep it for up to the TTL.');
 
   heading('Finally: the scheduled reconciliation');
   demo.proxy.resetCounts();

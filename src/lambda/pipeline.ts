@@ -183,7 +183,7 @@ export async function processMessages(deps: PipelineDeps, messages: readonly Inb
   for (const fill of fills) {
     log.info('slots free at a full name; publishing waiting tasks in the same change request', { service: fill.service.serviceName, name: fill.service.fqdn });
     try {
-      const plan = await planService(deps, fill.service, fill.projected);
+      const plan = await planService(deps, fill.service, fill.projected, true);
       changes.push(...plan.changes);
       outcomes.push(...plan.outcomes);
     } catch (err) {
@@ -252,10 +252,11 @@ export async function reconcile(deps: PipelineDeps, services: readonly Registere
  * Plans what converges one service's name on its running tasks: records for running tasks that
  * lack one (existing holders first, so a full name does not churn), deletions of owned records no
  * running task holds, corrections of wrong values. `records` are the name's records when the
- * caller already knows them (or knows what they will be); otherwise they are listed.
+ * caller already knows them (or knows what they will be); otherwise they are listed. With `fillOnly`,
+ * only records for running tasks are planned, never a deletion.
  */
 async function planService(
-  deps: PipelineDeps, service: RegisteredService, records?: readonly RecordSet[],
+  deps: PipelineDeps, service: RegisteredService, records?: readonly RecordSet[], fillOnly = false,
 ): Promise<{ changes: PlannedChange[]; outcomes: TaskOutcome[] }> {
   const { config, api } = deps;
   const arns = await api.listServiceTasks(config.clusterArn, service.serviceName);
@@ -280,7 +281,10 @@ async function planService(
   const holding = new Set(current.filter(r => isOwned(r, service.fqdn)).map(r => r.SetIdentifier as string));
   publishes.sort((a, b) => Number(holding.has(b.taskId)) - Number(holding.has(a.taskId)) || a.taskId.localeCompare(b.taskId));
   const wanted = new Set(publishes.map(p => p.taskId));
-  const removals = [...holding].filter(id => !wanted.has(id)).map(taskId => ({ taskId, reason: 'no running task of the service holds it (reconciler)' }));
+  // Filling freed slots only adds: deleting records is left to the events and the reconciler, so the fill
+  // can never undo a change of the batch it joins (ListTasks may not list a task that just started).
+  const removals = fillOnly ? [] : [...holding].filter(id => !wanted.has(id))
+    .map(taskId => ({ taskId, reason: 'no running task of the service holds it (reconciler)' }));
   const plan = planName(service, current, publishes, removals);
   outcomes.push(...plan.outcomes.filter(o => o.outcome !== 'unchanged'));
   return { changes: plan.changes, outcomes };

@@ -424,6 +424,21 @@ describe('processMessages', () => {
       expect(h.counted()).toEqual({ RecordsDeleted: 1, RecordsUpserted: 1 });
     });
 
+    test('filling freed slots never deletes: a record whose task ListTasks does not (yet) list is kept', async () => {
+      const h = harness();
+      fullName(h);
+      h.api.tasks.delete(taskArn('r3'));
+      h.api.addTask('waiting', { service: MC, ip: ipOf(200) });
+      h.api.stopTask('r7');
+      const result = await h.run(['m1', stopEvent('r7')]);
+      expect(result.failedMessageIds).toEqual([]);
+      const ids = Object.keys(h.api.addresses(ZONE, MC.fqdn));
+      expect(ids).toContain('r3');
+      expect(ids).toContain('waiting');
+      expect(ids).not.toContain('r7');
+      expect(h.api.appliedBatches.map(b => b.changes.map(c => `${c.action} ${c.record.SetIdentifier}`))).toEqual([['DELETE r7', 'UPSERT waiting']]);
+    });
+
     test('when the waiting tasks cannot be read, the removal still applies and the reconciler is left to fill the slot', async () => {
       const h = harness();
       fullName(h);

@@ -83,14 +83,14 @@ const project = new awscdk.AwsCdkConstructLibrary({
     },
   },
 
-  gitignore: ['/.venv/', '/.bench/', '/cdk.out/', '*.pyc', '__pycache__/'],
+  gitignore: ['/.venv/', '/.bench/', '/.smoke-venv/', '/.smoke-venv-out/', '/cdk.out/', '*.pyc', '__pycache__/'],
 });
 
 // ts-jest, eslint and ts-node compile with the same TypeScript line as jsii 5.9.
 project.deps.removeDependency('typescript');
 project.addDevDeps('typescript@~5.9.3');
 
-for (const pattern of ['/.venv/', '/.bench/', '/scripts/', '/demo/', '/bench/', '/.ci/', '/requirements-dev.txt']) {
+for (const pattern of ['/.venv/', '/.bench/', '/.smoke-venv/', '/.smoke-venv-out/', '/scripts/', '/demo/', '/bench/', '/examples/', '/.ci/', '/requirements-dev.txt']) {
   project.addPackageIgnore(pattern);
 }
 
@@ -128,6 +128,11 @@ bench.exec('ts-node --project tsconfig.dev.json bench/run.ts');
 project.addTask('package:dotnet-code', {
   description: 'Generate the .NET binding source with jsii-pacmak (no .NET SDK required)',
   exec: 'jsii-pacmak --target dotnet --code-only --outdir dist/dotnet-code',
+});
+
+project.addTask('smoke:python', {
+  description: 'Build the wheel, install it with aws-cdk-lib in a throwaway venv and synthesize a Python app',
+  exec: 'bash scripts/smoke-python.sh',
 });
 
 project.tsconfigDev.addInclude('.projenrc.ts');

@@ -11,6 +11,7 @@
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { AwsClients, createClients, SdkDiscoveryApi } from './aws';
 import { processMessages, reconcile, ReconcileSummary } from './pipeline';
+import { isRecord } from './planner';
 import { DEFAULT_RETRY, RetryPolicy } from './retry';
 import { Logger, Metrics } from './telemetry';
 import { ConfigError, DEFAULT_METRICS_NAMESPACE, ENV, RECONCILE_ACTION, readConfig } from '../shared/contract';
@@ -66,8 +67,4 @@ export async function handler(event: unknown, context?: Partial<Context>): Promi
 
 function isSqsEvent(event: unknown): event is SQSEvent {
   return isRecord(event) && Array.isArray(event.Records) && event.Records.every(r => isRecord(r) && r.eventSource === 'aws:sqs');
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }

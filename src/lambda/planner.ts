@@ -419,6 +419,7 @@ export function tagMap(tags: ReadonlyArray<{ Key?: string; Value?: string; key?:
   return out;
 }
 
-function isRecord(v: unknown): v is Record<string, unknown> {
+/** True for a plain JSON object (not null, not an array). */
+export function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }

@@ -185,7 +185,8 @@ export async function processMessages(deps: PipelineDeps, messages: readonly Inb
     try {
       const plan = await planService(deps, fill.service, fill.projected, true);
       changes.push(...plan.changes);
-      outcomes.push(...plan.outcomes);
+      // Only the tasks that get a slot are reported here; the others keep the outcome of their own event.
+      outcomes.push(...plan.outcomes.filter(o => o.outcome === 'planned'));
     } catch (err) {
       log.warn('could not fill the freed slots now; the reconciler will', { service: fill.service.serviceName, error: errorName(err), detail: errorMessage(err) });
     }

@@ -424,6 +424,24 @@ describe('processMessages', () => {
       expect(h.counted()).toEqual({ RecordsDeleted: 1, RecordsUpserted: 1 });
     });
 
+    test('with more waiting tasks than freed slots, the fill publishes one and reports only that one', async () => {
+      const h = harness();
+      fullName(h);
+      h.api.addTask('waiting-a', { service: MC, ip: ipOf(201) });
+      h.api.addTask('waiting-b', { service: MC, ip: ipOf(202) });
+      h.api.stopTask('r7');
+      const result = await h.run(['m1', stopEvent('r7')]);
+      expect(result.failedMessageIds).toEqual([]);
+      const ids = Object.keys(h.api.addresses(ZONE, MC.fqdn));
+      expect(ids).toHaveLength(100);
+      expect(ids).toContain('waiting-a');
+      expect(ids).not.toContain('waiting-b');
+      expect(result.outcomes.filter(o => o.taskId.startsWith('waiting'))).toEqual([
+        expect.objectContaining({ taskId: 'waiting-a', action: 'UPSERT', outcome: 'applied' }),
+      ]);
+      expect(h.counted()).toEqual({ RecordsDeleted: 1, RecordsUpserted: 1 });
+    });
+
     test('filling freed slots never deletes: a record whose task ListTasks does not (yet) list is kept', async () => {
       const h = harness();
       fullName(h);

@@ -180,6 +180,11 @@ export function confirmIntent(work: TaskWork, observed: TaskObservation | undefi
   if (intentOf(observed.lastStatus, observed.desiredStatus) === 'remove') {
     return { intent: 'remove', reason: `ECS reports the task as ${observed.lastStatus}/${observed.desiredStatus}` };
   }
+  // The group is taken from ECS, not from the message: a forged message cannot lend a task another service's name.
+  const group = `service:${work.service.serviceName}`;
+  if (observed.group !== group) {
+    return { intent: 'remove', reason: `ECS reports the task in group ${JSON.stringify(observed.group ?? null)}, not ${group}` };
+  }
   return { intent: 'publish' };
 }
 

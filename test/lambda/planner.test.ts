@@ -242,7 +242,17 @@ describe('confirmIntent', () => {
   const work = (intent: 'publish' | 'remove'): TaskWork => ({
     event: taskEvent({ id: 'a' }), service: MC, intent, messageIds: ['m1'],
   });
-  const observed = (lastStatus?: string, desiredStatus?: string): TaskObservation => ({ taskArn: taskArn('a'), lastStatus, desiredStatus, tags: {} });
+  const observed = (lastStatus?: string, desiredStatus?: string, group: string | null = 'service:minecraft'): TaskObservation => ({
+    taskArn: taskArn('a'), lastStatus, desiredStatus, group: group ?? undefined, tags: {},
+  });
+
+  test.each([
+    ['service:web', 'ECS reports the task in group "service:web", not service:minecraft'],
+    ['family:minecraft', 'ECS reports the task in group "family:minecraft", not service:minecraft'],
+    [null, 'ECS reports the task in group null, not service:minecraft'],
+  ])('a running task whose group in ECS is %s is not published under the message\'s service', (group, reason) => {
+    expect(confirmIntent(work('publish'), observed('RUNNING', 'RUNNING', group))).toEqual({ intent: 'remove', reason });
+  });
 
   test('a removal stays a removal whatever ECS says', () => {
     expect(confirmIntent(work('remove'), observed('RUNNING', 'RUNNING'))).toEqual({ intent: 'remove' });

@@ -260,13 +260,15 @@ async function planService(
   deps: PipelineDeps, service: RegisteredService, records?: readonly RecordSet[], fillOnly = false,
 ): Promise<{ changes: PlannedChange[]; outcomes: TaskOutcome[] }> {
   const { config, api } = deps;
+  // Records are read before the tasks: a record published after this listing is not seen, so it cannot be
+  // mistaken for the record of a task that is not running yet when the tasks are read.
+  const current = records ?? await api.listRecordsAt(service.hostedZoneId, service.fqdn);
   const arns = await api.listServiceTasks(config.clusterArn, service.serviceName);
   const tasks = arns.length > 0 ? await api.describeTasks(config.clusterArn, arns) : new Map<string, TaskObservation>();
   const running = [...tasks.values()].filter(t => t.lastStatus === 'RUNNING' && t.desiredStatus === 'RUNNING'
     && t.group === `service:${service.serviceName}`);
   const eniIds = running.map(t => t.eniId).filter((id): id is string => id !== undefined);
   const enis = eniIds.length > 0 ? await api.describeNetworkInterfaces(eniIds) : new Map<string, EniObservation>();
-  const current = records ?? await api.listRecordsAt(service.hostedZoneId, service.fqdn);
 
   const outcomes: TaskOutcome[] = [];
   const publishes: PublishItem[] = [];

@@ -565,6 +565,22 @@ describe('reconcile', () => {
     simpleRecord(WEB),
   ];
 
+  test('a task published by an event while the reconciler runs keeps its record', async () => {
+    const h = harness();
+    h.api.addTask('late', { service: MC, ip: '203.0.113.7', lastStatus: 'PENDING' });
+    const describe = h.api.describeTasks.bind(h.api);
+    // The reconciler sees the task still PENDING; right after, the event path publishes it.
+    h.api.describeTasks = async (clusterArn, taskArns) => {
+      const seen = await describe(clusterArn, taskArns);
+      h.api.tasks.get(taskArn('late'))!.lastStatus = 'RUNNING';
+      h.api.put(ZONE, ownedRecord(MC, 'late', '203.0.113.7'));
+      return seen;
+    };
+    const summary = await reconcile(h.deps, [MC]);
+    expect(summary).toMatchObject({ deleted: 0, failed: 0 });
+    expect(h.api.addresses(ZONE, MC.fqdn)).toEqual({ late: '203.0.113.7' });
+  });
+
   test('converges: missed stops removed, missed starts added, wrong IP and TTL fixed, foreign records untouched', async () => {
     const h = harness();
     drifted(h);

@@ -5,7 +5,9 @@
  */
 import { DiscoveryApi } from './aws';
 import { EniObservation, PlannedChange, PublishItem, RecordSet, TaskObservation, TaskOutcome, TaskWork } from './model';
-import { batchChanges, coalesce, confirmIntent, isMalformed, isOwned, parseTaskEvent, planName, projectRecords, resolvePublish } from './planner';
+import {
+  batchChanges, coalesce, confirmIntent, intentOf, isMalformed, isOwned, parseTaskEvent, planName, projectRecords, resolvePublish,
+} from './planner';
 import { errorMessage, errorName } from './retry';
 import { Logger, Metrics } from './telemetry';
 import { DiscoveryConfig, MAX_RECORDS_PER_NAME, METRIC, RegisteredService, taskIdFromArn } from '../shared/contract';
@@ -192,8 +194,9 @@ export async function processMessages(deps: PipelineDeps, messages: readonly Inb
     }
   }
 
-  // 6. Apply, isolating whatever Route53 rejects.
+  // 6. Apply, isolating whatever Route53 rejects, then make sure no record outlives its task.
   const failures = await applyChanges(deps, changes);
+  outcomes.push(...await verifyUpserts(deps, changes, failures));
   const final = settle(outcomes, failures);
   countOutcomes(metrics, final);
   for (const o of final) {
@@ -229,6 +232,7 @@ export async function reconcile(deps: PipelineDeps, services: readonly Registere
   }
 
   const failures = await applyChanges(deps, changes);
+  outcomes.push(...await verifyUpserts(deps, changes, failures));
   const final = settle(outcomes, failures);
   countOutcomes(metrics, final);
   let upserted = 0;
@@ -291,6 +295,49 @@ async function planService(
   const plan = planName(service, current, publishes, removals);
   outcomes.push(...plan.outcomes.filter(o => o.outcome !== 'unchanged'));
   return { changes: plan.changes, outcomes };
+}
+
+/**
+ * Closes the race between confirming that a task runs and writing its record: a stop handled in the
+ * meantime (by a concurrent invocation) found no record to delete, so the record just written would
+ * outlive its task and point at a released address. The tasks whose records were written are described
+ * again, and the records of those now stopping or gone are deleted with the values just written.
+ * Returns the outcomes of those deletions (planned; `settle` decides whether they applied).
+ */
+async function verifyUpserts(deps: PipelineDeps, changes: readonly PlannedChange[], failures: ChangeFailures): Promise<TaskOutcome[]> {
+  const written = changes.filter(c => c.action === 'UPSERT' && !failures.has(c.taskId));
+  if (written.length === 0) {
+    return [];
+  }
+  const { config, api, log } = deps;
+  const taskPrefix = config.clusterArn.replace(':cluster/', ':task/');
+  let observed: Map<string, TaskObservation>;
+  try {
+    observed = await api.describeTasks(config.clusterArn, written.map(c => `${taskPrefix}/${c.taskId}`));
+  } catch (err) {
+    log.warn('could not check that the tasks just published still run; the reconciler will', { error: errorName(err), detail: errorMessage(err) });
+    return [];
+  }
+  const byId = new Map([...observed.values()].map(o => [taskIdFromArn(o.taskArn), o] as const));
+  const stale = written.filter(c => {
+    const o = byId.get(c.taskId);
+    return !o || intentOf(o.lastStatus, o.desiredStatus) === 'remove';
+  });
+  if (stale.length === 0) {
+    return [];
+  }
+  const deletes: PlannedChange[] = stale.map(c => ({ ...c, action: 'DELETE' }));
+  const deleteFailures = await applyChanges(deps, deletes);
+  deleteFailures.forEach((reason, taskId) => failures.set(taskId, reason));
+  return deletes.map(c => ({
+    taskId: c.taskId,
+    service: c.service.serviceName,
+    name: c.service.fqdn,
+    action: 'DELETE',
+    outcome: 'planned',
+    level: 'warn',
+    reason: 'the task stopped while its record was being written; the record was removed again',
+  }));
 }
 
 /** Changes Route53 did not apply, by task id, with the reason. */

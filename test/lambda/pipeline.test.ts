@@ -49,8 +49,9 @@ describe('processMessages', () => {
     expect(result.outcomes).toEqual([{
       taskId: 't1', service: 'minecraft', name: 'mc.example.com.', action: 'UPSERT', outcome: 'applied', level: 'info', reason: 'task running',
     }]);
-    expect(h.api.calls.map(c => c.method)).toEqual(['describeTasks', 'describeNetworkInterfaces', 'listRecordsAt', 'changeRecords']);
-    expect(h.api.callsOf('describeTasks')).toEqual([[CLUSTER_ARN, [taskArn('t1')]]]);
+    // The second DescribeTasks checks, after the write, that the task did not stop meanwhile.
+    expect(h.api.calls.map(c => c.method)).toEqual(['describeTasks', 'describeNetworkInterfaces', 'listRecordsAt', 'changeRecords', 'describeTasks']);
+    expect(h.api.callsOf('describeTasks')).toEqual([[CLUSTER_ARN, [taskArn('t1')]], [CLUSTER_ARN, [taskArn('t1')]]]);
     expect(h.api.callsOf('describeNetworkInterfaces')).toEqual([[['eni-t1']]]);
     expect(h.api.callsOf('listRecordsAt')).toEqual([[ZONE, MC.fqdn]]);
     expect(h.counted()).toEqual({ RecordsUpserted: 1 });
@@ -69,12 +70,43 @@ describe('processMessages', () => {
     expect(h.api.addresses(ZONE, MC.fqdn)).toEqual({ t1: '203.0.113.1', t2: '203.0.113.2' });
   });
 
-  test('three starts in one batch: one call of each API', async () => {
+  test('a stop handled while the record is being written: the record is removed again with the values written', async () => {
+    const h = harness();
+    h.api.addTask('t1', { service: MC, ip: '203.0.113.1' });
+    // A concurrent invocation handles the task's stop between this one's confirmation and its write.
+    h.api.beforeChange = () => {
+      h.api.beforeChange = undefined;
+      h.api.stopTask('t1');
+    };
+    const result = await h.run(['m1', startEvent('t1')]);
+    expect(result.failedMessageIds).toEqual([]);
+    expect(h.api.records(ZONE, MC.fqdn)).toEqual([]);
+    expect(h.api.appliedBatches.map(b => b.changes)).toEqual([
+      [{ action: 'UPSERT', record: ownedRecord(MC, 't1', '203.0.113.1') }],
+      [{ action: 'DELETE', record: ownedRecord(MC, 't1', '203.0.113.1') }],
+    ]);
+    expect(outcomeOf(result.outcomes, 't1')).toEqual([
+      expect.objectContaining({ action: 'UPSERT', outcome: 'applied' }),
+      expect.objectContaining({ action: 'DELETE', outcome: 'applied', level: 'warn', reason: expect.stringContaining('stopped while its record was being written') }),
+    ]);
+  });
+
+  test('when the re-check after the write fails, the record stays and the message is still acknowledged', async () => {
+    const h = harness();
+    h.api.addTask('t1', { service: MC, ip: '203.0.113.1' });
+    h.api.fail('describeTasks', awsError('Throttling'), 10, () => h.api.count('changeRecords') > 0);
+    const result = await h.run(['m1', startEvent('t1')]);
+    expect(result.failedMessageIds).toEqual([]);
+    expect(h.api.addresses(ZONE, MC.fqdn)).toEqual({ t1: '203.0.113.1' });
+    expect(h.logs()).toContainEqual(expect.objectContaining({ level: 'warn', message: expect.stringContaining('the reconciler will'), error: 'Throttling' }));
+  });
+
+  test('three starts in one batch: one call of each API (DescribeTasks before and after the write)', async () => {
     const h = harness();
     ['a', 'b', 'c'].forEach((id, i) => h.api.addTask(id, { service: MC, ip: ipOf(i) }));
     const result = await h.run(['m1', startEvent('a')], ['m2', startEvent('b')], ['m3', startEvent('c')]);
     expect(result.failedMessageIds).toEqual([]);
-    expect(h.api.count('describeTasks')).toBe(1);
+    expect(h.api.count('describeTasks')).toBe(2);
     expect(h.api.count('describeNetworkInterfaces')).toBe(1);
     expect(h.api.count('listRecordsAt')).toBe(1);
     expect(h.api.count('changeRecords')).toBe(1);
@@ -565,6 +597,19 @@ describe('reconcile', () => {
     simpleRecord(WEB),
   ];
 
+  test('a task that stops while the reconciler writes its record loses the record again', async () => {
+    const h = harness();
+    h.api.addTask('brief', { service: MC, ip: '203.0.113.8' });
+    h.api.beforeChange = () => {
+      h.api.beforeChange = undefined;
+      h.api.stopTask('brief');
+    };
+    const summary = await reconcile(h.deps, [MC]);
+    expect(h.api.records(ZONE, MC.fqdn)).toEqual([]);
+    expect(h.api.appliedBatches.map(b => b.changes.map(c => `${c.action} ${c.record.SetIdentifier}`))).toEqual([['UPSERT brief'], ['DELETE brief']]);
+    expect(summary).toMatchObject({ upserted: 1, deleted: 1, failed: 0 });
+  });
+
   test('a task published by an event while the reconciler runs keeps its record', async () => {
     const h = harness();
     h.api.addTask('late', { service: MC, ip: '203.0.113.7', lastStatus: 'PENDING' });
@@ -619,8 +664,8 @@ describe('reconcile', () => {
     await reconcile(h.deps);
     expect(h.api.callsOf('listServiceTasks')).toEqual([[CLUSTER_ARN, 'minecraft'], [CLUSTER_ARN, 'web'], [CLUSTER_ARN, 'api']]);
     expect(h.api.callsOf('listRecordsAt')).toEqual([[ZONE, MC.fqdn], [ZONE, WEB.fqdn], [OTHER_ZONE, API.fqdn]]);
-    // a service without tasks asks neither DescribeTasks nor EC2
-    expect(h.api.count('describeTasks')).toBe(1);
+    // a service without tasks asks neither DescribeTasks nor EC2; the second DescribeTasks re-checks the written records' tasks
+    expect(h.api.count('describeTasks')).toBe(2);
     expect(h.api.count('describeNetworkInterfaces')).toBe(1);
   });
 

@@ -1,5 +1,6 @@
 /**
- * End-to-end: the function dies between two batches, or in the middle of one. SQS then hands the
+ * End-to-end: the function dies between two batches, or in the middle of one, or a task stops while
+ * its record is being written. SQS then hands the
  * messages it never heard back about to a fresh instance. Whatever point the crash hit, the records
  * converge and nothing is created twice or lost.
  */
@@ -59,4 +60,19 @@ test('crashed after Route53 applied a batch but before SQS heard back: the redel
   const change = e2e.proxy.calls().filter((c) => c.action === 'ChangeResourceRecordSets');
   expect(change).toHaveLength(1);
   expect(change[0].changes).toMatchObject({ total: 1, deletes: 1 });
+});
+
+test('a task stops while its record is being written (its stop handled elsewhere): the record is removed again', async () => {
+  const [t] = await e2e.world.startTasks(e2e.web.serviceName, 1);
+  // While the change request is in flight, ECS stops the task and a concurrent invocation handles the
+  // stop events, finding no record yet.
+  e2e.proxy.beforeNext({ service: 'route53', action: 'ChangeResourceRecordSets' }, async () => {
+    await e2e.world.stopTask(t);
+  });
+  const inv = await e2e.invoke<{ batchItemFailures: unknown[] }>(sqsBatch([running(t)]));
+  expectAcknowledged(inv);
+  await expectZone(e2e, {}, e2e.baseline);
+  const changes = e2e.proxy.calls().filter((c) => c.action === 'ChangeResourceRecordSets').map((c) => c.changes);
+  expect(changes).toEqual([expect.objectContaining({ upserts: 1, deletes: 0 }), expect.objectContaining({ upserts: 0, deletes: 1 })]);
+  expect(e2e.proxy.count('ecs', 'DescribeTasks')).toBe(2);
 });

@@ -53,7 +53,8 @@ test('ECS and EC2 throttling is retried within the invocation', async () => {
   const inv = await e2e.deliver(tasks.map((t) => running(t)));
   expectAcknowledged(inv);
   await expectZone(e2e, { api: tasks }, e2e.baseline);
-  expect(e2e.proxy.flatCounts()).toMatchObject({ 'ecs:DescribeTasks': 3, 'ec2:DescribeNetworkInterfaces': 2 });
+  // DescribeTasks: two throttled, one answered, then the check after the write.
+  expect(e2e.proxy.flatCounts()).toMatchObject({ 'ecs:DescribeTasks': 4, 'ec2:DescribeNetworkInterfaces': 2 });
 });
 
 test('DescribeTasks keeps failing: the start messages are returned for redelivery, stops in the batch still apply', async () => {

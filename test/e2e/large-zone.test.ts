@@ -36,7 +36,8 @@ test('a start lists only its own name', async () => {
   expectAcknowledged(inv);
   await expectZone(e2e, { play: [t] }, e2e.baseline);
   expectCallsWithin(e2e.proxy, {
-    'ecs:DescribeTasks': 1, 'ec2:DescribeNetworkInterfaces': 1, 'route53:ListResourceRecordSets': 1, 'route53:ChangeResourceRecordSets': 1,
+    // DescribeTasks twice: to confirm the task runs, and after the write to check it did not stop meanwhile.
+    'ecs:DescribeTasks': 2, 'ec2:DescribeNetworkInterfaces': 1, 'route53:ListResourceRecordSets': 1, 'route53:ChangeResourceRecordSets': 1,
   });
   expect(listedNames()).toEqual([e2e.play.fqdn]);
 });

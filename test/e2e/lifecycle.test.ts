@@ -11,9 +11,12 @@ import { published } from '../support/records';
 
 const e2e = useE2e();
 
-/** The calls one batch of start events may make: one of each, nothing else. */
+/**
+ * The calls one batch of start events may make: one of each, nothing else, but for a second
+ * DescribeTasks after the write that checks no task stopped meanwhile.
+ */
 const START_CALLS = {
-  'ecs:DescribeTasks': 1,
+  'ecs:DescribeTasks': 2,
   'ec2:DescribeNetworkInterfaces': 1,
   'route53:ListResourceRecordSets': 1,
   'route53:ChangeResourceRecordSets': 1,

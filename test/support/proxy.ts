@@ -201,6 +201,7 @@ export class AwsProxy {
   private log: CallRecord[] = [];
   private seq = 0;
   private oneShots: OneShotFault[] = [];
+  private hooks: Array<{ match: (c: CallInfo) => boolean; action: () => Promise<void> }> = [];
   private randoms: RandomFault[] = [];
   private port = 0;
 
@@ -271,12 +272,21 @@ export class AwsProxy {
     this.oneShots.push({ match: toPredicate(match), remaining: times, code });
   }
 
+  /**
+   * Runs `action` once, when the next matching call arrives and before it is forwarded: what another
+   * actor (ECS, a concurrent invocation) does while the handler's request is in flight.
+   */
+  public beforeNext(match: CallMatcher, action: () => Promise<void>): void {
+    this.hooks.push({ match: toPredicate(match), action });
+  }
+
   /** Answers each matching call with the fault with the given probability (seeded, so repeatable). */
   public failRandomly(match: CallMatcher, probability: number, code: FaultCode = 'Throttling', seed = 1): void {
     this.randoms.push({ match: toPredicate(match), probability, code, next: seededRandom(seed) });
   }
 
   public clearFaults(): void {
+    this.hooks = [];
     this.oneShots = [];
     this.randoms = [];
   }
@@ -334,6 +344,11 @@ export class AwsProxy {
     const record: CallRecord = { seq: ++this.seq, service, action, path: rawPath, status: 0 };
     this.log.push(record);
 
+    const hook = this.hooks.findIndex((h) => h.match(call));
+    if (hook >= 0) {
+      const [{ action: before }] = this.hooks.splice(hook, 1);
+      await before();
+    }
     let reply: Reply;
     const fault = this.pickFault(call);
     if (fault) {

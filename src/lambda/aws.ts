@@ -39,6 +39,11 @@ export function chunk<T>(items: readonly T[], size: number): T[][] {
   return out;
 }
 
+/** Longest wait for a connection to an AWS endpoint. */
+export const CONNECTION_TIMEOUT_MS = 2_000;
+/** Longest wait for an AWS answer once the request is sent. */
+export const REQUEST_TIMEOUT_MS = 5_000;
+
 /** The SDK clients the adapters use. */
 export interface AwsClients {
   readonly ecs: ECSClient;
@@ -51,7 +56,11 @@ export interface AwsClients {
  * region come from the standard environment (`AWS_REGION`, `AWS_ENDPOINT_URL`, ...).
  */
 export function createClients(): AwsClients {
-  const common = { maxAttempts: 1 };
+  // A call that hangs is abandoned (and retried) instead of running the invocation into its timeout.
+  const common = {
+    maxAttempts: 1,
+    requestHandler: { connectionTimeout: CONNECTION_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS },
+  };
   return {
     ecs: new ECSClient(common),
     ec2: new EC2Client(common),

@@ -9,7 +9,7 @@
  * that invocation with a clear message instead of the module import.
  */
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { AwsClients, createClients, SdkDiscoveryApi } from './aws';
+import { AwsClients, CONNECTION_TIMEOUT_MS, createClients, REQUEST_TIMEOUT_MS, SdkDiscoveryApi } from './aws';
 import { processMessages, reconcile, ReconcileSummary } from './pipeline';
 import { isRecord } from './planner';
 import { DEFAULT_RETRY, RetryPolicy } from './retry';
@@ -35,6 +35,8 @@ export async function handler(event: unknown, context?: Partial<Context>): Promi
   const retry: RetryPolicy = {
     ...DEFAULT_RETRY,
     remainingMs: context?.getRemainingTimeInMillis ? () => context.getRemainingTimeInMillis!() : undefined,
+    // A retry only starts when the call can still time out (and the batch report go back) before the invocation does.
+    reserveMs: CONNECTION_TIMEOUT_MS + REQUEST_TIMEOUT_MS + 1_000,
     onRetry: info => log.warn('retrying a throttled or failed AWS call', info),
   };
   clients ??= createClients();
@@ -46,7 +48,12 @@ export async function handler(event: unknown, context?: Partial<Context>): Promi
       return { batchItemFailures: result.failedMessageIds.map(itemIdentifier => ({ itemIdentifier })) };
     }
     if (isRecord(event) && event.action === RECONCILE_ACTION) {
-      return await reconcile(deps);
+      const summary = await reconcile(deps);
+      if (summary.failedServices.length > 0) {
+        // Failing the scheduled invocation shows in the function's Errors metric and lets Lambda retry it.
+        throw new Error(`reconciliation failed for ${summary.failedServices.join(', ')}; see the log lines above`);
+      }
+      return summary;
     }
     if (isRecord(event) && event.source === 'aws.ecs') {
       const id = typeof event.id === 'string' ? event.id : 'direct';

@@ -248,8 +248,10 @@ export async function reconcile(deps: PipelineDeps, services: readonly Registere
     const { level, ...fields } = o;
     log.log(level, 'reconciler outcome', fields);
   }
+  // A service that could not be reconciled is a failure too: its drift stays until a later run.
+  metrics.add(METRIC.CHANGES_FAILED, failedServices.length);
   const summary = { services: services.length, upserted, deleted, failed, failedServices };
-  log.info('reconciliation finished', { ...summary });
+  log.log(failedServices.length > 0 ? 'error' : 'info', 'reconciliation finished', { ...summary });
   return summary;
 }
 

@@ -34,6 +34,8 @@ export interface RetryPolicy {
   readonly maxDelayMs: number;
   /** Milliseconds left before the invocation times out; no retry starts that could not finish. */
   readonly remainingMs?: () => number;
+  /** Time a retried call may take, kept free of the remaining time after the backoff (default 2000 ms). */
+  readonly reserveMs?: number;
   /** Source of randomness in [0, 1). */
   readonly random?: () => number;
   /** Waits; replaced in tests. */
@@ -64,7 +66,7 @@ export async function withRetry<T>(operation: string, policy: RetryPolicy, fn: (
         throw err;
       }
       const delayMs = backoffDelay(policy, attempt, policy.random);
-      if (policy.remainingMs && policy.remainingMs() < delayMs + 2000) {
+      if (policy.remainingMs && policy.remainingMs() < delayMs + (policy.reserveMs ?? 2000)) {
         throw err;
       }
       policy.onRetry?.({ operation, attempt, delayMs, error: errorName(err) });

@@ -4,7 +4,8 @@ import { ChangeResourceRecordSetsCommand, ListResourceRecordSetsCommand, Route53
 import { awsError } from './fake-api';
 import { CLUSTER_ARN, MC, ownedRecord, simpleRecord, taskArn, WEB, ZONE } from './fixtures';
 import {
-  AwsClients, chunk, createClients, DESCRIBE_TASKS_LIMIT, ENI_FILTER_LIMIT, RECORDS_PAGE_SIZE, SdkDiscoveryApi,
+  AwsClients, chunk, CONNECTION_TIMEOUT_MS, createClients, DESCRIBE_TASKS_LIMIT, ENI_FILTER_LIMIT, RECORDS_PAGE_SIZE, REQUEST_TIMEOUT_MS,
+  SdkDiscoveryApi,
 } from '../../src/lambda/aws';
 import type { RecordSet } from '../../src/lambda/model';
 import { RetryPolicy } from '../../src/lambda/retry';
@@ -71,6 +72,15 @@ describe('createClients', () => {
         process.env.AWS_REGION = saved;
       }
     }
+  });
+
+  test('bounds every call with a connection and a request timeout', async () => {
+    const clients = createClients();
+    for (const client of [clients.ecs, clients.ec2, clients.route53]) {
+      const handler = client.config.requestHandler as unknown as { configProvider: Promise<Record<string, unknown>> };
+      expect(await handler.configProvider).toMatchObject({ connectionTimeout: CONNECTION_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS });
+    }
+    expect(CONNECTION_TIMEOUT_MS + REQUEST_TIMEOUT_MS).toBeLessThan(60_000 / 4);
   });
 });
 

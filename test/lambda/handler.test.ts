@@ -228,6 +228,17 @@ describe('event routing', () => {
     expect(sends.ecs).not.toHaveBeenCalled();
   });
 
+  test('a reconciliation that fails for a service fails the invocation, after flushing its metrics', async () => {
+    answer(sends.ecs, {
+      ListTasksCommand: () => {
+        throw Object.assign(new Error('not authorized'), { name: 'AccessDeniedException', $metadata: { httpStatusCode: 400 } });
+      },
+    });
+    answer(sends.route53, { ListResourceRecordSetsCommand: () => ({ ResourceRecordSets: [], IsTruncated: false }) });
+    await expect(handler({ action: 'reconcile' }, CONTEXT)).rejects.toThrow(/reconciliation failed for minecraft, web, api/);
+    expect(emfLines()).toEqual([expect.objectContaining({ [METRIC.CHANGES_FAILED]: 3 })]);
+  });
+
   test('{"action": "reconcile"} runs the reconciler and returns its summary', async () => {
     answer(sends.ecs, {
       ListTasksCommand: input => ({ taskArns: input.serviceName === 'minecraft' ? [taskArn('t1')] : [] }),

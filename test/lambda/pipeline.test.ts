@@ -681,6 +681,8 @@ describe('reconcile', () => {
     expect(h.api.addresses(OTHER_ZONE, API.fqdn)).toEqual({ a: ipOf(3) });
     expect(h.api.records(ZONE, WEB.fqdn)).toEqual([]);
     expect(h.logs()).toContainEqual(expect.objectContaining({ level: 'error', service: 'web', error: 'ThrottlingException' }));
+    expect(h.logs()).toContainEqual(expect.objectContaining({ level: 'error', message: 'reconciliation finished', failedServices: ['web'] }));
+    expect(h.counted()).toMatchObject({ ChangesFailed: 1 });
   });
 
   test.each<[string, 'describeTasks' | 'describeNetworkInterfaces' | 'listRecordsAt']>([

@@ -148,6 +148,15 @@ describe('withRetry', () => {
     expect(sleeps).toEqual([50]);
   });
 
+  test('the time kept free for the retried call is configurable', async () => {
+    const { p, sleeps } = policy({ remainingMs: () => 7000, reserveMs: 8000 });
+    const err = awsError('Throttling', 400);
+    const fn = jest.fn().mockRejectedValue(err);
+    await expect(withRetry('op', p, fn)).rejects.toBe(err);
+    expect(fn).toHaveBeenCalledTimes(1);
+    expect(sleeps).toEqual([]);
+  });
+
   test('retries while enough time remains', async () => {
     const { p, sleeps } = policy({ remainingMs: () => 2100 });
     const fn = jest.fn().mockRejectedValueOnce(awsError('Throttling', 400)).mockResolvedValue(1);

@@ -94,6 +94,11 @@ for (const pattern of ['/.venv/', '/.bench/', '/.smoke-venv/', '/.smoke-venv-out
   project.addPackageIgnore(pattern);
 }
 
+// The handler's sources compile into lib/lambda/ too, but the package only needs their bundle (assets/)
+// and the generated construct that points at it.
+project.addPackageIgnore('/lib/lambda/*');
+project.addPackageIgnore('!/lib/lambda/discovery-function.*');
+
 // The emulator (moto_server) and cfn-lint live in a project-local .venv, installed from the
 // pinned requirements file by the project's own script whenever it is missing or stale.
 const venv = project.addTask('venv', {

@@ -11,10 +11,9 @@
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { AwsClients, CONNECTION_TIMEOUT_MS, createClients, REQUEST_TIMEOUT_MS, SdkDiscoveryApi } from './aws';
 import { processMessages, reconcile, ReconcileSummary } from './pipeline';
-import { isRecord } from './planner';
 import { DEFAULT_RETRY, RetryPolicy } from './retry';
 import { Logger, Metrics } from './telemetry';
-import { ConfigError, DEFAULT_METRICS_NAMESPACE, ENV, RECONCILE_ACTION, readConfig } from '../shared/contract';
+import { ConfigError, DEFAULT_METRICS_NAMESPACE, ENV, isObject as isRecord, RECONCILE_ACTION, readConfig } from '../shared/contract';
 
 let clients: AwsClients | undefined;
 

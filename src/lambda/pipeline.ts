@@ -195,17 +195,8 @@ export async function processMessages(deps: PipelineDeps, messages: readonly Inb
   }
 
   // 6. Apply, isolating whatever Route53 rejects, then make sure no record outlives its task.
-  const failures = await applyChanges(deps, changes);
-  outcomes.push(...await verifyUpserts(deps, changes, failures));
-  const final = settle(outcomes, failures);
-  countOutcomes(metrics, final);
-  for (const o of final) {
-    if (o.outcome === 'failed') {
-      failedTasks.add(o.taskId);
-    }
-    const { level, ...fields } = o;
-    log.log(level, 'task outcome', fields);
-  }
+  const final = await applyAndReport(deps, changes, outcomes, 'task outcome');
+  final.filter(o => o.outcome === 'failed').forEach(o => failedTasks.add(o.taskId));
 
   const failedMessageIds = [...failedTasks].flatMap(taskId => messagesOfTask.get(taskId) ?? []);
   return { failedMessageIds: [...new Set(failedMessageIds)], outcomes: final };
@@ -231,10 +222,7 @@ export async function reconcile(deps: PipelineDeps, services: readonly Registere
     }
   }
 
-  const failures = await applyChanges(deps, changes);
-  outcomes.push(...await verifyUpserts(deps, changes, failures));
-  const final = settle(outcomes, failures);
-  countOutcomes(metrics, final);
+  const final = await applyAndReport(deps, changes, outcomes, 'reconciler outcome');
   let upserted = 0;
   let deleted = 0;
   let failed = 0;
@@ -245,8 +233,6 @@ export async function reconcile(deps: PipelineDeps, services: readonly Registere
       deleted += o.action === 'DELETE' ? 1 : 0;
     }
     failed += o.outcome === 'failed' ? 1 : 0;
-    const { level, ...fields } = o;
-    log.log(level, 'reconciler outcome', fields);
   }
   // A service that could not be reconciled is a failure too: its drift stays until a later run.
   metrics.add(METRIC.CHANGES_FAILED, failedServices.length);
@@ -381,6 +367,23 @@ async function applyIsolating(deps: PipelineDeps, zoneId: string, changes: Plann
       failures.set(c.taskId, `${name}: ${message}`);
     }
   }
+}
+
+/**
+ * Applies the changes, re-checks the tasks whose records were written, settles every planned outcome
+ * as applied or failed, counts the outcomes as metrics and logs one line per outcome.
+ */
+async function applyAndReport(
+  deps: PipelineDeps, changes: readonly PlannedChange[], outcomes: TaskOutcome[], message: string,
+): Promise<TaskOutcome[]> {
+  const failures = await applyChanges(deps, changes);
+  outcomes.push(...await verifyUpserts(deps, changes, failures));
+  const final = settle(outcomes, failures);
+  countOutcomes(deps.metrics, final);
+  for (const { level, ...fields } of final) {
+    deps.log.log(level, message, fields);
+  }
+  return final;
 }
 
 /** Turns planned outcomes into applied or failed ones. */

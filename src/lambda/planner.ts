@@ -6,7 +6,10 @@ import {
   EniObservation, Intent, MalformedMessage, PlannedChange, PublishItem, RecordSet, STOPPING_STATUSES, TaskEvent,
   TaskObservation, TaskOutcome, TaskWork,
 } from './model';
-import { MAX_RECORDS_PER_NAME, MAX_TTL_SECONDS, RegisteredService, TAG_NAME, TAG_TTL, DiscoveryConfig, taskIdFromArn } from '../shared/contract';
+import {
+  MAX_RECORDS_PER_NAME, MAX_TTL_SECONDS, RegisteredService, TAG_NAME, TAG_TTL, DiscoveryConfig, isObject as isRecord, taskIdFromArn,
+} from '../shared/contract';
+
 
 const TASK_ARN = /^arn:[a-z-]+:ecs:[a-z0-9-]+:\d{12}:task\/.+$/;
 
@@ -422,9 +425,4 @@ export function tagMap(tags: ReadonlyArray<{ Key?: string; Value?: string; key?:
     }
   }
   return out;
-}
-
-/** True for a plain JSON object (not null, not an array). */
-export function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }

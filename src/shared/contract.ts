@@ -142,7 +142,8 @@ function readService(s: unknown, i: number): RegisteredService {
   };
 }
 
-function isObject(v: unknown): v is Record<string, unknown> {
+/** True for a plain JSON object (not null, not an array). */
+export function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 

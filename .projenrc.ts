@@ -60,6 +60,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '@aws-sdk/client-ec2@^3.700.0',
     '@aws-sdk/client-ecs@^3.700.0',
     '@aws-sdk/client-route-53@^3.700.0',
+    '@aws-sdk/client-ssm@^3.700.0',
     '@smithy/types',
     '@types/aws-lambda',
     'cdk-nag@2.37.55',

@@ -1,10 +1,9 @@
 import {
   Annotations,
-  Arn,
-  ArnFormat,
-  CfnResource,
+  CustomResource,
   Duration,
   Lazy,
+  RemovalPolicy,
   Stack,
   Token,
   Tokenization,
@@ -21,18 +20,10 @@ import {
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { DiscoveryFunction } from './lambda/discovery-function';
-import {
-  DEFAULT_METRICS_NAMESPACE,
-  DEFAULT_TTL_SECONDS,
-  DiscoveryConfig,
-  ENV,
-  METRIC,
-  METRIC_DIMENSION,
-  RECONCILE_ACTION,
-  RegisteredService,
-  TAG_NAME,
-  TAG_TTL,
-} from './shared/contract';
+import { HandlerConfigStore } from './private/handler-config';
+import { AWS_LIMITS, resolvedJsonLength } from './private/limits';
+import { grantReads, RecordWritePolicies } from './private/permissions';
+import { cfnServiceOf, checkPublicIp, sameValue, serviceNameOf } from './private/service-checks';
 import {
   checkWholeNumber,
   normalizedRecordName,
@@ -40,7 +31,21 @@ import {
   ttlSeconds,
   wholeMinutes,
   wholeSeconds,
-} from './validation';
+} from './private/validation';
+import {
+  DEFAULT_METRICS_NAMESPACE,
+  DEFAULT_TTL_SECONDS,
+  ENV,
+  LIFECYCLE_NAMES_PROPERTY,
+  LIFECYCLE_RESOURCE_TYPE,
+  LifecycleName,
+  METRIC,
+  METRIC_DIMENSION,
+  RECONCILE_ACTION,
+  RegisteredService,
+  TAG_NAME,
+  TAG_TTL,
+} from './shared/contract';
 
 /**
  * Properties of an {@link EcsPublicDiscovery}.
@@ -54,8 +59,10 @@ export interface EcsPublicDiscoveryProps {
   /**
    * The public hosted zone the records are written to.
    *
-   * Its name must be known: use `HostedZone.fromHostedZoneAttributes()`, `HostedZone.fromLookup()`
-   * or a zone created in the app, not `HostedZone.fromHostedZoneId()`.
+   * Its name must be known at synthesis: use `HostedZone.fromHostedZoneAttributes()` with a literal
+   * `zoneName`, `HostedZone.fromLookup()` or a zone created in the app, not `HostedZone.fromHostedZoneId()`
+   * or a name from a parameter or an import (the name is written into the IAM conditions, which compare
+   * it exactly).
    */
   readonly hostedZone: route53.IHostedZone;
 
@@ -124,6 +131,19 @@ export interface EcsPublicDiscoveryProps {
    * @default 5
    */
   readonly maxReceiveCount?: number;
+
+  /**
+   * What happens to the published records when this construct, or its stack, is deleted.
+   *
+   * With `RemovalPolicy.DESTROY`, a custom resource deletes every record the construct owns at its
+   * registered names before CloudFormation deletes the function, so no record outlives the stack and
+   * points at an address AWS hands to someone else. With `RemovalPolicy.RETAIN`, the records stay and
+   * must be deleted by hand. Either way, records of a renamed or removed registration are deleted
+   * during the stack update.
+   *
+   * @default RemovalPolicy.DESTROY
+   */
+  readonly removalPolicy?: RemovalPolicy;
 }
 
 /**
@@ -164,17 +184,8 @@ interface Registration {
   readonly ttlTagged: boolean;
 }
 
-/** A cdk-nag suppression in the form cdk-nag reads from a resource's `cdk_nag` metadata. */
-interface NagSuppressionMetadata {
-  readonly id: string;
-  readonly reason: string;
-  readonly applies_to?: Array<string | { readonly regex: string }>;
-}
-
 /** Timeout of the discovery function; the queue's visibility timeout is derived from it. */
 const FUNCTION_TIMEOUT = Duration.seconds(60);
-/** Above this many services, the configuration risks outgrowing Lambda's 4 KB of environment. */
-const MANY_SERVICES = 20;
 /** Statuses whose events are routed to the handler: the start status and every stopping one. */
 const ROUTED_STATUSES = ['RUNNING', 'DEACTIVATING', 'STOPPING', 'DEPROVISIONING', 'STOPPED'];
 /** Prefix of the ids of this library's warnings (acknowledge them with `Annotations.acknowledgeWarning`). */
@@ -211,6 +222,13 @@ export class EcsPublicDiscovery extends Construct {
   public readonly logGroup: logs.ILogGroup;
 
   /**
+   * The custom resource that binds the records to the stack: it reconciles them after every deployment
+   * that changes the registrations, deletes the records of removed or renamed registrations, and deletes
+   * all records the construct owns when the construct or its stack is deleted.
+   */
+  public readonly lifecycle: CustomResource;
+
+  /**
    * The alarm on messages in the dead-letter queue.
    *
    * @default - undefined when `deadLetterAlarm` is false
@@ -220,8 +238,12 @@ export class EcsPublicDiscovery extends Construct {
   private readonly cluster: ecs.ICluster;
   private readonly hostedZone: route53.IHostedZone;
   private readonly zoneName: string;
-  private readonly role: iam.Role;
   private readonly registrations: Registration[] = [];
+  private readonly config: HandlerConfigStore;
+  private readonly writes: RecordWritePolicies;
+  private writeGroups: number[] = [];
+  /** Whether the rule lists the registered services' groups (false past EventBridge's pattern size). */
+  private ruleListsGroups = true;
 
   constructor(scope: Construct, id: string, props: EcsPublicDiscoveryProps) {
     super(scope, id);
@@ -231,20 +253,17 @@ export class EcsPublicDiscovery extends Construct {
     this.hostedZone = props.hostedZone;
     this.zoneName = zoneNameOf(props.hostedZone);
 
-    const batchSize = props.batchSize ?? 100;
-    const maxBatchingWindow = props.maxBatchingWindow ?? Duration.seconds(2);
-    const maxConcurrency = props.maxConcurrency ?? 2;
-    const reconciliationInterval = props.reconciliationInterval ?? Duration.minutes(5);
-
     const logGroup = new logs.LogGroup(this, 'LogGroup', {
       retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
     });
     this.logGroup = logGroup;
 
-    this.role = new iam.Role(this, 'Role', {
+    const role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: 'Execution role of the ECS public discovery function: reads ECS tasks and their ENIs, writes the registered Route53 records',
     });
+    this.config = new HandlerConfigStore(this, role, this.cluster.clusterArn);
+    this.writes = new RecordWritePolicies(this, role, this.hostedZone);
 
     const handler = new DiscoveryFunction(this, 'Handler', {
       description: 'Keeps Route53 multi-value A records in step with the public IPs of ECS tasks (cdk-ecs-public-discovery)',
@@ -253,77 +272,55 @@ export class EcsPublicDiscovery extends Construct {
       timeout: FUNCTION_TIMEOUT,
       tracing: props.tracing ?? lambda.Tracing.DISABLED,
       logGroup,
-      role: this.role,
+      role,
       environment: {
-        [ENV.CONFIG]: Lazy.string({ produce: () => Stack.of(this).toJsonString(this.discoveryConfig()) }),
+        [ENV.CONFIG]: this.config.value,
         [ENV.METRICS_NAMESPACE]: DEFAULT_METRICS_NAMESPACE,
       },
     });
     this.handler = handler;
+    grantReads(role, { cluster: this.cluster, logGroup, hostedZone: this.hostedZone });
 
-    this.grantPermissions();
-
-    // --- Queues -------------------------------------------------------------------------------
-    const deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-    this.deadLetterQueue = deadLetterQueue;
-
-    const queue = new sqs.Queue(this, 'Queue', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      // AWS recommends at least six times the function timeout, so a message is not handed to a
-      // second invocation while a throttled or retried one still holds it.
-      visibilityTimeout: Duration.seconds(FUNCTION_TIMEOUT.toSeconds() * 6),
-      deadLetterQueue: { queue: deadLetterQueue, maxReceiveCount: props.maxReceiveCount ?? 5 },
-    });
+    const { queue, deadLetterQueue } = this.createQueues(props);
     this.queue = queue;
-
+    this.deadLetterQueue = deadLetterQueue;
     handler.addEventSource(new eventSources.SqsEventSource(queue, {
-      batchSize,
-      maxBatchingWindow,
-      maxConcurrency,
+      batchSize: props.batchSize ?? 100,
+      maxBatchingWindow: props.maxBatchingWindow ?? Duration.seconds(2),
+      maxConcurrency: props.maxConcurrency ?? 2,
       reportBatchItemFailures: true,
     }));
+    this.rule = this.createRule(queue, deadLetterQueue);
 
-    // --- Task state change rule ---------------------------------------------------------------
-    const rule = new events.Rule(this, 'TaskStateChangeRule', {
-      description: 'Routes the task state changes of the services registered with EcsPublicDiscovery to its queue',
-      eventPattern: {
-        source: ['aws.ecs'],
-        detailType: ['ECS Task State Change'],
-        detail: {
-          clusterArn: [this.cluster.clusterArn],
-          // EventBridge rejects an empty array: with no service registered, the filter is left out
-          // (and a warning is given at synthesis).
-          group: Lazy.list({ produce: () => this.registrations.map(r => `service:${r.serviceName}`) }, { omitEmpty: true }),
-          lastStatus: ROUTED_STATUSES,
-        },
+    // The lifecycle resource is served by the function. It depends on everything the function needs to
+    // reach Route53, so CloudFormation deletes it (and so the records) before any of them; the event
+    // source and the schedule depend on it, so no event is handled after the records are deleted.
+    this.lifecycle = new CustomResource(this, 'Lifecycle', {
+      serviceToken: handler.functionArn,
+      resourceType: LIFECYCLE_RESOURCE_TYPE,
+      properties: {
+        [LIFECYCLE_NAMES_PROPERTY]: Lazy.any({ produce: () => this.lifecycleNames() }),
+        // Any change of the registrations (a TTL too) updates the resource, and so reconciles the records.
+        Fingerprint: Lazy.string({ produce: () => this.config.fingerprint() }),
       },
+      removalPolicy: props.removalPolicy ?? RemovalPolicy.DESTROY,
     });
-    rule.addTarget(new targets.SqsQueue(queue, {
-      deadLetterQueue,
-      // Delivery to SQS only fails on a misconfiguration (policy, deleted queue): give up within the
-      // hour so that the alarm tells an operator, and let reconciliation repair what was missed.
-      retryAttempts: 20,
-      maxEventAge: Duration.hours(1),
-    }));
-    this.rule = rule;
+    this.lifecycle.node.addDependency(role, logGroup, queue, this.rule);
+    for (const mapping of handler.node.children.filter(c => c instanceof lambda.EventSourceMapping)) {
+      mapping.node.addDependency(this.lifecycle);
+    }
 
-    // --- Reconciliation -----------------------------------------------------------------------
     if (props.reconciliation ?? true) {
-      new events.Rule(this, 'ReconciliationSchedule', {
+      const schedule = new events.Rule(this, 'ReconciliationSchedule', {
         description: 'Periodically reconciles the EcsPublicDiscovery records with the running tasks',
-        schedule: events.Schedule.rate(reconciliationInterval),
+        schedule: events.Schedule.rate(props.reconciliationInterval ?? Duration.minutes(5)),
         targets: [new targets.LambdaFunction(handler, {
           event: events.RuleTargetInput.fromObject({ action: RECONCILE_ACTION }),
         })],
       });
+      schedule.node.addDependency(this.lifecycle);
     }
 
-    // --- Alarm --------------------------------------------------------------------------------
     if (props.deadLetterAlarm ?? true) {
       this.deadLetterQueueAlarm = new cloudwatch.Alarm(this, 'DeadLetterQueueAlarm', {
         alarmDescription: 'ECS public discovery: task state changes are waiting in the dead-letter queue '
@@ -358,6 +355,10 @@ export class EcsPublicDiscovery extends Construct {
    * only lets a service's tasks write that service's name, so one service can never take over, or
    * delete, another's records.
    *
+   * Renaming or removing a registration later deletes the records of the old name during the stack
+   * update. Running tasks keep the tags they started with: after a rename, force a new deployment of the
+   * service so that its tasks carry the new name tag and are published under it.
+   *
    * @param options the service, its DNS name and TTL
    * @throws Error when the service or the name cannot be published; the message says how to fix it
    */
@@ -365,8 +366,12 @@ export class EcsPublicDiscovery extends Construct {
     const { service, name } = options;
     const where = `service '${service.node.path}'`;
 
-    this.checkCluster(service, where);
-
+    const same = sameValue(Stack.of(this), this.cluster.clusterArn, service.cluster.clusterArn);
+    if (same === false) {
+      throw new Error(`The ${where} runs in the cluster '${service.cluster.node.path}' but this EcsPublicDiscovery `
+        + `watches the cluster '${this.cluster.node.path}': register the service with an EcsPublicDiscovery created for `
+        + 'its own cluster.');
+    }
     const previous = this.registrations.find(r => r.service === service
       || sameValue(Stack.of(this), r.serviceName, serviceNameOf(service)) === true);
     if (previous) {
@@ -377,6 +382,11 @@ export class EcsPublicDiscovery extends Construct {
     const cfnService = cfnServiceOf(service, where);
     checkPublicIp(service, cfnService, where);
 
+    if (Token.isUnresolved(name)) {
+      throw new Error(`The DNS name of the ${where} is only known at deploy time (a parameter, an import or a reference), but `
+        + 'EcsPublicDiscovery writes it into IAM conditions that compare record names exactly, lower case and without a trailing '
+        + 'dot, which CloudFormation cannot normalize: give the name as a literal string, e.g. \'mc\'.');
+    }
     const fqdn = recordNameFor(name, this.zoneName);
     const owner = this.registrations.find(r => r.fqdn === fqdn);
     if (owner) {
@@ -387,6 +397,18 @@ export class EcsPublicDiscovery extends Construct {
 
     const ttlTagged = options.dnsTtl !== undefined;
     const ttl = options.dnsTtl !== undefined ? ttlSeconds(options.dnsTtl) : DEFAULT_TTL_SECONDS;
+    const registration = { service, serviceName: serviceNameOf(service), name, fqdn, ttl, ttlTagged };
+
+    // Everything that depends on the full list of registrations is recomputed, and checked against AWS's
+    // limits, before the registration is kept: a registration that does not fit is refused here.
+    const all = [...this.registrations, registration];
+    const writeGroups = this.writes.assign(all.map(r => normalizedRecordName(r.fqdn)));
+    this.config.update(all.map((r, i) => this.registeredService(r, writeGroups[i])));
+    this.checkLifecycleSize(all, writeGroups);
+    this.writeGroups = writeGroups;
+    this.registrations.push(registration);
+    this.lifecycle.node.addDependency(...this.writes.resources, ...this.config.parameters);
+    this.updateRuleMode();
 
     // Tags go on the ECS service resource only, not on its other children (security group, ...).
     // A high priority keeps them authoritative over Tags.of(...).add() aspects applied above.
@@ -395,11 +417,6 @@ export class EcsPublicDiscovery extends Construct {
       cfnService.tags.setTag(TAG_TTL, Tokenization.stringifyNumber(ttl), 1000);
     }
     this.propagateTags(service, cfnService, where);
-
-    if (this.registrations.length === 0) {
-      this.grantRecordChanges();
-    }
-    this.registrations.push({ service, serviceName: serviceNameOf(service), name, fqdn, ttl, ttlTagged });
   }
 
   /**
@@ -491,144 +508,112 @@ export class EcsPublicDiscovery extends Construct {
     return this.deadLetterQueue.metricApproximateNumberOfMessagesVisible(props);
   }
 
-  /** The configuration handed to the handler, built from the registrations when the template is synthesized. */
-  private discoveryConfig(): DiscoveryConfig {
-    const services: RegisteredService[] = this.registrations.map(r => ({
+  private registeredService(r: Registration, writeGroup: number): RegisteredService {
+    return {
       serviceName: r.serviceName,
       name: r.name,
       fqdn: r.fqdn,
       ttl: r.ttl,
       ttlTagged: r.ttlTagged,
       hostedZoneId: this.hostedZone.hostedZoneId,
-    }));
-    return { clusterArn: this.cluster.clusterArn, services };
+      ...(writeGroup > 0 ? { writeGroup } : {}),
+    };
   }
 
-  /** The read permissions, granted once. Route53 writes come with the first service (see grantRecordChanges). */
-  private grantPermissions(): void {
-    const clusterArn = this.cluster.clusterArn;
-    const clusterCondition = { ArnEquals: { 'ecs:cluster': clusterArn } };
-
-    // Writing to the function's own log group only (its ARN covers the group's log streams). The
-    // role has no managed policy, so AWSLambdaBasicExecutionRole's logs:* on every group is not granted.
-    this.role.addToPrincipalPolicy(new iam.PolicyStatement({
-      sid: 'WriteOwnLogs',
-      actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-      resources: [this.logGroup.logGroupArn],
+  /** The registered names as the lifecycle resource carries them. */
+  private lifecycleNames(groups: readonly number[] = this.writeGroups, registrations: readonly Registration[] = this.registrations): LifecycleName[] {
+    return registrations.map((r, i) => ({
+      hostedZoneId: this.hostedZone.hostedZoneId,
+      fqdn: r.fqdn,
+      serviceName: r.serviceName,
+      ...(groups[i] > 0 ? { writeGroup: groups[i] } : {}),
     }));
+  }
 
-    // ec2:DescribeNetworkInterfaces supports no resource-level permissions (its only resource is "*"),
-    // so it cannot be narrowed to the tasks' ENIs. It only reads network interface descriptions.
-    this.role.addToPrincipalPolicy(new iam.PolicyStatement({
-      sid: 'ReadTaskNetworkInterfaces',
-      actions: ['ec2:DescribeNetworkInterfaces'],
-      resources: ['*'],
-    }));
-
-    // ecs:DescribeTasks on the tasks of this cluster only: the task ARN embeds the cluster name and
-    // the task id, which is random, hence the "/*". The ecs:cluster condition pins the cluster ARN.
-    this.role.addToPrincipalPolicy(new iam.PolicyStatement({
-      sid: 'DescribeClusterTasks',
-      actions: ['ecs:DescribeTasks'],
-      resources: [this.clusterTasksArn()],
-      conditions: clusterCondition,
-    }));
-
-    // ecs:ListTasks is documented with the container-instance resource type, but that only applies
-    // when a container instance is named in the request. Listing a service's tasks across the cluster
-    // (what the reconciler does, and the only thing possible on Fargate) is authorized against "*",
-    // so a container-instance ARN would deny it. The ecs:cluster condition confines it to this cluster.
-    this.role.addToPrincipalPolicy(new iam.PolicyStatement({
-      sid: 'ListClusterTasks',
-      actions: ['ecs:ListTasks'],
-      resources: ['*'],
-      conditions: clusterCondition,
-    }));
-
-    // Reading records of the configured hosted zone only.
-    this.role.addToPrincipalPolicy(new iam.PolicyStatement({
-      sid: 'ListZoneRecords',
-      actions: ['route53:ListResourceRecordSets'],
-      resources: [this.hostedZone.hostedZoneArn],
-    }));
-
-    const policy = this.role.node.tryFindChild('DefaultPolicy') as iam.Policy | undefined;
-    if (policy) {
-      addNagSuppressions(policy.node.defaultChild as CfnResource, [{
-        id: 'AwsSolutions-IAM5',
-        reason: 'Resource "*" is required by actions without resource-level permissions: ec2:DescribeNetworkInterfaces '
-          + '(reads the public IP of a task ENI), ecs:ListTasks across a cluster (confined to this cluster by an ecs:cluster '
-          + 'condition) and, when tracing is enabled, xray:PutTraceSegments/PutTelemetryRecords.',
-        applies_to: ['Resource::*'],
-      }, {
-        id: 'AwsSolutions-IAM5',
-        reason: 'ecs:DescribeTasks is limited to the tasks of the watched cluster (task/<cluster>/<task id>); task ids are '
-          + 'random, so they can only be matched with a wildcard, and an ecs:cluster condition pins the cluster ARN.',
-        // Tokens are rendered by cdk-nag as <LogicalId> or <AWS::Region>, which hold colons themselves.
-        applies_to: [{ regex: '/^Resource::arn:.+:ecs:.+:task\\/.+\\/\\*$/' }],
-      }]);
+  /**
+   * CloudFormation hands the custom resource its old and new properties in one asynchronous invocation,
+   * whose payload Lambda limits: refuse a registration that would not fit.
+   */
+  private checkLifecycleSize(registrations: readonly Registration[], groups: readonly number[]): void {
+    // Old and new properties travel together, with about 4 KB of request fields around them.
+    const bytes = 2 * resolvedJsonLength(this, this.lifecycleNames(groups, registrations)) + 4096;
+    if (bytes > AWS_LIMITS.asyncInvokePayloadBytes) {
+      throw new Error(`${registrations.length} registrations make the EcsPublicDiscovery lifecycle request up to ${bytes} bytes, above `
+        + `Lambda's ${AWS_LIMITS.asyncInvokePayloadBytes} bytes for the asynchronous invocation CloudFormation makes: register fewer `
+        + 'services per construct, e.g. by creating one EcsPublicDiscovery per group of services.');
     }
   }
 
   /**
-   * Route53 writes: only the registered names, only A records, only UPSERT and DELETE, in the configured
-   * zone only. Added with the first service so that the name list is never empty.
+   * The rule lists the registered services' task groups while its pattern fits EventBridge's size limit;
+   * past it, the rule takes every service task of the cluster and the handler ignores the others.
    */
-  private grantRecordChanges(): void {
-    this.role.addToPrincipalPolicy(new iam.PolicyStatement({
-      sid: 'ChangeRegisteredRecords',
-      actions: ['route53:ChangeResourceRecordSets'],
-      resources: [this.hostedZone.hostedZoneArn],
-      conditions: {
-        'ForAllValues:StringEquals': {
-          'route53:ChangeResourceRecordSetsNormalizedRecordNames': Lazy.list({
-            produce: () => unique(this.registrations.map(r => normalizedRecordName(r.fqdn))),
+  private updateRuleMode(): void {
+    const pattern = this.eventPattern(this.registrations.map(r => `service:${r.serviceName}`));
+    const listsGroups = resolvedJsonLength(this, pattern) <= AWS_LIMITS.eventPatternChars;
+    if (this.ruleListsGroups && !listsGroups) {
+      Annotations.of(this).addInfo(`${this.registrations.length} registered services no longer fit an EventBridge event pattern `
+        + `(${AWS_LIMITS.eventPatternChars} characters): the rule forwards the task state changes of every service of the cluster, `
+        + 'and the function ignores those of services that are not registered (counted in EventsIgnored).');
+    }
+    this.ruleListsGroups = listsGroups;
+  }
+
+  private eventPattern(groups: unknown): Record<string, unknown> {
+    return {
+      'source': ['aws.ecs'],
+      'detail-type': ['ECS Task State Change'],
+      'detail': { clusterArn: [this.cluster.clusterArn], group: groups, lastStatus: ROUTED_STATUSES },
+    };
+  }
+
+  private createQueues(props: EcsPublicDiscoveryProps): { queue: sqs.Queue; deadLetterQueue: sqs.Queue } {
+    const deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    const queue = new sqs.Queue(this, 'Queue', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      // AWS recommends at least six times the function timeout, so a message is not handed to a
+      // second invocation while a throttled or retried one still holds it.
+      visibilityTimeout: Duration.seconds(FUNCTION_TIMEOUT.toSeconds() * 6),
+      deadLetterQueue: { queue: deadLetterQueue, maxReceiveCount: props.maxReceiveCount ?? 5 },
+    });
+    return { queue, deadLetterQueue };
+  }
+
+  private createRule(queue: sqs.IQueue, deadLetterQueue: sqs.IQueue): events.Rule {
+    const rule = new events.Rule(this, 'TaskStateChangeRule', {
+      description: 'Routes the task state changes of the services registered with EcsPublicDiscovery to its queue',
+      eventPattern: {
+        source: ['aws.ecs'],
+        detailType: ['ECS Task State Change'],
+        detail: {
+          clusterArn: [this.cluster.clusterArn],
+          // EventBridge rejects an empty array: with no service registered, the filter is left out
+          // (and a warning is given at synthesis).
+          group: Lazy.any({
+            produce: () => {
+              if (this.registrations.length === 0) {
+                return undefined;
+              }
+              return this.ruleListsGroups ? this.registrations.map(r => `service:${r.serviceName}`) : [{ prefix: 'service:' }];
+            },
           }),
-          'route53:ChangeResourceRecordSetsRecordTypes': ['A'],
-          'route53:ChangeResourceRecordSetsActions': ['UPSERT', 'DELETE'],
+          lastStatus: ROUTED_STATUSES,
         },
       },
-    }));
-  }
-
-  /**
-   * `arn:<partition>:ecs:<region>:<account>:task/<cluster name>/*` for the watched cluster. A concrete
-   * cluster ARN gives every part (an imported cluster may live in another account or region than the
-   * stack); otherwise the cluster's name and environment are used, which resolve at deploy time.
-   */
-  private clusterTasksArn(): string {
-    const stack = Stack.of(this);
-    const clusterArn = this.cluster.clusterArn;
-    if (!Token.isUnresolved(clusterArn)) {
-      const parts = Arn.split(clusterArn, ArnFormat.SLASH_RESOURCE_NAME);
-      return stack.formatArn({
-        partition: parts.partition,
-        service: 'ecs',
-        region: parts.region,
-        account: parts.account,
-        resource: 'task',
-        resourceName: `${parts.resourceName}/*`,
-        arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
-      });
-    }
-    return stack.formatArn({
-      service: 'ecs',
-      region: this.cluster.env.region,
-      account: this.cluster.env.account,
-      resource: 'task',
-      resourceName: `${this.cluster.clusterName}/*`,
-      arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
     });
-  }
-
-  /** Refuses a service of another cluster. ARNs only known at deploy time are not compared. */
-  private checkCluster(service: ecs.BaseService, where: string): void {
-    const same = sameValue(Stack.of(this), this.cluster.clusterArn, service.cluster.clusterArn);
-    if (same === false) {
-      throw new Error(`The ${where} runs in the cluster '${service.cluster.node.path}' but this EcsPublicDiscovery `
-        + `watches the cluster '${this.cluster.node.path}': register the service with an EcsPublicDiscovery created for `
-        + 'its own cluster.');
-    }
+    rule.addTarget(new targets.SqsQueue(queue, {
+      deadLetterQueue,
+      // Delivery to SQS only fails on a misconfiguration (policy, deleted queue): give up within the
+      // hour so that the alarm tells an operator, and let reconciliation repair what was missed.
+      retryAttempts: 20,
+      maxEventAge: Duration.hours(1),
+    }));
+    return rule;
   }
 
   private propagateTags(service: ecs.BaseService, cfnService: ecs.CfnService, where: string): void {
@@ -649,11 +634,6 @@ export class EcsPublicDiscovery extends Construct {
       Annotations.of(this).addWarningV2(`${WARNING_PREFIX}:noServices`,
         'No service is registered with this EcsPublicDiscovery, so no DNS record will be published and the rule '
         + 'forwards every task state change of the cluster: call addService() for each service to publish.');
-    } else if (this.registrations.length > MANY_SERVICES) {
-      Annotations.of(this).addWarningV2(`${WARNING_PREFIX}:tooManyServices`,
-        `${this.registrations.length} services are registered with this EcsPublicDiscovery; their configuration is `
-        + 'passed in a Lambda environment variable and Lambda limits all variables to 4 KB, so deployment may fail. '
-        + `Keep it to ${MANY_SERVICES} services or fewer per construct, e.g. by creating one EcsPublicDiscovery per group of services.`);
     }
     return [];
   }
@@ -680,132 +660,21 @@ function validateProps(props: EcsPublicDiscoveryProps): void {
     'it is how many failed receives move a message to the dead-letter queue (SQS allows 1 to 1000).');
 }
 
-/** The hosted zone's name; fails clearly for a zone imported by id only. */
+/** The hosted zone's name, lower case without a trailing dot; fails clearly when it is not known at synthesis. */
 function zoneNameOf(zone: route53.IHostedZone): string {
+  let name: string;
   try {
-    return zone.zoneName;
+    name = zone.zoneName;
   } catch (e) {
     throw new Error(`The hosted zone '${zone.node.path}' does not expose its name (${(e as Error).message}): EcsPublicDiscovery `
       + 'needs it to build the record names; import the zone with HostedZone.fromHostedZoneAttributes({ hostedZoneId, zoneName }) '
       + 'or HostedZone.fromLookup() instead of HostedZone.fromHostedZoneId().');
   }
-}
-
-/** The L1 resource of a service; the checks and tags are applied to it. */
-function cfnServiceOf(service: ecs.BaseService, where: string): ecs.CfnService {
-  const child = service.node.defaultChild;
-  if (!child || !CfnResource.isCfnResource(child) || child.cfnResourceType !== ecs.CfnService.CFN_RESOURCE_TYPE_NAME) {
-    throw new Error(`The ${where} has no AWS::ECS::Service resource as its default child: register a FargateService `
-      + '(or another ecs.BaseService) created in this app, not a wrapper around it.');
+  if (Token.isUnresolved(name)) {
+    throw new Error(`The name of the hosted zone '${zone.node.path}' is only known at deploy time (a parameter, an import or a reference), `
+      + 'but EcsPublicDiscovery writes the record names into IAM conditions that compare them exactly, lower case and without '
+      + 'a trailing dot, which CloudFormation cannot normalize: give the zone name as a literal, e.g. '
+      + 'HostedZone.fromHostedZoneAttributes(this, \'Zone\', { hostedZoneId, zoneName: \'example.com\' }).');
   }
-  return child as ecs.CfnService;
-}
-
-/** Refuses a service whose tasks get no public IP. Settings only known at deploy time are not checked. */
-function checkPublicIp(service: ecs.BaseService, cfnService: ecs.CfnService, where: string): void {
-  const networkMode = service.taskDefinition.networkMode;
-  if (networkMode !== ecs.NetworkMode.AWS_VPC) {
-    throw new Error(`The ${where} uses the task definition '${service.taskDefinition.node.path}' with the network mode `
-      + `'${networkMode}', but only the 'awsvpc' mode gives each task its own network interface and public IP: `
-      + 'set networkMode: ecs.NetworkMode.AWS_VPC on the task definition (Fargate task definitions always use it).');
-  }
-  if (service instanceof ecs.Ec2Service || cfnService.launchType === ecs.LaunchType.EC2) {
-    throw new Error(`The ${where} is an EC2 service: ECS cannot assign public IPs to awsvpc tasks on EC2 instances `
-      + '(assignPublicIp is a Fargate setting), so its tasks have no public IP to publish: run it as a FargateService '
-      + 'with assignPublicIp: true.');
-  }
-  // The L2 service fills this property through a Lazy: resolve it to read what will be deployed.
-  // Values left as CloudFormation intrinsics (imports, parameters) are only known at deploy time.
-  const network = Stack.of(cfnService).resolve(cfnService.networkConfiguration) as unknown;
-  if (isIntrinsic(network)) {
-    return;
-  }
-  const awsvpc = (network as { awsvpcConfiguration?: unknown } | undefined)?.awsvpcConfiguration;
-  if (isIntrinsic(awsvpc)) {
-    return;
-  }
-  const assign = (awsvpc as { assignPublicIp?: unknown } | undefined)?.assignPublicIp;
-  if (isIntrinsic(assign)) {
-    return;
-  }
-  if (assign !== 'ENABLED') {
-    throw new Error(`The ${where} does not assign public IPs to its tasks (assignPublicIp is ${assign ?? 'unset'}), `
-      + 'so there is no address to publish: set assignPublicIp: true on the FargateService and place it in public subnets.');
-  }
-}
-
-/** The service name as the rule and the handler see it: the literal name when the service sets one. */
-function serviceNameOf(service: ecs.BaseService): string {
-  const child = service.node.defaultChild as ecs.CfnService | undefined;
-  const literal = child?.serviceName;
-  return typeof literal === 'string' && !Token.isUnresolved(literal) ? literal : service.serviceName;
-}
-
-/**
- * Whether two values, typically ARNs, are the same: `true` or `false` when that can be told at synth
- * time, `undefined` when one of them is only known at deploy time.
- *
- * Concrete strings are compared as they are; two references to CloudFormation resources
- * (`Fn::GetAtt` / `Ref` of a logical id) are the same when they name the same resource attribute.
- * Anything else (imports, parameters, ARNs assembled from parts) cannot be compared.
- */
-function sameValue(stack: Stack, a: string, b: string): boolean | undefined {
-  if (a === b) {
-    return true;
-  }
-  const ra = stack.resolve(a);
-  const rb = stack.resolve(b);
-  if (typeof ra === 'string' && typeof rb === 'string') {
-    return ra === rb;
-  }
-  if (isResourceReference(ra) && isResourceReference(rb)) {
-    return JSON.stringify(ra) === JSON.stringify(rb);
-  }
-  return undefined;
-}
-
-function isResourceReference(v: unknown): boolean {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) {
-    return false;
-  }
-  const keys = Object.keys(v);
-  if (keys.length !== 1) {
-    return false;
-  }
-  const value = (v as Record<string, unknown>)[keys[0]];
-  if (keys[0] === 'Ref') {
-    return typeof value === 'string' && !value.startsWith('AWS::');
-  }
-  return keys[0] === 'Fn::GetAtt' && Array.isArray(value) && value.every(x => typeof x === 'string');
-}
-
-/** Whether a resolved value is a CloudFormation intrinsic (`Ref`, `Fn::...`), i.e. only known at deploy time. */
-function isIntrinsic(v: unknown): boolean {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) {
-    return false;
-  }
-  const keys = Object.keys(v);
-  return keys.length === 1 && (keys[0] === 'Ref' || keys[0].startsWith('Fn::'));
-}
-
-function unique(values: string[]): string[] {
-  return [...new Set(values)];
-}
-
-/**
- * Adds cdk-nag suppressions to a resource's `cdk_nag` metadata, in the format cdk-nag reads, keeping
- * suppressions already there. This library does not depend on cdk-nag at run time.
- */
-function addNagSuppressions(resource: CfnResource, suppressions: NagSuppressionMetadata[]): void {
-  const existing = (resource.getMetadata('cdk_nag') ?? {}) as { rules_to_suppress?: unknown[] };
-  const rules: unknown[] = Array.isArray(existing.rules_to_suppress) ? [...existing.rules_to_suppress] : [];
-  const seen = new Set(rules.map(r => JSON.stringify(r)));
-  for (const suppression of suppressions) {
-    const key = JSON.stringify(suppression);
-    if (!seen.has(key)) {
-      rules.push(suppression);
-      seen.add(key);
-    }
-  }
-  resource.addMetadata('cdk_nag', { ...existing, rules_to_suppress: rules });
+  return name.toLowerCase().replace(/\.$/, '');
 }

@@ -5,9 +5,11 @@
 import { DescribeNetworkInterfacesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { DescribeTasksCommand, ECSClient, ListTasksCommand } from '@aws-sdk/client-ecs';
 import { ChangeResourceRecordSetsCommand, ListResourceRecordSetsCommand, ListResourceRecordSetsCommandOutput, ResourceRecordSet, Route53Client } from '@aws-sdk/client-route-53';
+import { GetParametersCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { EniObservation, RecordSet, TaskObservation } from './model';
 import { eniFromAttachments, normalizeName, tagMap } from './planner';
 import { RetryPolicy, withRetry } from './retry';
+import { GET_PARAMETERS_LIMIT } from '../shared/contract';
 
 /** Everything the pipeline asks of AWS. Tests substitute an in-memory implementation. */
 export interface DiscoveryApi {
@@ -21,6 +23,8 @@ export interface DiscoveryApi {
   listRecordsAt(hostedZoneId: string, fqdn: string): Promise<RecordSet[]>;
   /** Applies the changes in one all-or-nothing request. */
   changeRecords(hostedZoneId: string, changes: ReadonlyArray<{ readonly action: 'UPSERT' | 'DELETE'; readonly record: RecordSet }>): Promise<void>;
+  /** Values of the given SSM parameters by name; parameters that do not exist are absent from the map. */
+  getParameters(names: readonly string[]): Promise<Map<string, string>>;
 }
 
 /** DescribeTasks takes at most 100 tasks per request. */
@@ -49,6 +53,7 @@ export interface AwsClients {
   readonly ecs: ECSClient;
   readonly ec2: EC2Client;
   readonly route53: Route53Client;
+  readonly ssm: SSMClient;
 }
 
 /**
@@ -66,6 +71,7 @@ export function createClients(): AwsClients {
     ec2: new EC2Client(common),
     // Route53 is a global service whose API lives in us-east-1 (aws partition).
     route53: new Route53Client({ ...common, region: process.env.AWS_REGION ?? 'us-east-1' }),
+    ssm: new SSMClient(common),
   };
 }
 
@@ -171,5 +177,18 @@ export class SdkDiscoveryApi implements DiscoveryApi {
         Changes: changes.map(c => ({ Action: c.action, ResourceRecordSet: c.record as ResourceRecordSet })),
       },
     })));
+  }
+
+  public async getParameters(names: readonly string[]): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    for (const part of chunk([...new Set(names)], GET_PARAMETERS_LIMIT)) {
+      const res = await withRetry('ssm:GetParameters', this.retry, () => this.clients.ssm.send(new GetParametersCommand({ Names: part })));
+      for (const p of res.Parameters ?? []) {
+        if (p.Name !== undefined && p.Value !== undefined) {
+          out.set(p.Name, p.Value);
+        }
+      }
+    }
+    return out;
   }
 }

@@ -10,7 +10,7 @@ import {
 } from './planner';
 import { errorMessage, errorName } from './retry';
 import { Logger, Metrics } from './telemetry';
-import { DiscoveryConfig, MAX_RECORDS_PER_NAME, METRIC, RegisteredService, taskIdFromArn } from '../shared/contract';
+import { DiscoveryConfig, LifecycleName, MAX_RECORDS_PER_NAME, METRIC, RegisteredService, taskIdFromArn } from '../shared/contract';
 
 /** What the pipeline needs for one invocation. */
 export interface PipelineDeps {
@@ -37,6 +37,8 @@ export interface BatchResult {
 /** Result of {@link reconcile}. */
 export interface ReconcileSummary {
   readonly services: number;
+  /** Services left for a later run because the invocation's time ran short. */
+  readonly skipped?: number;
   readonly upserted: number;
   readonly deleted: number;
   readonly failed: number;
@@ -202,16 +204,32 @@ export async function processMessages(deps: PipelineDeps, messages: readonly Inb
   return { failedMessageIds: [...new Set(failedMessageIds)], outcomes: final };
 }
 
+/** Options of {@link reconcile}. */
+export interface ReconcileOptions {
+  /** Milliseconds left for the work; no further service is started once fewer than `reserveMs` remain. */
+  readonly remainingMs?: () => number;
+  /** Time kept free for applying the changes and answering (default 15 s). */
+  readonly reserveMs?: number;
+}
+
 /**
  * Converges the records of the given services (all registered ones by default) on their running
- * tasks: adds missing records, deletes records of tasks that are gone, fixes wrong values.
+ * tasks: adds missing records, deletes records of tasks that are gone, fixes wrong values. When time
+ * runs short, the services not reached are left for a later run (counted in `skipped`).
  */
-export async function reconcile(deps: PipelineDeps, services: readonly RegisteredService[] = deps.config.services): Promise<ReconcileSummary> {
+export async function reconcile(
+  deps: PipelineDeps, services: readonly RegisteredService[] = deps.config.services, options: ReconcileOptions = {},
+): Promise<ReconcileSummary> {
   const { log, metrics } = deps;
   const changes: PlannedChange[] = [];
   const outcomes: TaskOutcome[] = [];
   const failedServices: string[] = [];
+  let reached = 0;
   for (const service of services) {
+    if (options.remainingMs && options.remainingMs() < (options.reserveMs ?? 15_000)) {
+      break;
+    }
+    reached++;
     try {
       const plan = await planService(deps, service);
       changes.push(...plan.changes);
@@ -220,6 +238,10 @@ export async function reconcile(deps: PipelineDeps, services: readonly Registere
       failedServices.push(service.serviceName);
       log.error('reconciliation of a service failed; it is retried at the next run', { service: service.serviceName, error: errorName(err), detail: errorMessage(err) });
     }
+  }
+  const skipped = services.length - reached;
+  if (skipped > 0) {
+    log.warn('time ran short: services left for the next reconciliation', { skipped, services: services.slice(reached).map(s => s.serviceName).slice(0, 20) });
   }
 
   const final = await applyAndReport(deps, changes, outcomes, 'reconciler outcome');
@@ -236,9 +258,71 @@ export async function reconcile(deps: PipelineDeps, services: readonly Registere
   }
   // A service that could not be reconciled is a failure too: its drift stays until a later run.
   metrics.add(METRIC.CHANGES_FAILED, failedServices.length);
-  const summary = { services: services.length, upserted, deleted, failed, failedServices };
+  const summary = { services: services.length, skipped, upserted, deleted, failed, failedServices };
   log.log(failedServices.length > 0 ? 'error' : 'info', 'reconciliation finished', { ...summary });
   return summary;
+}
+
+/** Result of {@link purgeNames}. */
+export interface PurgeSummary {
+  /** Records deleted. */
+  readonly deleted: number;
+  /** Names whose records could not all be deleted, with the reason. */
+  readonly failures: Array<LifecycleName & { readonly reason: string }>;
+}
+
+/**
+ * Deletes every record this library owns at the given names (see "Ownership" in docs/design.md) and
+ * nothing else: each name is listed, its owned records are deleted with their exact values, and the
+ * name is listed again so that a record written meanwhile is deleted too. Retries are bounded by the
+ * API policy's deadline; a name that cannot be cleared is reported, never skipped silently.
+ */
+export async function purgeNames(deps: Pick<PipelineDeps, 'api' | 'log' | 'metrics'>, names: readonly LifecycleName[]): Promise<PurgeSummary> {
+  const { api, log, metrics } = deps;
+  const failures = new Map<string, LifecycleName & { reason: string }>();
+  const key = (n: LifecycleName) => `${n.hostedZoneId}|${n.fqdn}`;
+  const unique = [...new Map(names.map(n => [key(n), n] as const)).values()];
+  let deleted = 0;
+  const MAX_PASSES = 2;
+  let pending = unique;
+  for (let pass = 1; pass <= MAX_PASSES && pending.length > 0; pass++) {
+    const changes: PlannedChange[] = [];
+    const listed: LifecycleName[] = [];
+    for (const name of pending) {
+      try {
+        const records = await api.listRecordsAt(name.hostedZoneId, name.fqdn);
+        const service: RegisteredService = {
+          serviceName: name.serviceName, name: name.fqdn, fqdn: name.fqdn, ttl: 0, ttlTagged: false, hostedZoneId: name.hostedZoneId, writeGroup: name.writeGroup,
+        };
+        for (const record of records.filter(r => isOwned(r, name.fqdn))) {
+          changes.push({ action: 'DELETE', hostedZoneId: name.hostedZoneId, record, taskId: record.SetIdentifier as string, service });
+        }
+        listed.push(name);
+        failures.delete(key(name));
+      } catch (err) {
+        failures.set(key(name), { ...name, reason: `ListResourceRecordSets failed: ${errorName(err)}: ${errorMessage(err)}` });
+      }
+    }
+    if (changes.length === 0) {
+      break;
+    }
+    const changeFailures = await applyChanges(deps, changes);
+    for (const c of changes) {
+      const reason = changeFailures.get(c.taskId);
+      if (reason === undefined) {
+        deleted++;
+        metrics.add(METRIC.RECORDS_DELETED);
+        log.info('record deleted with its registration', { taskId: c.taskId, name: c.service.fqdn, service: c.service.serviceName, action: 'DELETE', outcome: 'applied' });
+      } else {
+        metrics.add(METRIC.CHANGES_FAILED);
+        failures.set(key(c.service), { hostedZoneId: c.hostedZoneId, fqdn: c.service.fqdn, serviceName: c.service.serviceName, writeGroup: c.service.writeGroup, reason: `ChangeResourceRecordSets failed: ${reason}` });
+      }
+    }
+    // List the names that had records once more: a task event handled concurrently may have written one.
+    const touched = new Set(changes.map(c => key(c.service)));
+    pending = listed.filter(n => touched.has(key(n)) && !failures.has(key(n)));
+  }
+  return { deleted, failures: [...failures.values()] };
 }
 
 /**
@@ -335,7 +419,7 @@ type ChangeFailures = Map<string, string>;
  * Sends the changes in as few requests as Route53's limits allow (one per hosted zone below 1000
  * changes). A rejected request is bisected so that one bad change cannot hold back the others.
  */
-export async function applyChanges(deps: PipelineDeps, changes: readonly PlannedChange[]): Promise<ChangeFailures> {
+export async function applyChanges(deps: Pick<PipelineDeps, 'api' | 'log'>, changes: readonly PlannedChange[]): Promise<ChangeFailures> {
   const failures: ChangeFailures = new Map();
   for (const batch of batchChanges(changes)) {
     await applyIsolating(deps, batch.hostedZoneId, batch.changes, failures);
@@ -345,7 +429,7 @@ export async function applyChanges(deps: PipelineDeps, changes: readonly Planned
 
 const REJECTIONS: ReadonlySet<string> = new Set(['InvalidChangeBatch', 'InvalidInput']);
 
-async function applyIsolating(deps: PipelineDeps, zoneId: string, changes: PlannedChange[], failures: ChangeFailures): Promise<void> {
+async function applyIsolating(deps: Pick<PipelineDeps, 'api' | 'log'>, zoneId: string, changes: PlannedChange[], failures: ChangeFailures): Promise<void> {
   try {
     await deps.api.changeRecords(zoneId, changes);
   } catch (err) {

@@ -394,19 +394,23 @@ export function changeWeight(c: Pick<PlannedChange, 'action'>): number {
 export const MAX_CHANGE_WEIGHT = 1000;
 
 /**
- * Groups changes per hosted zone and splits each zone's changes into as few requests as Route53's
- * limits allow. Order is kept, so a DELETE and a later UPSERT of the same name stay in sequence.
+ * Groups changes per hosted zone and write group (the IAM policy that allows the name; one request may
+ * only touch the names of one policy) and splits each group into as few requests as Route53's limits
+ * allow. Order is kept, so a DELETE and a later UPSERT of the same name stay in sequence.
  */
-export function batchChanges<T extends Pick<PlannedChange, 'action' | 'hostedZoneId'>>(changes: readonly T[], maxWeight = MAX_CHANGE_WEIGHT): Array<{ hostedZoneId: string; changes: T[] }> {
+export function batchChanges<T extends Pick<PlannedChange, 'action' | 'hostedZoneId'> & { readonly service?: { readonly writeGroup?: number } }>(
+  changes: readonly T[], maxWeight = MAX_CHANGE_WEIGHT,
+): Array<{ hostedZoneId: string; changes: T[] }> {
   const batches: Array<{ hostedZoneId: string; changes: T[] }> = [];
   const open = new Map<string, { batch: { hostedZoneId: string; changes: T[] }; weight: number }>();
   for (const change of changes) {
     const w = changeWeight(change);
-    let current = open.get(change.hostedZoneId);
+    const key = `${change.hostedZoneId}|${change.service?.writeGroup ?? 0}`;
+    let current = open.get(key);
     if (!current || current.weight + w > maxWeight) {
       current = { batch: { hostedZoneId: change.hostedZoneId, changes: [] }, weight: 0 };
       batches.push(current.batch);
-      open.set(change.hostedZoneId, current);
+      open.set(key, current);
     }
     current.batch.changes.push(change);
     current.weight += w;

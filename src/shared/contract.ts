@@ -67,14 +67,64 @@ export interface RegisteredService {
   readonly ttlTagged: boolean;
   /** Hosted zone the record lives in. */
   readonly hostedZoneId: string;
+  /**
+   * Which of the construct's record-write policies allows this name (0 when absent). IAM evaluates each
+   * policy statement on its own, so one change request may only touch names of one write group.
+   */
+  readonly writeGroup?: number;
 }
 
-/** Everything the handler needs to know, carried in {@link ENV.CONFIG}. */
+/** Everything the handler needs to know once its configuration is loaded. */
 export interface DiscoveryConfig {
   /** ARN of the cluster whose tasks are handled. */
   readonly clusterArn: string;
   /** The registered services. */
   readonly services: RegisteredService[];
+}
+
+/**
+ * What {@link ENV.CONFIG} carries. The registrations ride inline (`services`) while they fit in Lambda's
+ * 4 KB of environment; past that the construct stores them in SSM parameters (`servicesParameters`, each a
+ * JSON array of {@link RegisteredService}) and the handler reads them with `ssm:GetParameters`.
+ */
+export interface ConfigEnvelope {
+  /** ARN of the cluster whose tasks are handled. */
+  readonly clusterArn: string;
+  /** The registered services, when they are carried inline. */
+  readonly services?: RegisteredService[];
+  /** Names of the SSM parameters holding the registered services, when they are not inline. */
+  readonly servicesParameters?: string[];
+  /**
+   * Changes whenever the registrations change at synthesis, so that a deployment that changes them also
+   * changes the function's configuration and Lambda starts fresh execution environments.
+   */
+  readonly fingerprint?: string;
+}
+
+/** Largest value of a standard-tier SSM parameter, in characters. */
+export const MAX_PARAMETER_VALUE = 4096;
+/** Most parameter names one `ssm:GetParameters` request accepts. */
+export const GET_PARAMETERS_LIMIT = 10;
+
+/**
+ * The CloudFormation custom resource that binds the records to the stack: its Create and Update run one
+ * reconciliation, its Update deletes the records of registrations that went away, its Delete deletes every
+ * record the library owns at the registered names. It is served by the discovery function itself.
+ */
+export const LIFECYCLE_RESOURCE_TYPE = 'Custom::EcsPublicDiscovery';
+/** The custom resource property listing the registered names (a JSON array of {@link LifecycleName}). */
+export const LIFECYCLE_NAMES_PROPERTY = 'Names';
+
+/** One registered name as the custom resource carries it (CloudFormation passes every value as a string). */
+export interface LifecycleName {
+  /** Hosted zone of the name. */
+  readonly hostedZoneId: string;
+  /** The record name: lower case, with a trailing dot. */
+  readonly fqdn: string;
+  /** The ECS service registered under the name. */
+  readonly serviceName: string;
+  /** The name's write group (see {@link RegisteredService.writeGroup}). */
+  readonly writeGroup?: number;
 }
 
 /** A configuration problem, raised when an invocation starts (never at import time). */
@@ -86,10 +136,10 @@ export class ConfigError extends Error {
 }
 
 /**
- * Reads and validates the handler configuration from the environment.
+ * Reads and validates the envelope in {@link ENV.CONFIG}.
  * Throws {@link ConfigError} naming the variable and what is wrong with it.
  */
-export function readConfig(env: Record<string, string | undefined>): DiscoveryConfig {
+export function readEnvelope(env: Record<string, string | undefined>): ConfigEnvelope {
   const raw = env[ENV.CONFIG];
   if (raw === undefined || raw.trim() === '') {
     throw new ConfigError(`${ENV.CONFIG} is not set: the handler must be deployed by the EcsPublicDiscovery construct, which sets it`);
@@ -107,15 +157,85 @@ export function readConfig(env: Record<string, string | undefined>): DiscoveryCo
   if (typeof clusterArn !== 'string' || !/^arn:[^:]+:ecs:[^:]*:[^:]*:cluster\/.+/.test(clusterArn)) {
     throw new ConfigError(`${ENV.CONFIG}.clusterArn must be an ECS cluster ARN, got ${JSON.stringify(clusterArn)}`);
   }
+  const fingerprint = typeof parsed.fingerprint === 'string' ? parsed.fingerprint : undefined;
+  if (parsed.servicesParameters !== undefined) {
+    const names = parsed.servicesParameters;
+    if (!Array.isArray(names) || names.length === 0 || names.some(n => typeof n !== 'string' || n === '')) {
+      throw new ConfigError(`${ENV.CONFIG}.servicesParameters must be a non-empty array of SSM parameter names, got ${JSON.stringify(names)}`);
+    }
+    return { clusterArn, servicesParameters: names as string[], fingerprint };
+  }
   if (!Array.isArray(parsed.services)) {
     throw new ConfigError(`${ENV.CONFIG}.services must be an array, got ${JSON.stringify(parsed.services)}`);
   }
-  const services = parsed.services.map((s: unknown, i: number) => readService(s, i));
-  return { clusterArn, services };
+  const services = parsed.services.map((s: unknown, i: number) => readService(s, `${ENV.CONFIG}.services[${i}]`));
+  return { clusterArn, services, fingerprint };
 }
 
-function readService(s: unknown, i: number): RegisteredService {
-  const where = `${ENV.CONFIG}.services[${i}]`;
+/**
+ * Reads and validates a configuration whose registrations ride inline in {@link ENV.CONFIG}.
+ * Throws {@link ConfigError} naming the variable and what is wrong with it, also when the registrations
+ * live in SSM parameters (use {@link readEnvelope} and {@link readServicesParameter} then).
+ */
+export function readConfig(env: Record<string, string | undefined>): DiscoveryConfig {
+  const envelope = readEnvelope(env);
+  if (envelope.services === undefined) {
+    throw new ConfigError(`${ENV.CONFIG} keeps its registrations in SSM parameters (${(envelope.servicesParameters ?? []).join(', ')}): they must be read first`);
+  }
+  return { clusterArn: envelope.clusterArn, services: envelope.services };
+}
+
+/** Reads the value of one SSM parameter written by the construct: a JSON array of registered services. */
+export function readServicesParameter(name: string, value: string | undefined): RegisteredService[] {
+  const where = `SSM parameter ${name}`;
+  if (value === undefined) {
+    throw new ConfigError(`${where} does not exist or could not be read: it is created by the EcsPublicDiscovery construct; redeploy the stack`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch (e) {
+    throw new ConfigError(`${where} is not valid JSON (${(e as Error).message})`);
+  }
+  if (!Array.isArray(parsed)) {
+    throw new ConfigError(`${where} must hold a JSON array of registered services, got ${JSON.stringify(parsed).slice(0, 200)}`);
+  }
+  return parsed.map((s: unknown, i: number) => readService(s, `${where}[${i}]`));
+}
+
+/**
+ * Reads the custom resource's list of registered names (see {@link LIFECYCLE_NAMES_PROPERTY}).
+ * Throws {@link ConfigError} naming the property when it is missing or malformed.
+ */
+export function readLifecycleNames(properties: unknown, where: string): LifecycleName[] {
+  const names = isObject(properties) ? properties[LIFECYCLE_NAMES_PROPERTY] : undefined;
+  if (!Array.isArray(names)) {
+    throw new ConfigError(`${where}.${LIFECYCLE_NAMES_PROPERTY} must be an array of registered names, got ${JSON.stringify(names)}`);
+  }
+  return names.map((n: unknown, i: number) => {
+    const at = `${where}.${LIFECYCLE_NAMES_PROPERTY}[${i}]`;
+    if (!isObject(n)) {
+      throw new ConfigError(`${at} must be an object, got ${JSON.stringify(n)}`);
+    }
+    for (const key of ['hostedZoneId', 'fqdn', 'serviceName'] as const) {
+      if (typeof n[key] !== 'string' || n[key] === '') {
+        throw new ConfigError(`${at}.${key} must be a non-empty string, got ${JSON.stringify(n[key])}`);
+      }
+    }
+    const fqdn = n.fqdn as string;
+    if (!fqdn.endsWith('.') || fqdn !== fqdn.toLowerCase()) {
+      throw new ConfigError(`${at}.fqdn must be lower case with a trailing dot, got ${JSON.stringify(fqdn)}`);
+    }
+    return {
+      hostedZoneId: n.hostedZoneId as string,
+      fqdn,
+      serviceName: n.serviceName as string,
+      ...(n.writeGroup !== undefined ? { writeGroup: readWriteGroup(n.writeGroup, at) } : {}),
+    };
+  });
+}
+
+function readService(s: unknown, where: string): RegisteredService {
   if (!isObject(s)) {
     throw new ConfigError(`${where} must be an object, got ${JSON.stringify(s)}`);
   }
@@ -139,7 +259,20 @@ function readService(s: unknown, i: number): RegisteredService {
     ttl,
     ttlTagged: s.ttlTagged === true,
     hostedZoneId: s.hostedZoneId as string,
+    ...(s.writeGroup !== undefined ? { writeGroup: readWriteGroup(s.writeGroup, where) } : {}),
   };
+}
+
+/** A write group: absent (0), or a whole number, also as a string (CloudFormation passes custom resource values as strings). */
+function readWriteGroup(v: unknown, where: string): number {
+  if (v === undefined) {
+    return 0;
+  }
+  const n = typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) {
+    throw new ConfigError(`${where}.writeGroup must be a whole number, got ${JSON.stringify(v)}`);
+  }
+  return n;
 }
 
 /** True for a plain JSON object (not null, not an array). */

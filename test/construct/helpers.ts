@@ -92,10 +92,17 @@ export function roleStatements(template: Template): Record<string, any> {
   if (mine.length !== 1) {
     throw new Error(`expected one policy on the discovery role, found ${mine.map(([id]) => id).join(', ') || 'none'}`);
   }
+  // The record writes live in customer managed policies attached to the same role.
+  const managed = Object.entries(template.findResources('AWS::IAM::ManagedPolicy')).filter(([id]) => id.startsWith('DiscoveryRecordWrites'));
   const result: Record<string, any> = {};
-  for (const statement of mine[0][1].Properties.PolicyDocument.Statement) {
-    const key = statement.Sid ?? [statement.Action].flat()[0];
-    result[key] = statement;
+  for (const [, policy] of [...mine, ...managed]) {
+    for (const statement of policy.Properties.PolicyDocument.Statement) {
+      const key = statement.Sid ?? [statement.Action].flat()[0];
+      if (result[key] !== undefined) {
+        throw new Error(`two statements of the discovery role are both keyed ${key}`);
+      }
+      result[key] = statement;
+    }
   }
   return result;
 }

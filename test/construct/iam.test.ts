@@ -24,7 +24,7 @@ function synth() {
 const partitionArn = (...parts: unknown[]) => ({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ...parts]] });
 
 describe('role', () => {
-  test('is assumed by Lambda only and has no managed policy', () => {
+  test('is assumed by Lambda only and has no AWS managed policy', () => {
     const { template } = synth();
 
     const roles = Object.entries(template.findResources('AWS::IAM::Role')).filter(([id]) => id.startsWith('Discovery'));
@@ -207,7 +207,7 @@ describe('cdk-nag metadata', () => {
   }
 
   test('the role policy acknowledges its two wildcards, each with a reason', () => {
-    const { template } = synth();
+    const { template, stack, cluster } = synth();
 
     template.hasResource('AWS::IAM::Policy', {
       Metadata: {
@@ -217,7 +217,7 @@ describe('cdk-nag metadata', () => {
             {
               id: 'AwsSolutions-IAM5',
               reason: Match.stringLikeRegexp('ecs:DescribeTasks'),
-              applies_to: [{ regex: '/^Resource::arn:.+:ecs:.+:task\\/.+\\/\\*$/' }],
+              applies_to: [`Resource::arn:<AWS::Partition>:ecs:<AWS::Region>:<AWS::AccountId>:task/<${logicalId(stack, cluster)}>/*`],
             },
           ],
         },

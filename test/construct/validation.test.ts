@@ -16,7 +16,7 @@ import {
   ttlSeconds,
   wholeMinutes,
   wholeSeconds,
-} from '../../src/validation';
+} from '../../src/private/validation';
 
 const label63 = 'a'.repeat(63);
 /** A relative name that makes the record name exactly 253 characters long in example.com (11 characters + dot). */
@@ -452,34 +452,45 @@ describe('addService', () => {
 });
 
 describe('values only known at deploy time', () => {
-  test('a name, a zone name and a TTL from tokens are published as given', () => {
+  test('a zone name from a token is refused: the IAM conditions compare names exactly', () => {
     const t = testStack();
     const zone = route53.HostedZone.fromHostedZoneAttributes(t.stack, 'Imported', { hostedZoneId: 'Z123', zoneName: Fn.importValue('ZoneName') });
-    const ttl = new CfnParameter(t.stack, 'Ttl', { type: 'Number' }).valueAsNumber;
-    const name = new CfnParameter(t.stack, 'Name', { type: 'String' }).valueAsString;
-    const d = new EcsPublicDiscovery(t.stack, 'Discovery', { cluster: t.cluster, hostedZone: zone });
-    const service = fargateService(t, 'web');
 
-    d.addService({ service, name, dnsTtl: Duration.seconds(ttl) });
+    expect(() => new EcsPublicDiscovery(t.stack, 'Discovery', { cluster: t.cluster, hostedZone: zone })).toThrow(
+      /The name of the hosted zone 'Test\/Imported' is only known at deploy time .*give the zone name as a literal/);
+    const parameter = new CfnParameter(t.stack, 'ZoneName', { type: 'String' }).valueAsString;
+    const fromParameter = route53.HostedZone.fromHostedZoneAttributes(t.stack, 'FromParameter', { hostedZoneId: 'Z123', zoneName: parameter });
+    expect(() => new EcsPublicDiscovery(t.stack, 'Discovery2', { cluster: t.cluster, hostedZone: fromParameter })).toThrow(/only known at deploy time/);
+  });
+
+  test('a literal zone name is normalized: lower case, no trailing dot', () => {
+    const t = testStack();
+    const zone = route53.HostedZone.fromHostedZoneAttributes(t.stack, 'Imported', { hostedZoneId: 'Z123', zoneName: 'Example.COM.' });
+    const d = new EcsPublicDiscovery(t.stack, 'Discovery', { cluster: t.cluster, hostedZone: zone });
+    d.addService({ service: fargateService(t, 'web'), name: 'Mc' });
 
     const template = Template.fromStack(t.stack);
+    expect(renderedConfig(template).services[0].fqdn).toBe('mc.example.com.');
+    expect(roleStatements(template).ChangeRegisteredRecords.Condition['ForAllValues:StringEquals']['route53:ChangeResourceRecordSetsNormalizedRecordNames'])
+      .toEqual(['mc.example.com']);
+  });
+
+  test('a DNS name from a token is refused; a TTL from a token is published as given', () => {
+    const t = testStack();
+    const d = discovery(t);
+    const name = new CfnParameter(t.stack, 'Name', { type: 'String' }).valueAsString;
+    expect(() => d.addService({ service: fargateService(t, 'web'), name })).toThrow(
+      /The DNS name of the service 'Test\/Service-web' is only known at deploy time .*give the name as a literal string/);
+
+    const ttl = new CfnParameter(t.stack, 'Ttl', { type: 'Number' }).valueAsNumber;
+    d.addService({ service: fargateService(t, 'game'), name: 'play', dnsTtl: Duration.seconds(ttl) });
+    const template = Template.fromStack(t.stack);
     template.hasResourceProperties('AWS::ECS::Service', {
-      Tags: [{ Key: 'public-discovery:name', Value: { Ref: 'Name' } }, { Key: 'public-discovery:ttl', Value: { Ref: 'Ttl' } }],
+      Tags: [{ Key: 'public-discovery:name', Value: 'play' }, { Key: 'public-discovery:ttl', Value: { Ref: 'Ttl' } }],
     });
     const config = render(template.toJSON().Resources[logicalId(t.stack, d.node.findChild('Handler'))]
       .Properties.Environment.Variables.PUBLIC_DISCOVERY_CONFIG);
-    expect(config).toContain('"name":"<Name>","fqdn":"<Name>.<import:ZoneName>.","ttl":<Ttl>,"ttlTagged":true');
-    expect(roleStatements(template).ChangeRegisteredRecords.Condition['ForAllValues:StringEquals']['route53:ChangeResourceRecordSetsNormalizedRecordNames'])
-      .toEqual([{ 'Fn::Join': ['', [{ Ref: 'Name' }, '.', { 'Fn::ImportValue': 'ZoneName' }]] }]);
-  });
-
-  test('an absolute name cannot be checked against a zone name from a token', () => {
-    const t = testStack();
-    const zone = route53.HostedZone.fromHostedZoneAttributes(t.stack, 'Imported', { hostedZoneId: 'Z123', zoneName: Fn.importValue('ZoneName') });
-    const d = new EcsPublicDiscovery(t.stack, 'Discovery', { cluster: t.cluster, hostedZone: zone });
-
-    expect(() => d.addService({ service: fargateService(t, 'web'), name: 'Mc.Other.Org.' })).not.toThrow();
-    expect(renderedConfig(Template.fromStack(t.stack)).services[0].fqdn).toBe('mc.other.org.');
+    expect(config).toContain('"name":"play","fqdn":"play.example.com.","ttl":<Ttl>,"ttlTagged":true');
   });
 
   test('tag propagation from a token is left alone, without a warning', () => {

@@ -7,6 +7,7 @@ import {
   AwsClients, chunk, CONNECTION_TIMEOUT_MS, createClients, DESCRIBE_TASKS_LIMIT, ENI_FILTER_LIMIT, RECORDS_PAGE_SIZE, REQUEST_TIMEOUT_MS,
   SdkDiscoveryApi,
 } from '../../src/lambda/aws';
+import type { SSMClient } from '@aws-sdk/client-ssm';
 import type { RecordSet } from '../../src/lambda/model';
 import { RetryPolicy } from '../../src/lambda/retry';
 
@@ -14,11 +15,12 @@ import { RetryPolicy } from '../../src/lambda/retry';
 type Sent = { constructor: { name: string }; input: any };
 
 function setup() {
-  const send = { ecs: jest.fn(), ec2: jest.fn(), route53: jest.fn() };
+  const send = { ecs: jest.fn(), ec2: jest.fn(), route53: jest.fn(), ssm: jest.fn() };
   const clients: AwsClients = {
     ecs: { send: send.ecs } as unknown as ECSClient,
     ec2: { send: send.ec2 } as unknown as EC2Client,
     route53: { send: send.route53 } as unknown as Route53Client,
+    ssm: { send: send.ssm } as unknown as SSMClient,
   };
   const sleeps: number[] = [];
   const retries: string[] = [];

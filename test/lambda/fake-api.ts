@@ -14,7 +14,7 @@ import type { EniObservation, RecordSet, TaskObservation } from '../../src/lambd
 import { normalizeName } from '../../src/lambda/planner';
 import { MAX_RECORDS_PER_NAME, RegisteredService, TAG_NAME } from '../../src/shared/contract';
 
-export type Method = 'describeTasks' | 'listServiceTasks' | 'describeNetworkInterfaces' | 'listRecordsAt' | 'changeRecords';
+export type Method = 'describeTasks' | 'listServiceTasks' | 'describeNetworkInterfaces' | 'listRecordsAt' | 'changeRecords' | 'getParameters';
 
 type Change = { readonly action: 'UPSERT' | 'DELETE'; readonly record: RecordSet };
 
@@ -169,6 +169,14 @@ export class FakeDiscoveryApi implements DiscoveryApi {
       }
     }
     return out;
+  }
+
+  /** SSM parameters by name, for configurations whose registrations live in Parameter Store. */
+  public readonly parameters = new Map<string, string>();
+
+  public async getParameters(names: readonly string[]): Promise<Map<string, string>> {
+    this.enter('getParameters', [[...names]]);
+    return new Map(names.filter(n => this.parameters.has(n)).map(n => [n, this.parameters.get(n)!] as const));
   }
 
   public async listRecordsAt(hostedZoneId: string, fqdn: string): Promise<RecordSet[]> {

@@ -261,7 +261,7 @@ describe('event routing', () => {
       ChangeResourceRecordSetsCommand: () => ({ ChangeInfo: { Id: 'c1', Status: 'PENDING' } }),
     });
     const summary = await handler({ action: 'reconcile' }, CONTEXT);
-    expect(summary).toEqual({ services: 3, upserted: 1, deleted: 0, failed: 0, failedServices: [] });
+    expect(summary).toEqual({ services: 3, skipped: 0, upserted: 1, deleted: 0, failed: 0, failedServices: [] });
     expect(emfLines()).toEqual([expect.objectContaining({ [METRIC.RECORDS_UPSERTED]: 1, [METRIC.DRIFT_REPAIRED]: 1 })]);
   });
 });

@@ -631,7 +631,7 @@ describe('reconcile', () => {
     drifted(h);
     h.api.put(ZONE, ...foreign);
     const summary = await reconcile(h.deps);
-    expect(summary).toEqual({ services: 3, upserted: 3, deleted: 2, failed: 0, failedServices: [] });
+    expect(summary).toEqual({ services: 3, skipped: 0, upserted: 3, deleted: 2, failed: 0, failedServices: [] });
     expect(h.api.addresses(ZONE, MC.fqdn)).toEqual({
       'ok': '203.0.113.1', 'missed-start': '203.0.113.2', 'wrong-ip': '203.0.113.3', 'wrong-ttl': '203.0.113.4',
     });
@@ -642,7 +642,7 @@ describe('reconcile', () => {
     }
     expect(h.counted()).toEqual({ RecordsUpserted: 3, RecordsDeleted: 2, DriftRepaired: 5 });
     expect(h.api.count('changeRecords')).toBe(1);
-    expect(h.logs()).toContainEqual({ level: 'info', message: 'reconciliation finished', services: 3, upserted: 3, deleted: 2, failed: 0, failedServices: [] });
+    expect(h.logs()).toContainEqual({ level: 'info', message: 'reconciliation finished', services: 3, skipped: 0, upserted: 3, deleted: 2, failed: 0, failedServices: [] });
   });
 
   test('a second run changes nothing', async () => {
@@ -653,7 +653,7 @@ describe('reconcile', () => {
     const before = h.logs().length;
     const summary = await reconcile(h.deps);
     expect(h.api.count('changeRecords')).toBe(calls);
-    expect(summary).toEqual({ services: 3, upserted: 0, deleted: 0, failed: 0, failedServices: [] });
+    expect(summary).toEqual({ services: 3, skipped: 0, upserted: 0, deleted: 0, failed: 0, failedServices: [] });
     // up-to-date records are not logged one by one at every scheduled run
     expect(h.logs().slice(before).map(l => l.message)).toEqual(['reconciliation finished']);
   });
@@ -676,7 +676,7 @@ describe('reconcile', () => {
     h.api.addTask('a', { service: API, ip: ipOf(3) });
     h.api.fail('listServiceTasks', awsError('ThrottlingException'), 1, args => args[1] === 'web');
     const summary = await reconcile(h.deps);
-    expect(summary).toEqual({ services: 3, upserted: 2, deleted: 0, failed: 0, failedServices: ['web'] });
+    expect(summary).toEqual({ services: 3, skipped: 0, upserted: 2, deleted: 0, failed: 0, failedServices: ['web'] });
     expect(h.api.addresses(ZONE, MC.fqdn)).toEqual({ m: ipOf(1) });
     expect(h.api.addresses(OTHER_ZONE, API.fqdn)).toEqual({ a: ipOf(3) });
     expect(h.api.records(ZONE, WEB.fqdn)).toEqual([]);
@@ -705,7 +705,7 @@ describe('reconcile', () => {
     h.api.addTask('n', { service: MC, ip: ipOf(2) });
     h.api.rejectChange = c => (c.record.SetIdentifier === 'n' ? 'no' : undefined);
     const summary = await reconcile(h.deps);
-    expect(summary).toEqual({ services: 1, upserted: 1, deleted: 0, failed: 1, failedServices: [] });
+    expect(summary).toEqual({ services: 1, skipped: 0, upserted: 1, deleted: 0, failed: 1, failedServices: [] });
     expect(h.counted()).toEqual({ RecordsUpserted: 1, DriftRepaired: 1, ChangesFailed: 1 });
   });
 
@@ -740,7 +740,7 @@ describe('reconcile', () => {
     const stale = ownedRecord(MC, 'stale', '203.0.113.9');
     h.api.zones.get(ZONE)!.push(stale);
     const summary = await reconcile(h.deps);
-    expect(summary).toEqual({ services: 1, upserted: 0, deleted: 1, failed: 0, failedServices: [] });
+    expect(summary).toEqual({ services: 1, skipped: 0, upserted: 0, deleted: 1, failed: 0, failedServices: [] });
     expect(h.api.records(ZONE)).toEqual([simpleRecord(MC)]);
     expect(h.counted()).toEqual({ RecordsDeleted: 1, DriftRepaired: 1, TasksRejected: 1 });
   });
@@ -753,7 +753,7 @@ describe('reconcile', () => {
     }
     h.api.addTask('a-first-alphabetically', { service: MC, ip: ipOf(150) });
     const summary = await reconcile(h.deps);
-    expect(summary).toEqual({ services: 1, upserted: 0, deleted: 0, failed: 0, failedServices: [] });
+    expect(summary).toEqual({ services: 1, skipped: 0, upserted: 0, deleted: 0, failed: 0, failedServices: [] });
     expect(h.api.count('changeRecords')).toBe(0);
     expect(Object.keys(h.api.addresses(ZONE, MC.fqdn))).not.toContain('a-first-alphabetically');
     expect(h.counted()).toEqual({ CapacityExceeded: 1 });
@@ -784,6 +784,7 @@ describe('applyChanges', () => {
       listServiceTasks: jest.fn(),
       describeNetworkInterfaces: jest.fn(),
       listRecordsAt: jest.fn(),
+      getParameters: jest.fn(),
       changeRecords: async (_zone, changes) => {
         api.sizes.push(changes.length);
       },

@@ -7,7 +7,7 @@
  * checked at synth time. This module is internal: it is not exported from the package index.
  */
 import { Duration, Token } from 'aws-cdk-lib';
-import { MAX_TTL_SECONDS } from './shared/contract';
+import { MAX_TTL_SECONDS } from '../shared/contract';
 
 /** Longest DNS label, in characters (RFC 1035). */
 export const MAX_LABEL_LENGTH = 63;

@@ -1,0 +1,138 @@
+/**
+ * The custom resource that binds the records to the stack (`Custom::EcsPublicDiscovery`), served by the
+ * discovery function itself:
+ *
+ * - Create and Update run one reconciliation, so tasks that started before the rule existed have their
+ *   records when the deployment finishes;
+ * - Update first deletes the records of the names that are no longer registered (renamed or removed
+ *   registrations); the role still holds the write permission for them, because CloudFormation deletes
+ *   the old permission only in its cleanup phase, after this update;
+ * - Delete deletes every record the library owns at the registered names, before CloudFormation deletes
+ *   the function, its role and policies, and the rule.
+ *
+ * Every path answers CloudFormation before the invocation's time runs out: a request never waits for
+ * CloudFormation's one-hour timeout.
+ */
+import { CfnResponseBody } from './cfn-response';
+import { PipelineDeps, purgeNames, PurgeSummary, reconcile } from './pipeline';
+import { errorMessage, errorName } from './retry';
+import { DiscoveryConfig, isObject, LIFECYCLE_RESOURCE_TYPE, LifecycleName, readLifecycleNames } from '../shared/contract';
+
+/** The fields of a CloudFormation custom resource request the handler uses. */
+export interface CfnRequest {
+  readonly RequestType: 'Create' | 'Update' | 'Delete';
+  readonly ResponseURL: string;
+  readonly StackId: string;
+  readonly RequestId: string;
+  readonly LogicalResourceId: string;
+  readonly ResourceType: string;
+  readonly PhysicalResourceId?: string;
+  readonly ResourceProperties?: Record<string, unknown>;
+  readonly OldResourceProperties?: Record<string, unknown>;
+}
+
+/** True for a CloudFormation custom resource request addressed to this library's resource type. */
+export function isCfnRequest(event: unknown): event is CfnRequest {
+  return isObject(event) && typeof event.RequestType === 'string' && typeof event.ResponseURL === 'string'
+    && typeof event.StackId === 'string' && typeof event.RequestId === 'string' && typeof event.LogicalResourceId === 'string';
+}
+
+/** What the lifecycle needs besides the pipeline's clients. */
+export interface LifecycleDeps extends Pick<PipelineDeps, 'api' | 'log' | 'metrics'> {
+  /** Loads the configuration afresh (Create and Update reconcile with it). */
+  readonly loadConfig: () => Promise<DiscoveryConfig>;
+  /** Milliseconds left before the answer must be sent. */
+  readonly remainingMs?: () => number;
+}
+
+/** The names in `before` that are not in `after` (same zone and record name). */
+export function removedNames(before: readonly LifecycleName[], after: readonly LifecycleName[]): LifecycleName[] {
+  const kept = new Set(after.map(n => `${n.hostedZoneId}|${n.fqdn}`));
+  return before.filter(n => !kept.has(`${n.hostedZoneId}|${n.fqdn}`));
+}
+
+/** The reason CloudFormation shows when records could not be deleted: what is left and how to finish by hand. */
+export function purgeFailureReason(what: string, summary: PurgeSummary): string {
+  const byZone = new Map<string, string[]>();
+  for (const f of summary.failures) {
+    byZone.set(f.hostedZoneId, [...(byZone.get(f.hostedZoneId) ?? []), f.fqdn]);
+  }
+  const where = [...byZone].map(([zone, fqdns]) => `${fqdns.join(', ')} in hosted zone ${zone}`).join('; ');
+  const first = summary.failures[0]?.reason ?? 'unknown error';
+  return `EcsPublicDiscovery could not delete the records ${what} (${first}). Delete by hand the A records with a set identifier `
+    + `and multi-value answer routing at ${where} (they point at ECS tasks), then retry; or retry once the cause is fixed `
+    + '(the deletion is safe to repeat).';
+}
+
+/**
+ * Handles one request and returns the response to send. Never throws: every failure becomes a FAILED
+ * response whose reason says what to do.
+ */
+export async function handleLifecycle(request: CfnRequest, deps: LifecycleDeps): Promise<CfnResponseBody> {
+  const physicalId = request.PhysicalResourceId ?? `${request.LogicalResourceId}-${shortId(request.StackId)}`;
+  const base = { PhysicalResourceId: physicalId, StackId: request.StackId, RequestId: request.RequestId, LogicalResourceId: request.LogicalResourceId };
+  const log = deps.log.child({ requestType: request.RequestType, logicalResourceId: request.LogicalResourceId });
+  const ok = (data: Record<string, string>): CfnResponseBody => ({ ...base, Status: 'SUCCESS', Data: data });
+  const failed = (reason: string): CfnResponseBody => {
+    log.error('custom resource request failed', { reason });
+    return { ...base, Status: 'FAILED', Reason: reason };
+  };
+
+  if (request.ResourceType !== LIFECYCLE_RESOURCE_TYPE) {
+    return failed(`the discovery function serves only ${LIFECYCLE_RESOURCE_TYPE}, not ${request.ResourceType}`);
+  }
+  try {
+    if (request.RequestType === 'Delete') {
+      const names = readNamesOrNone(request.ResourceProperties, 'ResourceProperties', log);
+      const summary = await purgeNames({ ...deps, log }, names);
+      log.info('records of the stack deleted', { names: names.length, deleted: summary.deleted, failed: summary.failures.length });
+      return summary.failures.length > 0
+        ? failed(purgeFailureReason('of this stack before it is deleted', summary))
+        : ok({ Deleted: String(summary.deleted) });
+    }
+
+    const names = readLifecycleNames(request.ResourceProperties, 'ResourceProperties');
+    let purged = 0;
+    if (request.RequestType === 'Update') {
+      const removed = removedNames(readNamesOrNone(request.OldResourceProperties, 'OldResourceProperties', log), names);
+      if (removed.length > 0) {
+        const summary = await purgeNames({ ...deps, log }, removed);
+        log.info('records of names no longer registered deleted', { names: removed.map(n => n.fqdn), deleted: summary.deleted, failed: summary.failures.length });
+        if (summary.failures.length > 0) {
+          return failed(purgeFailureReason('of the names no longer registered', summary));
+        }
+        purged = summary.deleted;
+      }
+    }
+
+    // A reconciliation that fails does not fail the deployment: the scheduled reconciler repairs it.
+    let data: Record<string, string> = { Deleted: String(purged) };
+    try {
+      const config = await deps.loadConfig();
+      const summary = await reconcile({ ...deps, log, config }, config.services, { remainingMs: deps.remainingMs });
+      data = { ...data, Upserted: String(summary.upserted), Removed: String(summary.deleted), Skipped: String(summary.skipped ?? 0), FailedServices: String(summary.failedServices.length) };
+    } catch (err) {
+      log.error('the reconciliation after the deployment failed; the scheduled reconciler will repair the records', { error: errorName(err), detail: errorMessage(err) });
+      data = { ...data, ReconcileError: errorName(err) };
+    }
+    return ok(data);
+  } catch (err) {
+    return failed(`${request.RequestType} of the EcsPublicDiscovery records failed: ${errorName(err)}: ${errorMessage(err)}`);
+  }
+}
+
+/** Registered names of a request, or none (logged) when they cannot be read: a Delete must never be stuck. */
+function readNamesOrNone(properties: unknown, where: string, log: LifecycleDeps['log']): LifecycleName[] {
+  try {
+    return readLifecycleNames(properties, where);
+  } catch (err) {
+    log.warn('the request carries no readable list of names; there is nothing to delete', { detail: errorMessage(err) });
+    return [];
+  }
+}
+
+/** A short stable id derived from a stack id (its UUID's first block). */
+function shortId(stackId: string): string {
+  const uuid = stackId.split('/').pop() ?? stackId;
+  return uuid.split('-')[0] || 'stack';
+}

@@ -1,0 +1,226 @@
+/**
+ * The discovery function's permissions: functions over its role, each statement scoped as tightly as the
+ * service allows, with the reason for every wildcard next to it.
+ *
+ * Route53 writes live in customer managed policies of their own (see {@link RecordWritePolicies}); all
+ * other statements are in the role's default (inline) policy.
+ */
+import { Arn, ArnFormat, CfnResource, Lazy, Stack, Token, aws_ecs as ecs, aws_iam as iam, aws_logs as logs, aws_route53 as route53 } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import { AWS_LIMITS, resolvedJsonLength } from './limits';
+import { acknowledgeNagFindings } from './nag';
+
+/** What the read permissions cover. */
+export interface ReadPermissions {
+  readonly cluster: ecs.ICluster;
+  readonly logGroup: logs.ILogGroup;
+  readonly hostedZone: route53.IHostedZone;
+}
+
+/** Grants the logs, ECS, EC2 and Route53 read permissions and acknowledges their cdk-nag findings. */
+export function grantReads(role: iam.Role, props: ReadPermissions): void {
+  const clusterCondition = { ArnEquals: { 'ecs:cluster': props.cluster.clusterArn } };
+  const tasksArn = clusterTasksArn(role, props.cluster);
+
+  // Writing to the function's own log group only (its ARN covers the group's log streams). The
+  // role has no managed policy, so AWSLambdaBasicExecutionRole's logs:* on every group is not granted.
+  role.addToPrincipalPolicy(new iam.PolicyStatement({
+    sid: 'WriteOwnLogs',
+    actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+    resources: [props.logGroup.logGroupArn],
+  }));
+
+  // ec2:DescribeNetworkInterfaces supports no resource-level permissions (its only resource is "*"),
+  // so it cannot be narrowed to the tasks' ENIs. It only reads network interface descriptions.
+  role.addToPrincipalPolicy(new iam.PolicyStatement({
+    sid: 'ReadTaskNetworkInterfaces',
+    actions: ['ec2:DescribeNetworkInterfaces'],
+    resources: ['*'],
+  }));
+
+  // ecs:DescribeTasks on the tasks of this cluster only: the task ARN embeds the cluster name and
+  // the task id, which is random, hence the "/*". The ecs:cluster condition pins the cluster ARN.
+  role.addToPrincipalPolicy(new iam.PolicyStatement({
+    sid: 'DescribeClusterTasks',
+    actions: ['ecs:DescribeTasks'],
+    resources: [tasksArn],
+    conditions: clusterCondition,
+  }));
+
+  // ecs:ListTasks is documented with the container-instance resource type, but that only applies
+  // when a container instance is named in the request. Listing a service's tasks across the cluster
+  // (what the reconciler does, and the only thing possible on Fargate) is authorized against "*",
+  // so a container-instance ARN would deny it. The ecs:cluster condition confines it to this cluster.
+  role.addToPrincipalPolicy(new iam.PolicyStatement({
+    sid: 'ListClusterTasks',
+    actions: ['ecs:ListTasks'],
+    resources: ['*'],
+    conditions: clusterCondition,
+  }));
+
+  // Reading records of the configured hosted zone only.
+  role.addToPrincipalPolicy(new iam.PolicyStatement({
+    sid: 'ListZoneRecords',
+    actions: ['route53:ListResourceRecordSets'],
+    resources: [props.hostedZone.hostedZoneArn],
+  }));
+
+  const policy = role.node.tryFindChild('DefaultPolicy') as iam.Policy | undefined;
+  if (policy) {
+    acknowledgeNagFindings(policy.node.defaultChild as CfnResource, [{
+      id: 'AwsSolutions-IAM5',
+      reason: 'Resource "*" is required by actions without resource-level permissions: ec2:DescribeNetworkInterfaces '
+        + '(reads the public IP of a task ENI), ecs:ListTasks across a cluster (confined to this cluster by an ecs:cluster '
+        + 'condition) and, when tracing is enabled, xray:PutTraceSegments/PutTelemetryRecords.',
+      appliesTo: ['Resource::*'],
+    }, {
+      id: 'AwsSolutions-IAM5',
+      reason: 'ecs:DescribeTasks is limited to the tasks of the watched cluster (task/<cluster>/<task id>); task ids are '
+        + 'random, so they can only be matched with a wildcard, and an ecs:cluster condition pins the cluster ARN.',
+      appliesTo: [`Resource::${tasksArn}`],
+    }]);
+  }
+}
+
+/**
+ * Grants reading the SSM parameters that hold the registrations; the caller adds each parameter's exact
+ * ARN to the returned statement.
+ */
+export function grantParameterReads(role: iam.Role): iam.PolicyStatement {
+  const statement = new iam.PolicyStatement({ sid: 'ReadRegistrations', actions: ['ssm:GetParameters'] });
+  role.addToPrincipalPolicy(statement);
+  return statement;
+}
+
+/**
+ * `arn:<partition>:ecs:<region>:<account>:task/<cluster name>/*` for the watched cluster. A concrete
+ * cluster ARN gives every part (an imported cluster may live in another account or region than the
+ * stack); otherwise the cluster's name and environment are used, which resolve at deploy time.
+ */
+export function clusterTasksArn(scope: Construct, cluster: ecs.ICluster): string {
+  const stack = Stack.of(scope);
+  const clusterArn = cluster.clusterArn;
+  if (!Token.isUnresolved(clusterArn)) {
+    const parts = Arn.split(clusterArn, ArnFormat.SLASH_RESOURCE_NAME);
+    return stack.formatArn({
+      partition: parts.partition,
+      service: 'ecs',
+      region: parts.region,
+      account: parts.account,
+      resource: 'task',
+      resourceName: `${parts.resourceName}/*`,
+      arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+    });
+  }
+  return stack.formatArn({
+    service: 'ecs',
+    region: cluster.env.region,
+    account: cluster.env.account,
+    resource: 'task',
+    resourceName: `${cluster.clusterName}/*`,
+    arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+  });
+}
+
+/** Most record-write policies: an update may hold the old and the new ones at once, within the role's quota. */
+export const MAX_WRITE_POLICIES = Math.floor(AWS_LIMITS.managedPoliciesPerRole / 2);
+
+/**
+ * Route53 writes: only the registered names, only A records, only UPSERT and DELETE, in the configured
+ * zone only, spread over as few customer managed policies as their size allows.
+ *
+ * Each policy's logical id carries a hash of the names it allows. Renaming or removing a registration
+ * therefore creates a new policy and leaves the old one to CloudFormation's cleanup phase, which runs
+ * after every create and update: while the custom resource's update deletes the old name's records,
+ * the role may still write them, and afterwards it may not.
+ *
+ * IAM evaluates `ForAllValues` per statement, so one change request may only touch the names of one
+ * policy: each name's *write group* (the index of its policy) goes into the handler's configuration and
+ * the handler sends one request per zone and write group.
+ */
+export class RecordWritePolicies {
+  private readonly policies: iam.ManagedPolicy[] = [];
+  private groups: string[][] = [];
+
+  constructor(private readonly scope: Construct, private readonly role: iam.IRole, private readonly zone: route53.IHostedZone) {}
+
+  /** The policies, for dependencies. */
+  public get resources(): readonly iam.ManagedPolicy[] {
+    return this.policies;
+  }
+
+  /**
+   * Spreads the normalized record names (in registration order) over the policies and returns the write
+   * group of each name. Throws when they need more policies than {@link MAX_WRITE_POLICIES}.
+   */
+  public assign(names: readonly string[]): number[] {
+    const budget = AWS_LIMITS.managedPolicyChars - resolvedJsonLength(this.scope, this.documentJson([]));
+    const groups: string[][] = [];
+    const assignment: number[] = [];
+    let used = Infinity;
+    for (const name of names) {
+      const existing = groups.findIndex(g => g.includes(name));
+      if (existing >= 0) {
+        assignment.push(existing);
+        continue;
+      }
+      const size = resolvedJsonLength(this.scope, name) + 1;
+      if (used + size > budget) {
+        groups.push([]);
+        used = 0;
+      }
+      groups[groups.length - 1].push(name);
+      used += size;
+      assignment.push(groups.length - 1);
+    }
+    if (groups.length > MAX_WRITE_POLICIES) {
+      throw new Error(`The ${names.length} registered names need ${groups.length} IAM policies of at most ${AWS_LIMITS.managedPolicyChars} `
+        + `characters to list them, but EcsPublicDiscovery uses at most ${MAX_WRITE_POLICIES} (an update may attach the old and the new `
+        + `ones at once, and a role takes ${AWS_LIMITS.managedPoliciesPerRole} managed policies): register fewer or shorter names per `
+        + 'construct, e.g. by creating one EcsPublicDiscovery per group of services.');
+    }
+    this.groups = groups;
+    while (this.policies.length < groups.length) {
+      const index = this.policies.length;
+      this.policies.push(new iam.ManagedPolicy(this.scope, `RecordWrites${index + 1}`, {
+        description: 'Route53 writes of the ECS public discovery function: A records at the registered names only',
+        roles: [this.role],
+        document: iam.PolicyDocument.fromJson(this.documentJson(Lazy.list({ produce: () => this.groups[index] ?? [] }))),
+      }));
+    }
+    this.policies.forEach((policy, i) => {
+      const cfn = policy.node.defaultChild as iam.CfnManagedPolicy;
+      cfn.overrideLogicalId(`${Stack.of(this.scope).getLogicalId(cfn).replace(/[0-9A-F]{8}$/, '')}${hashOf([...(groups[i] ?? [])].sort())}`);
+    });
+    return assignment;
+  }
+
+  private documentJson(names: string[]): Record<string, unknown> {
+    return {
+      Version: '2012-10-17',
+      Statement: [{
+        Sid: 'ChangeRegisteredRecords',
+        Effect: 'Allow',
+        Action: 'route53:ChangeResourceRecordSets',
+        Resource: this.zone.hostedZoneArn,
+        Condition: {
+          'ForAllValues:StringEquals': {
+            'route53:ChangeResourceRecordSetsNormalizedRecordNames': names,
+            'route53:ChangeResourceRecordSetsRecordTypes': ['A'],
+            'route53:ChangeResourceRecordSetsActions': ['UPSERT', 'DELETE'],
+          },
+        },
+      }],
+    };
+  }
+}
+
+/** Eight hex digits identifying a list of names (FNV-1a; stable across runs and Node versions). */
+export function hashOf(values: readonly string[]): string {
+  let h = 0x811c9dc5;
+  for (const ch of values.join('\n')) {
+    h ^= ch.codePointAt(0)!;
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h.toString(16).toUpperCase().padStart(8, '0');
+}

@@ -1,0 +1,103 @@
+/**
+ * Checks of a service given to `addService`: that it is an ECS service of this app, that its tasks get a
+ * public IP, and which name the rule and the handler know it by. Values only known at deploy time are not
+ * checked. Every error names the service and says how to fix it.
+ */
+import { CfnResource, Stack, Token, aws_ecs as ecs } from 'aws-cdk-lib';
+
+/** The L1 resource of a service; the checks and tags are applied to it. */
+export function cfnServiceOf(service: ecs.BaseService, where: string): ecs.CfnService {
+  const child = service.node.defaultChild;
+  if (!child || !CfnResource.isCfnResource(child) || child.cfnResourceType !== ecs.CfnService.CFN_RESOURCE_TYPE_NAME) {
+    throw new Error(`The ${where} has no AWS::ECS::Service resource as its default child: register a FargateService `
+      + '(or another ecs.BaseService) created in this app, not a wrapper around it.');
+  }
+  return child as ecs.CfnService;
+}
+
+/** Refuses a service whose tasks get no public IP. Settings only known at deploy time are not checked. */
+export function checkPublicIp(service: ecs.BaseService, cfnService: ecs.CfnService, where: string): void {
+  const networkMode = service.taskDefinition.networkMode;
+  if (networkMode !== ecs.NetworkMode.AWS_VPC) {
+    throw new Error(`The ${where} uses the task definition '${service.taskDefinition.node.path}' with the network mode `
+      + `'${networkMode}', but only the 'awsvpc' mode gives each task its own network interface and public IP: `
+      + 'set networkMode: ecs.NetworkMode.AWS_VPC on the task definition (Fargate task definitions always use it).');
+  }
+  if (service instanceof ecs.Ec2Service || cfnService.launchType === ecs.LaunchType.EC2) {
+    throw new Error(`The ${where} is an EC2 service: ECS cannot assign public IPs to awsvpc tasks on EC2 instances `
+      + '(assignPublicIp is a Fargate setting), so its tasks have no public IP to publish: run it as a FargateService '
+      + 'with assignPublicIp: true.');
+  }
+  // The L2 service fills this property through a Lazy: resolve it to read what will be deployed.
+  // Values left as CloudFormation intrinsics (imports, parameters) are only known at deploy time.
+  const network = Stack.of(cfnService).resolve(cfnService.networkConfiguration) as unknown;
+  if (isIntrinsic(network)) {
+    return;
+  }
+  const awsvpc = (network as { awsvpcConfiguration?: unknown } | undefined)?.awsvpcConfiguration;
+  if (isIntrinsic(awsvpc)) {
+    return;
+  }
+  const assign = (awsvpc as { assignPublicIp?: unknown } | undefined)?.assignPublicIp;
+  if (isIntrinsic(assign)) {
+    return;
+  }
+  if (assign !== 'ENABLED') {
+    throw new Error(`The ${where} does not assign public IPs to its tasks (assignPublicIp is ${assign ?? 'unset'}), `
+      + 'so there is no address to publish: set assignPublicIp: true on the FargateService and place it in public subnets.');
+  }
+}
+
+/** The service name as the rule and the handler see it: the literal name when the service sets one. */
+export function serviceNameOf(service: ecs.BaseService): string {
+  const child = service.node.defaultChild as ecs.CfnService | undefined;
+  const literal = child?.serviceName;
+  return typeof literal === 'string' && !Token.isUnresolved(literal) ? literal : service.serviceName;
+}
+
+/**
+ * Whether two values, typically ARNs, are the same: `true` or `false` when that can be told at synth
+ * time, `undefined` when one of them is only known at deploy time.
+ *
+ * Concrete strings are compared as they are; two references to CloudFormation resources
+ * (`Fn::GetAtt` / `Ref` of a logical id) are the same when they name the same resource attribute.
+ * Anything else (imports, parameters, ARNs assembled from parts) cannot be compared.
+ */
+export function sameValue(stack: Stack, a: string, b: string): boolean | undefined {
+  if (a === b) {
+    return true;
+  }
+  const ra = stack.resolve(a);
+  const rb = stack.resolve(b);
+  if (typeof ra === 'string' && typeof rb === 'string') {
+    return ra === rb;
+  }
+  if (isResourceReference(ra) && isResourceReference(rb)) {
+    return JSON.stringify(ra) === JSON.stringify(rb);
+  }
+  return undefined;
+}
+
+function isResourceReference(v: unknown): boolean {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) {
+    return false;
+  }
+  const keys = Object.keys(v);
+  if (keys.length !== 1) {
+    return false;
+  }
+  const value = (v as Record<string, unknown>)[keys[0]];
+  if (keys[0] === 'Ref') {
+    return typeof value === 'string' && !value.startsWith('AWS::');
+  }
+  return keys[0] === 'Fn::GetAtt' && Array.isArray(value) && value.every(x => typeof x === 'string');
+}
+
+/** Whether a resolved value is a CloudFormation intrinsic (`Ref`, `Fn::...`), i.e. only known at deploy time. */
+function isIntrinsic(v: unknown): boolean {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) {
+    return false;
+  }
+  const keys = Object.keys(v);
+  return keys.length === 1 && (keys[0] === 'Ref' || keys[0].startsWith('Fn::'));
+}

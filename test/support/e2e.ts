@@ -12,7 +12,7 @@ import { MotoServer, startMoto } from './moto';
 import { AwsProxy } from './proxy';
 import { neighbourRecords, notOwned, snapshot } from './records';
 import { CfnTemplate, synthesizeExampleTemplate } from './stack';
-import { handlerEnvironment } from './template-config';
+import { DeployedWorld, handlerEnvironment } from './template-config';
 import { TaskInfo, World } from './world';
 import type { DiscoveryConfig, RegisteredService } from '../../src/shared/contract';
 
@@ -47,6 +47,15 @@ export interface E2e {
   readonly handler: HandlerProcess;
   /** The handler's current environment variables from the template (PUBLIC_DISCOVERY_CONFIG, ...). */
   readonly env: Record<string, string>;
+  /** The synthesized example template the handler is configured from. */
+  readonly template: CfnTemplate;
+  /** The emulator's stand-ins for the template's cluster, services and zone. */
+  readonly deployed: DeployedWorld;
+  /**
+   * Configures the handler from another template, as a deployment that updates the function does
+   * (the world's registrations follow, so tasks started afterwards carry the new tags).
+   */
+  useTemplate(template: CfnTemplate): void;
   /** Registered services of the example app. */
   readonly web: RegisteredService;
   readonly api: RegisteredService;
@@ -91,6 +100,8 @@ export function useE2e(options: UseE2eOptions = {}): E2e {
   let env: Record<string, string> = {};
   let world: World | undefined;
   let config: DiscoveryConfig | undefined;
+  let current: CfnTemplate | undefined;
+  let deployed: DeployedWorld | undefined;
   let baseline = '';
   const echo = process.env.E2E_ECHO === '1';
 
@@ -128,12 +139,14 @@ export function useE2e(options: UseE2eOptions = {}): E2e {
     p.forgetZones();
     p.clearFaults();
     const w = await World.create(m.endpoint);
-    const resolved = handlerEnvironment(need(template, 'template'), {
+    deployed = {
       clusterName: w.clusterName,
       clusterArn: w.clusterArn,
       zoneId: w.zoneId,
       serviceNames: { ...SERVICE_NAMES },
-    });
+    };
+    current = need(template, 'template');
+    const resolved = handlerEnvironment(current, deployed);
     env = resolved.env;
     w.register(resolved.config);
     await w.putRecords(neighbourRecords(w.zoneName));
@@ -153,6 +166,15 @@ export function useE2e(options: UseE2eOptions = {}): E2e {
     get config() { return need(config, 'config'); },
     get handler() { return need(handler, 'handler'); },
     get env() { return env; },
+    get template() { return need(current, 'template'); },
+    get deployed() { return need(deployed, 'deployed world'); },
+    useTemplate(next: CfnTemplate) {
+      const resolved = handlerEnvironment(next, need(deployed, 'deployed world'));
+      env = resolved.env;
+      config = resolved.config;
+      current = next;
+      need(world, 'world').register(resolved.config);
+    },
     get web() { return service('web'); },
     get api() { return service('api'); },
     get play() { return service('play'); },

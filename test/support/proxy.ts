@@ -50,6 +50,17 @@ export interface CallRecord {
   rejected?: string[];
 }
 
+/** A Route53 change request as IAM sees it: the zone, and the names (with trailing dot), types and actions. */
+export interface Route53WriteRequest {
+  readonly zoneId: string;
+  readonly names: readonly string[];
+  readonly types: readonly string[];
+  readonly actions: readonly string[];
+}
+
+/** Returns why the request is denied, or undefined when it is allowed. */
+export type Route53WriteAuthorizer = (request: Route53WriteRequest) => string | undefined;
+
 export type FaultCode = 'Throttling' | 'PriorRequestNotComplete' | 'InternalError' | 'ServiceUnavailable' | 'InvalidChangeBatch';
 
 export type CallMatcher = { readonly service?: string; readonly action?: string } | ((call: CallInfo) => boolean);
@@ -204,6 +215,7 @@ export class AwsProxy {
   private hooks: Array<{ match: (c: CallInfo) => boolean; action: () => Promise<void> }> = [];
   private randoms: RandomFault[] = [];
   private port = 0;
+  private writeAuthorizer?: Route53WriteAuthorizer;
 
   private constructor(target: string, private readonly strict: boolean) {
     this.targetUrl = new URL(target);
@@ -285,7 +297,16 @@ export class AwsProxy {
     this.randoms.push({ match: toPredicate(match), probability, code, next: seededRandom(seed) });
   }
 
+  /**
+   * Plays IAM for ChangeResourceRecordSets (moto does not evaluate IAM policies): while set, a change
+   * request the authorizer denies is answered with AccessDenied, as Route53 does, and nothing changes.
+   */
+  public authorizeRoute53Writes(authorizer: Route53WriteAuthorizer | undefined): void {
+    this.writeAuthorizer = authorizer;
+  }
+
   public clearFaults(): void {
+    this.writeAuthorizer = undefined;
     this.hooks = [];
     this.oneShots = [];
     this.randoms = [];
@@ -382,6 +403,16 @@ export class AwsProxy {
         creates: changes.filter((c) => c.action === 'CREATE').length,
         zoneId,
       };
+      const denied = this.writeAuthorizer?.({
+        zoneId,
+        names: changes.map((c) => normalizeName(c.rrset.name)),
+        types: changes.map((c) => c.rrset.type),
+        actions: changes.map((c) => c.action),
+      });
+      if (denied) {
+        record.rejected = [denied];
+        return { ...route53Error('AccessDenied', [denied]), status: 403 };
+      }
       if (this.strict) {
         const zoneName = await this.zoneName(zoneId);
         if (zoneName === undefined) {

@@ -33,7 +33,10 @@ export function templateOf(stack: Stack): CfnTemplate {
   return Template.fromStack(stack).toJSON() as CfnTemplate;
 }
 
-export function buildExampleApp(): ExampleApp {
+/** How the example app registers its services: the DNS name of each (by construct id), or null to leave it unregistered. */
+export type ExampleNames = Partial<Record<'Web' | 'Api' | 'Game', string | null>>;
+
+export function buildExampleApp(names: ExampleNames = {}): ExampleApp {
   const app = appWithPathMetadata();
   const stack = new Stack(app, STACK_NAME);
   const vpc = new ec2.Vpc(stack, 'Vpc', {
@@ -60,15 +63,21 @@ export function buildExampleApp(): ExampleApp {
       vpcSubnets: { subnetType: ec2.SubnetType.PUBLIC },
     });
   };
-  discovery.addService({ service: service('Web'), name: 'web' });
-  discovery.addService({ service: service('Api', 'api'), name: 'api', dnsTtl: Duration.seconds(300) });
-  discovery.addService({ service: service('Game'), name: 'play' });
+  const register = (id: 'Web' | 'Api' | 'Game', fallback: string, svc: ecs.FargateService, dnsTtl?: Duration) => {
+    const name = names[id] === undefined ? fallback : names[id];
+    if (name !== null) {
+      discovery.addService({ service: svc, name, dnsTtl });
+    }
+  };
+  register('Web', 'web', service('Web'));
+  register('Api', 'api', service('Api', 'api'), Duration.seconds(300));
+  register('Game', 'play', service('Game'));
   return { app, stack, discovery };
 }
 
 /** Synthesizes the example app and returns its CloudFormation template. */
-export function synthesizeExampleTemplate(): CfnTemplate {
-  return templateOf(buildExampleApp().stack);
+export function synthesizeExampleTemplate(names: ExampleNames = {}): CfnTemplate {
+  return templateOf(buildExampleApp(names).stack);
 }
 
 export interface CfnResourceJson {

@@ -121,10 +121,11 @@ export class SdkDiscoveryApi implements DiscoveryApi {
           if (!ni.NetworkInterfaceId) {
             continue;
           }
+          // Only the address is read. The ENI's tags are not: ECS does not copy a task's tags there, and
+          // anyone allowed ec2:CreateTags could write them.
           out.set(ni.NetworkInterfaceId, {
             eniId: ni.NetworkInterfaceId,
             publicIp: ni.Association?.PublicIp || undefined,
-            tags: tagMap(ni.TagSet),
           });
         }
         nextToken = res.NextToken;

@@ -192,11 +192,12 @@ describe('SdkDiscoveryApi.describeNetworkInterfaces', () => {
     expect(inputs(send.ec2).every(i => i.NetworkInterfaceIds === undefined)).toBe(true);
   });
 
-  test('follows NextToken within a chunk and maps public IPs and tags', async () => {
+  test('follows NextToken within a chunk and maps public IPs, never the ENI\'s tags', async () => {
     const { send, api, inputs } = setup();
     send.ec2
       .mockResolvedValueOnce({
-        NetworkInterfaces: [{ NetworkInterfaceId: 'eni-a', Association: { PublicIp: '203.0.113.1' }, TagSet: [{ Key: 'public-discovery:name', Value: 'mc' }] }],
+        // Whoever may call ec2:CreateTags can write these; ECS never does.
+        NetworkInterfaces: [{ NetworkInterfaceId: 'eni-a', Association: { PublicIp: '203.0.113.1' }, TagSet: [{ Key: 'public-discovery:name', Value: 'spoofed' }] }],
         NextToken: 'p2',
       })
       .mockResolvedValueOnce({
@@ -209,10 +210,10 @@ describe('SdkDiscoveryApi.describeNetworkInterfaces', () => {
     const out = await api.describeNetworkInterfaces(['eni-a', 'eni-b', 'eni-c', 'eni-deleted']);
     expect(inputs(send.ec2).map(i => i.NextToken)).toEqual([undefined, 'p2']);
     expect(inputs(send.ec2)[1].Filters).toEqual([{ Name: 'network-interface-id', Values: ['eni-a', 'eni-b', 'eni-c', 'eni-deleted'] }]);
-    expect([...out.values()]).toEqual([
-      { eniId: 'eni-a', publicIp: '203.0.113.1', tags: { 'public-discovery:name': 'mc' } },
-      { eniId: 'eni-b', publicIp: undefined, tags: {} },
-      { eniId: 'eni-c', publicIp: undefined, tags: {} },
+    expect([...out.values()]).toStrictEqual([
+      { eniId: 'eni-a', publicIp: '203.0.113.1' },
+      { eniId: 'eni-b', publicIp: undefined },
+      { eniId: 'eni-c', publicIp: undefined },
     ]);
     expect(out.has('eni-deleted')).toBe(false);
   });

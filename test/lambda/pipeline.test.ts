@@ -4,7 +4,7 @@ import {
   weightedRecord, ZONE,
 } from './fixtures';
 import { DiscoveryApi } from '../../src/lambda/aws';
-import type { RecordSet, TaskOutcome } from '../../src/lambda/model';
+import type { EniObservation, RecordSet, TaskOutcome } from '../../src/lambda/model';
 import { applyChanges, InboundMessage, PipelineDeps, processMessages, reconcile } from '../../src/lambda/pipeline';
 import { Logger, MetricName, Metrics } from '../../src/lambda/telemetry';
 import { DiscoveryConfig, METRIC, TAG_NAME } from '../../src/shared/contract';
@@ -64,7 +64,7 @@ describe('processMessages', () => {
     const h = harness();
     h.api.addTask('t1', { service: MC, eniId: 'eni-real', ip: '203.0.113.1' });
     h.api.addTask('t2', { service: MC, eniId: null });
-    h.api.enis.set('eni-from-event', { eniId: 'eni-from-event', publicIp: '203.0.113.2', tags: { [TAG_NAME]: 'mc' } });
+    h.api.enis.set('eni-from-event', { eniId: 'eni-from-event', publicIp: '203.0.113.2' });
     await h.run(['m1', startEvent('t1', { eniId: 'eni-stale' })], ['m2', startEvent('t2', { eniId: 'eni-from-event' })]);
     expect(h.api.callsOf('describeNetworkInterfaces')).toEqual([[['eni-real', 'eni-from-event']]]);
     expect(h.api.addresses(ZONE, MC.fqdn)).toEqual({ t1: '203.0.113.1', t2: '203.0.113.2' });
@@ -260,6 +260,19 @@ describe('processMessages', () => {
     expect(h.api.count('changeRecords')).toBe(0);
     expect(result.outcomes).toEqual([expect.objectContaining({ outcome: 'rejected' })]);
     expect(h.counted()).toEqual({ TasksRejected: 1 });
+  });
+
+  test('the task\'s tags decide, whatever an ENI observation might carry', async () => {
+    const h = harness();
+    h.api.addTask('genuine', { service: MC, ip: '203.0.113.1' });
+    h.api.addTask('spoofed', { service: MC, ip: '203.0.113.2', tags: { [TAG_NAME]: 'other' } });
+    // Even an adapter that leaked the ENI's tags (here: the opposite verdicts) could not change the outcome.
+    h.api.enis.set('eni-genuine', { eniId: 'eni-genuine', publicIp: '203.0.113.1', tags: { [TAG_NAME]: 'other' } } as EniObservation);
+    h.api.enis.set('eni-spoofed', { eniId: 'eni-spoofed', publicIp: '203.0.113.2', tags: { [TAG_NAME]: 'mc' } } as EniObservation);
+    const result = await h.run(['m1', startEvent('genuine')], ['m2', startEvent('spoofed')]);
+    expect(h.api.addresses(ZONE, MC.fqdn)).toEqual({ genuine: '203.0.113.1' });
+    expect(outcomeOf(result.outcomes, 'spoofed')).toEqual([expect.objectContaining({ outcome: 'rejected', reason: expect.stringContaining('"other"') })]);
+    expect(h.counted()).toEqual({ RecordsUpserted: 1, TasksRejected: 1 });
   });
 
   test('a task without tags is published from its registration, with a warning', async () => {

@@ -6,7 +6,7 @@
 import { expectAcknowledged, expectCallsWithin, expectZone } from '../support/assertions';
 import { useE2e } from '../support/e2e';
 import { running } from '../support/events';
-import { logsWith, metricsOf } from '../support/handler';
+import { LogLine, logsWith, metricsOf } from '../support/handler';
 import { published } from '../support/records';
 import type { EcsTag, TaskInfo } from '../support/world';
 
@@ -118,5 +118,48 @@ test('the reconciler applies the same checks: a running task with a spoofed task
   const inv = await e2e.reconcile();
   expect(inv.result).toMatchObject({ upserted: 0, deleted: 0, failed: 0 });
   await expectZone(e2e, real, e2e.baseline);
-  expect(logsWith(inv.logs, { taskId: t.taskId, outcome: 'rejected' })).toHaveLength(1);
+  expect(logsWith(inv.logs, { taskId: t.taskId })).toEqual([]);
+  expect(logsWith(inv.logs, { level: 'warn', message: 'tasks refused by the registration', service: e2e.play.serviceName, count: 1 })).toHaveLength(1);
+  expect(metricsOf(inv.logs)).toMatchObject({ TasksRejected: 1 });
+});
+
+/** Number of log lines (the metric line aside) per level. */
+function linesByLevel(logs: LogLine[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const l of logsWith(logs, {})) {
+    out[l.level ?? '<none>'] = (out[l.level ?? '<none>'] ?? 0) + 1;
+  }
+  return out;
+}
+
+test('a refused task that keeps running: one error line from its start event, then one warning per reconciliation', async () => {
+  const real = await legitimate();
+  const t = await e2e.world.startTask(e2e.web.serviceName, { taskTags: [{ key: NAME, value: 'api' }] });
+  // The start event, delivered twice in one batch (SQS delivers at least once): one error line.
+  const start = await e2e.deliver([running(t), running(t)]);
+  expectAcknowledged(start);
+  expect(linesByLevel(start.logs)).toEqual({ error: 1 });
+  expect(logsWith(start.logs, { level: 'error', taskId: t.taskId, outcome: 'rejected', reason: /public-discovery:name tag "api"/ })).toHaveLength(1);
+  expect(metricsOf(start.logs)).toMatchObject({ TasksRejected: 1 });
+
+  // Every scheduled run refuses it again: no error line, one warning summing up the service's refused tasks.
+  for (let run = 0; run < 3; run++) {
+    const rec = await e2e.reconcile();
+    expect(rec.error).toBeUndefined();
+    expect(rec.result).toMatchObject({ upserted: 0, deleted: 0, failed: 0, failedServices: [] });
+    expect(linesByLevel(rec.logs)).toEqual({ warn: 1, info: 1 });
+    const [summary] = logsWith(rec.logs, { level: 'warn' });
+    expect(summary.json).toEqual({
+      level: 'warn',
+      message: 'tasks refused by the registration',
+      requestId: expect.any(String),
+      service: e2e.web.serviceName,
+      name: e2e.web.fqdn,
+      count: 1,
+      tasks: [{ taskId: t.taskId, reason: 'public-discovery:name tag "api" does not match the name registered for service web ("web")' }],
+    });
+    expect(logsWith(rec.logs, { level: 'info', message: 'reconciliation finished' })).toHaveLength(1);
+    expect(metricsOf(rec.logs)).toMatchObject({ TasksRejected: 1, RecordsUpserted: 0, RecordsDeleted: 0 });
+    await expectZone(e2e, real, e2e.baseline);
+  }
 });

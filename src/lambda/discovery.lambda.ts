@@ -39,7 +39,7 @@ export async function handler(event: unknown, context?: Partial<Context>): Promi
     onRetry: info => log.warn('retrying a throttled or failed AWS call', info),
   };
   clients ??= createClients();
-  const deps = { config, api: new SdkDiscoveryApi(clients, retry), log, metrics };
+  const deps = { config, api: new SdkDiscoveryApi(clients, retry, log), log, metrics };
 
   try {
     if (isSqsEvent(event)) {

@@ -9,6 +9,7 @@ import {
 } from '../../src/lambda/aws';
 import type { RecordSet } from '../../src/lambda/model';
 import { RetryPolicy } from '../../src/lambda/retry';
+import { Logger } from '../../src/lambda/telemetry';
 
 /** Commands as the mocked `send` received them. */
 type Sent = { constructor: { name: string }; input: any };
@@ -33,7 +34,9 @@ function setup() {
     onRetry: info => retries.push(`${info.operation}#${info.attempt}:${info.error}`),
   };
   const inputs = (fn: jest.Mock): any[] => fn.mock.calls.map(([c]) => (c as Sent).input);
-  return { send, api: new SdkDiscoveryApi(clients, retry), sleeps, retries, inputs };
+  const lines: string[] = [];
+  const logs = () => lines.map(l => JSON.parse(l) as Record<string, unknown>);
+  return { send, api: new SdkDiscoveryApi(clients, retry, new Logger(l => lines.push(l))), sleeps, retries, inputs, logs };
 }
 
 const ids = (n: number, prefix: string) => Array.from({ length: n }, (_, i) => `${prefix}${i}`);
@@ -173,6 +176,35 @@ describe('SdkDiscoveryApi.listServiceTasks', () => {
     send.ecs.mockRejectedValue(awsError('ThrottlingException'));
     await expect(api.listServiceTasks(CLUSTER_ARN, 'minecraft')).rejects.toMatchObject({ name: 'ThrottlingException' });
     expect(send.ecs).toHaveBeenCalledTimes(3);
+  });
+
+  test('a service ECS does not know (deleted outside the stack) has no tasks: one warning, no retry', async () => {
+    const { send, api, logs } = setup();
+    send.ecs.mockRejectedValue(awsError('ServiceNotFoundException', 'Service not found.'));
+    expect(await api.listServiceTasks(CLUSTER_ARN, 'minecraft')).toEqual([]);
+    expect(send.ecs).toHaveBeenCalledTimes(1);
+    expect(logs()).toEqual([{
+      level: 'warn',
+      message: 'ECS does not know the service (deleted outside the stack?); it is read as a service with no tasks',
+      service: 'minecraft',
+      clusterArn: CLUSTER_ARN,
+      error: 'ServiceNotFoundException',
+    }]);
+  });
+
+  test('a service that disappears between two pages has no tasks either', async () => {
+    const { send, api } = setup();
+    send.ecs
+      .mockResolvedValueOnce({ taskArns: [taskArn('a')], nextToken: 'n1' })
+      .mockRejectedValueOnce(awsError('ServiceNotFoundException', 'Service not found.'));
+    expect(await api.listServiceTasks(CLUSTER_ARN, 'minecraft')).toEqual([]);
+  });
+
+  test('other errors (a missing cluster) are thrown, not read as "no tasks"', async () => {
+    const { send, api, logs } = setup();
+    send.ecs.mockRejectedValue(awsError('ClusterNotFoundException', 'Cluster not found.'));
+    await expect(api.listServiceTasks(CLUSTER_ARN, 'minecraft')).rejects.toMatchObject({ name: 'ClusterNotFoundException' });
+    expect(logs()).toEqual([]);
   });
 });
 

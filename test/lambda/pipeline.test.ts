@@ -702,6 +702,19 @@ describe('reconcile', () => {
     expect(h.api.count('describeNetworkInterfaces')).toBe(1);
   });
 
+  test('a service with no tasks (as the adapter reads a deleted one) loses its owned records; others stay; the run succeeds', async () => {
+    const h = harness({ ...CONFIG, services: [MC, WEB] });
+    h.api.addTask('m', { service: MC, ip: ipOf(1) });
+    h.api.put(ZONE, ownedRecord(MC, 'm', ipOf(1)), ownedRecord(WEB, 'w1', ipOf(2)), ownedRecord(WEB, 'w2', ipOf(3)), simpleRecord({ ...WEB, fqdn: 'www.example.com.' }));
+    const kept = h.api.records(ZONE).filter(r => r.Name === 'www.example.com.');
+    const summary = await reconcile(h.deps);
+    expect(summary).toEqual({ services: 2, upserted: 0, deleted: 2, failed: 0, failedServices: [] });
+    expect(h.api.records(ZONE, WEB.fqdn)).toEqual([]);
+    expect(h.api.addresses(ZONE, MC.fqdn)).toEqual({ m: ipOf(1) });
+    expect(h.api.records(ZONE).filter(r => r.Name === 'www.example.com.')).toEqual(kept);
+    expect(kept).toHaveLength(1);
+  });
+
   test('a failing service does not stop the others', async () => {
     const h = harness();
     h.api.addTask('m', { service: MC, ip: ipOf(1) });

@@ -35,6 +35,7 @@ beforeEach(async () => {
   await moto.reset();
   proxy.forgetZones();
   proxy.clearFaults();
+  proxy.restoreServices();
   world = await World.create(moto.endpoint);
   proxy.resetCounts();
 });
@@ -135,6 +136,20 @@ test('ListTasks filters by serviceName and pages by 100; DescribeTasks reports u
   expect(described.failures).toEqual([{ arn: gone, reason: 'MISSING' }]);
   await expect(c.ecs.send(new DescribeTasksCommand({ cluster: world.clusterArn, tasks: web.slice(0, 101).map((t) => t.taskArn) })))
     .rejects.toThrow(/at most 100/);
+});
+
+test('ListTasks of a deleted service answers ServiceNotFoundException, as ECS does (moto never does)', async () => {
+  const c = viaProxy();
+  await world.startTask('web');
+  const api = await world.startTask('api');
+  proxy.deleteService('web');
+  await expect(c.ecs.send(new ListTasksCommand({ cluster: world.clusterArn, serviceName: 'web', desiredStatus: 'RUNNING' })))
+    .rejects.toMatchObject({ name: 'ServiceNotFoundException', message: 'Service not found.' });
+  const others = await c.ecs.send(new ListTasksCommand({ cluster: world.clusterArn, serviceName: 'api', desiredStatus: 'RUNNING' }));
+  expect(others.taskArns).toEqual([api.taskArn]);
+  proxy.restoreServices();
+  const back = await c.ecs.send(new ListTasksCommand({ cluster: world.clusterArn, serviceName: 'web', desiredStatus: 'RUNNING' }));
+  expect(back.taskArns).toHaveLength(1);
 });
 
 describe('Route53 change rules', () => {

@@ -127,6 +127,7 @@ export function useE2e(options: UseE2eOptions = {}): E2e {
     await m.reset();
     p.forgetZones();
     p.clearFaults();
+    p.restoreServices();
     const w = await World.create(m.endpoint);
     const resolved = handlerEnvironment(need(template, 'template'), {
       clusterName: w.clusterName,

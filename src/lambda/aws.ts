@@ -1,21 +1,26 @@
 /**
  * Thin adapters around the AWS SDK v3 clients: they translate between the SDK's shapes and the
- * planner's, page, batch to each API's limits, and retry throttling. No decisions are made here.
+ * planner's (an error that only means "there is none" becomes an empty answer), page, batch to each
+ * API's limits, and retry throttling. No decisions are made here.
  */
 import { DescribeNetworkInterfacesCommand, EC2Client } from '@aws-sdk/client-ec2';
-import { DescribeTasksCommand, ECSClient, ListTasksCommand } from '@aws-sdk/client-ecs';
+import { DescribeTasksCommand, ECSClient, ListTasksCommand, ListTasksCommandOutput } from '@aws-sdk/client-ecs';
 import { ChangeResourceRecordSetsCommand, ListResourceRecordSetsCommand, ListResourceRecordSetsCommandOutput, ResourceRecordSet, Route53Client } from '@aws-sdk/client-route-53';
 import { GetParametersCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { EniObservation, RecordSet, TaskObservation } from './model';
 import { eniFromAttachments, normalizeName, tagMap } from './planner';
-import { RetryPolicy, withRetry } from './retry';
+import { errorName, RetryPolicy, withRetry } from './retry';
+import { Logger } from './telemetry';
 import { GET_PARAMETERS_LIMIT } from '../shared/contract';
 
 /** Everything the pipeline asks of AWS. Tests substitute an in-memory implementation. */
 export interface DiscoveryApi {
   /** Current state of the given tasks of one cluster; tasks ECS does not know are absent from the map. */
   describeTasks(clusterArn: string, taskArns: readonly string[]): Promise<Map<string, TaskObservation>>;
-  /** ARNs of the tasks of a service whose desired status is RUNNING. */
+  /**
+   * ARNs of the tasks of a service whose desired status is RUNNING. A service ECS does not know (deleted outside
+   * the stack: `ServiceNotFoundException`) has none, as an INACTIVE or draining one has none.
+   */
   listServiceTasks(clusterArn: string, serviceName: string): Promise<string[]>;
   /** Current state of the given ENIs; deleted ENIs are absent from the map. */
   describeNetworkInterfaces(eniIds: readonly string[]): Promise<Map<string, EniObservation>>;
@@ -77,7 +82,7 @@ export function createClients(): AwsClients {
 
 /** The production {@link DiscoveryApi} over the SDK clients. */
 export class SdkDiscoveryApi implements DiscoveryApi {
-  constructor(private readonly clients: AwsClients, private readonly retry: RetryPolicy) {}
+  constructor(private readonly clients: AwsClients, private readonly retry: RetryPolicy, private readonly log?: Logger) {}
 
   public async describeTasks(clusterArn: string, taskArns: readonly string[]): Promise<Map<string, TaskObservation>> {
     const out = new Map<string, TaskObservation>();
@@ -105,8 +110,20 @@ export class SdkDiscoveryApi implements DiscoveryApi {
     const arns: string[] = [];
     let nextToken: string | undefined;
     do {
-      const res = await withRetry('ecs:ListTasks', this.retry,
-        () => this.clients.ecs.send(new ListTasksCommand({ cluster: clusterArn, serviceName, desiredStatus: 'RUNNING', nextToken })));
+      let res: ListTasksCommandOutput;
+      try {
+        res = await withRetry('ecs:ListTasks', this.retry,
+          () => this.clients.ecs.send(new ListTasksCommand({ cluster: clusterArn, serviceName, desiredStatus: 'RUNNING', nextToken })));
+      } catch (err) {
+        if (errorName(err) !== 'ServiceNotFoundException') {
+          throw err;
+        }
+        // ECS answers so for a service deleted outside the stack: no task of it runs.
+        this.log?.warn('ECS does not know the service (deleted outside the stack?); it is read as a service with no tasks', {
+          service: serviceName, clusterArn, error: errorName(err),
+        });
+        return [];
+      }
       arns.push(...(res.taskArns ?? []));
       nextToken = res.nextToken;
     } while (nextToken);
@@ -127,10 +144,11 @@ export class SdkDiscoveryApi implements DiscoveryApi {
           if (!ni.NetworkInterfaceId) {
             continue;
           }
+          // Only the address is read. The ENI's tags are not: ECS does not copy a task's tags there, and
+          // anyone allowed ec2:CreateTags could write them.
           out.set(ni.NetworkInterfaceId, {
             eniId: ni.NetworkInterfaceId,
             publicIp: ni.Association?.PublicIp || undefined,
-            tags: tagMap(ni.TagSet),
           });
         }
         nextToken = res.NextToken;

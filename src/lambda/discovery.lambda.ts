@@ -48,7 +48,7 @@ export async function handler(event: unknown, context?: Partial<Context>): Promi
     onRetry: info => log.warn('retrying a throttled or failed AWS call', info),
   };
   clients ??= createClients();
-  const api = new SdkDiscoveryApi(clients, retry);
+  const api = new SdkDiscoveryApi(clients, retry, log);
   let configFailed = false;
   const loadConfig = async (fresh: boolean): Promise<DiscoveryConfig> => {
     try {

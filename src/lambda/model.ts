@@ -47,14 +47,18 @@ export interface TaskObservation {
   readonly desiredStatus?: string;
   readonly group?: string;
   readonly eniId?: string;
+  /** The task's tags (DescribeTasks with `include: TAGS`): what ECS propagated from the service, the only tags read. */
   readonly tags: Readonly<Record<string, string>>;
 }
 
-/** What DescribeNetworkInterfaces says about an ENI now. */
+/**
+ * What DescribeNetworkInterfaces says about an ENI now. Its tags are deliberately absent: ECS does not
+ * copy a task's tags to its ENI, so anyone allowed `ec2:CreateTags` could write them. Tags come from
+ * {@link TaskObservation.tags} only.
+ */
 export interface EniObservation {
   readonly eniId: string;
   readonly publicIp?: string;
-  readonly tags: Readonly<Record<string, string>>;
 }
 
 /**

@@ -233,7 +233,11 @@ export async function reconcile(
     try {
       const plan = await planService(deps, service);
       changes.push(...plan.changes);
-      outcomes.push(...plan.outcomes);
+      // A refused task is refused again at every run for as long as it runs: its start event logged it at
+      // error level once; here it is counted and summed up in one warning per service instead of one line per task.
+      const refused = plan.outcomes.filter(o => o.outcome === 'rejected');
+      outcomes.push(...plan.outcomes.filter(o => o.outcome !== 'rejected'));
+      reportRefused(deps, service, refused);
     } catch (err) {
       failedServices.push(service.serviceName);
       log.error('reconciliation of a service failed; it is retried at the next run', { service: service.serviceName, error: errorName(err), detail: errorMessage(err) });
@@ -323,6 +327,24 @@ export async function purgeNames(deps: Pick<PipelineDeps, 'api' | 'log' | 'metri
     pending = listed.filter(n => touched.has(key(n)) && !failures.has(key(n)));
   }
   return { deleted, failures: [...failures.values()] };
+}
+
+/** Most refused tasks named in the reconciler's summary line; the count covers them all. */
+export const REFUSED_TASKS_LOGGED = 20;
+
+/** Counts the tasks the reconciler refused (`TasksRejected`) and logs them as one warning line. */
+function reportRefused(deps: PipelineDeps, service: RegisteredService, refused: readonly TaskOutcome[]): void {
+  if (refused.length === 0) {
+    return;
+  }
+  deps.metrics.add(METRIC.TASKS_REJECTED, refused.length);
+  deps.log.warn('tasks refused by the registration', {
+    service: service.serviceName,
+    name: service.fqdn,
+    count: refused.length,
+    tasks: refused.slice(0, REFUSED_TASKS_LOGGED).map(o => ({ taskId: o.taskId, reason: o.reason })),
+    ...(refused.length > REFUSED_TASKS_LOGGED ? { tasksNotListed: refused.length - REFUSED_TASKS_LOGGED } : {}),
+  });
 }
 
 /**

@@ -197,8 +197,9 @@ export type PublishResolution =
   | { readonly ok: false; readonly outcome: TaskOutcome };
 
 /**
- * Decides a running task's record values from its ENI and tags. The registration is the
- * authority; tags are untrusted input that must agree with it.
+ * Decides a running task's record values from its ENI (the public address) and the task's own tags
+ * (what ECS propagated from the service; never the ENI's, which anyone with `ec2:CreateTags` may
+ * write). The registration is the authority; tags are untrusted input that must agree with it.
  */
 export function resolvePublish(
   service: RegisteredService, taskId: string, eni: EniObservation | undefined, taskTags: Readonly<Record<string, string>>,
@@ -214,13 +215,13 @@ export function resolvePublish(
     return reject('rejected', `network interface ${eni.eniId} has no public IPv4 address: set assignPublicIp on the service and use a public subnet`);
   }
   const warnings: string[] = [];
-  const tags = hasDiscoveryTag(eni.tags) ? eni.tags : hasDiscoveryTag(taskTags) ? taskTags : undefined;
-  if (tags?.[TAG_NAME] === undefined) {
-    warnings.push(`neither the network interface nor the task carries the ${TAG_NAME} tag; published from the service registration (check the service's propagateTags)`);
-  } else if (tags[TAG_NAME] !== service.name) {
-    return reject('rejected', `${TAG_NAME} tag ${JSON.stringify(tags[TAG_NAME])} does not match the name registered for service ${service.serviceName} (${JSON.stringify(service.name)})`);
+  const nameTag = taskTags[TAG_NAME];
+  if (nameTag === undefined) {
+    warnings.push(`the task does not carry the ${TAG_NAME} tag; published from the service registration (check the service's propagateTags)`);
+  } else if (nameTag !== service.name) {
+    return reject('rejected', `${TAG_NAME} tag ${JSON.stringify(nameTag)} does not match the name registered for service ${service.serviceName} (${JSON.stringify(service.name)})`);
   }
-  const ttlTag = tags?.[TAG_TTL];
+  const ttlTag = taskTags[TAG_TTL];
   if (ttlTag !== undefined) {
     if (!/^\d{1,10}$/.test(ttlTag) || Number(ttlTag) > MAX_TTL_SECONDS) {
       return reject('rejected', `${TAG_TTL} tag ${JSON.stringify(ttlTag)} is not a whole number of seconds in 0..${MAX_TTL_SECONDS}`);
@@ -230,10 +231,6 @@ export function resolvePublish(
     }
   }
   return { ok: true, item: { taskId, publicIp: eni.publicIp, ttl: service.ttl }, warnings };
-}
-
-function hasDiscoveryTag(tags: Readonly<Record<string, string>>): boolean {
-  return tags[TAG_NAME] !== undefined || tags[TAG_TTL] !== undefined;
 }
 
 /** Lower-cases a DNS name and makes sure it ends with a dot. */

@@ -35,6 +35,7 @@ beforeEach(async () => {
   await moto.reset();
   proxy.forgetZones();
   proxy.clearFaults();
+  proxy.restoreServices();
   world = await World.create(moto.endpoint);
   proxy.resetCounts();
 });
@@ -69,11 +70,17 @@ test('the proxy counts calls by service and action; direct clients are not count
   expect(proxy.calls().find((x) => x.action === 'ChangeResourceRecordSets')?.changes).toMatchObject({ total: 1, upserts: 1 });
 });
 
-test('the ENI carries the task tags and a public IP; a stopped task has lost its ENI', async () => {
+test('the task carries its tags, its ENI none (as ECS leaves it) and a public IP; a stopped task has lost its ENI', async () => {
   const t = await world.startTask('web', { taskTags: [{ key: 'public-discovery:name', value: 'web' }] });
+  const task = await world.clients.ecs.send(new DescribeTasksCommand({ cluster: world.clusterArn, tasks: [t.taskArn], include: ['TAGS'] }));
+  expect(task.tasks?.[0].tags).toEqual([{ key: 'public-discovery:name', value: 'web' }]);
   const res = await world.clients.ec2.send(new DescribeNetworkInterfacesCommand({ Filters: [{ Name: 'network-interface-id', Values: [t.eniId] }] }));
   expect(res.NetworkInterfaces?.[0].Association?.PublicIp).toBe(t.publicIp);
-  expect(res.NetworkInterfaces?.[0].TagSet).toEqual([{ Key: 'public-discovery:name', Value: 'web' }]);
+  expect(res.NetworkInterfaces?.[0].TagSet ?? []).toEqual([]);
+  // A test can still tag an ENI explicitly, as anyone allowed ec2:CreateTags could.
+  const tagged = await world.startTask('web', { eniTags: [{ key: 'public-discovery:name', value: 'api' }] });
+  const taggedEni = await world.clients.ec2.send(new DescribeNetworkInterfacesCommand({ Filters: [{ Name: 'network-interface-id', Values: [tagged.eniId] }] }));
+  expect(taggedEni.NetworkInterfaces?.[0].TagSet).toEqual([{ Key: 'public-discovery:name', Value: 'api' }]);
   await world.stopTask(t);
   const after = await world.clients.ec2.send(new DescribeNetworkInterfacesCommand({ Filters: [{ Name: 'network-interface-id', Values: [t.eniId] }] }));
   expect(after.NetworkInterfaces).toEqual([]);
@@ -129,6 +136,20 @@ test('ListTasks filters by serviceName and pages by 100; DescribeTasks reports u
   expect(described.failures).toEqual([{ arn: gone, reason: 'MISSING' }]);
   await expect(c.ecs.send(new DescribeTasksCommand({ cluster: world.clusterArn, tasks: web.slice(0, 101).map((t) => t.taskArn) })))
     .rejects.toThrow(/at most 100/);
+});
+
+test('ListTasks of a deleted service answers ServiceNotFoundException, as ECS does (moto never does)', async () => {
+  const c = viaProxy();
+  await world.startTask('web');
+  const api = await world.startTask('api');
+  proxy.deleteService('web');
+  await expect(c.ecs.send(new ListTasksCommand({ cluster: world.clusterArn, serviceName: 'web', desiredStatus: 'RUNNING' })))
+    .rejects.toMatchObject({ name: 'ServiceNotFoundException', message: 'Service not found.' });
+  const others = await c.ecs.send(new ListTasksCommand({ cluster: world.clusterArn, serviceName: 'api', desiredStatus: 'RUNNING' }));
+  expect(others.taskArns).toEqual([api.taskArn]);
+  proxy.restoreServices();
+  const back = await c.ecs.send(new ListTasksCommand({ cluster: world.clusterArn, serviceName: 'web', desiredStatus: 'RUNNING' }));
+  expect(back.taskArns).toHaveLength(1);
 });
 
 describe('Route53 change rules', () => {

@@ -123,8 +123,8 @@ test('an ENI without a public IP: no record, an error names the reason', async (
   expect(metricsOf(inv.logs)).toMatchObject({ TasksRejected: 1, RecordsUpserted: 0 });
 });
 
-test('no name tag on the ENI nor the task: published from the registration, with a warning', async () => {
-  const t = await e2e.world.startTask(e2e.web.serviceName, { taskTags: [], eniTags: 'none' });
+test('no name tag on the task: published from the registration, with a warning', async () => {
+  const t = await e2e.world.startTask(e2e.web.serviceName, { taskTags: [] });
   const inv = await e2e.deliver([running(t)]);
   expectAcknowledged(inv);
   await expectZone(e2e, { web: [t] }, e2e.baseline);
@@ -132,8 +132,8 @@ test('no name tag on the ENI nor the task: published from the registration, with
   expect(logsWith(inv.logs, { level: 'warn', taskId: t.taskId, reason: /public-discovery:name/ })).toHaveLength(1);
 });
 
-test('no tags on the ENI but the task carries the name tag: published, no warning', async () => {
-  const t = await e2e.world.startTask(e2e.web.serviceName, { eniTags: 'none' });
+test('the task carries the name tag and its ENI none, as ECS leaves it: published, no warning', async () => {
+  const t = await e2e.world.startTask(e2e.web.serviceName);
   const inv = await e2e.deliver([running(t)]);
   expectAcknowledged(inv);
   await expectZone(e2e, { web: [t] }, e2e.baseline);

@@ -10,6 +10,7 @@ import {
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import type { RecordSet } from '../../src/lambda/model';
 import { RetryPolicy } from '../../src/lambda/retry';
+import { Logger } from '../../src/lambda/telemetry';
 
 /** Commands as the mocked `send` received them. */
 type Sent = { constructor: { name: string }; input: any };
@@ -35,7 +36,9 @@ function setup() {
     onRetry: info => retries.push(`${info.operation}#${info.attempt}:${info.error}`),
   };
   const inputs = (fn: jest.Mock): any[] => fn.mock.calls.map(([c]) => (c as Sent).input);
-  return { send, api: new SdkDiscoveryApi(clients, retry), sleeps, retries, inputs };
+  const lines: string[] = [];
+  const logs = () => lines.map(l => JSON.parse(l) as Record<string, unknown>);
+  return { send, api: new SdkDiscoveryApi(clients, retry, new Logger(l => lines.push(l))), sleeps, retries, inputs, logs };
 }
 
 const ids = (n: number, prefix: string) => Array.from({ length: n }, (_, i) => `${prefix}${i}`);
@@ -176,6 +179,35 @@ describe('SdkDiscoveryApi.listServiceTasks', () => {
     await expect(api.listServiceTasks(CLUSTER_ARN, 'minecraft')).rejects.toMatchObject({ name: 'ThrottlingException' });
     expect(send.ecs).toHaveBeenCalledTimes(3);
   });
+
+  test('a service ECS does not know (deleted outside the stack) has no tasks: one warning, no retry', async () => {
+    const { send, api, logs } = setup();
+    send.ecs.mockRejectedValue(awsError('ServiceNotFoundException', 'Service not found.'));
+    expect(await api.listServiceTasks(CLUSTER_ARN, 'minecraft')).toEqual([]);
+    expect(send.ecs).toHaveBeenCalledTimes(1);
+    expect(logs()).toEqual([{
+      level: 'warn',
+      message: 'ECS does not know the service (deleted outside the stack?); it is read as a service with no tasks',
+      service: 'minecraft',
+      clusterArn: CLUSTER_ARN,
+      error: 'ServiceNotFoundException',
+    }]);
+  });
+
+  test('a service that disappears between two pages has no tasks either', async () => {
+    const { send, api } = setup();
+    send.ecs
+      .mockResolvedValueOnce({ taskArns: [taskArn('a')], nextToken: 'n1' })
+      .mockRejectedValueOnce(awsError('ServiceNotFoundException', 'Service not found.'));
+    expect(await api.listServiceTasks(CLUSTER_ARN, 'minecraft')).toEqual([]);
+  });
+
+  test('other errors (a missing cluster) are thrown, not read as "no tasks"', async () => {
+    const { send, api, logs } = setup();
+    send.ecs.mockRejectedValue(awsError('ClusterNotFoundException', 'Cluster not found.'));
+    await expect(api.listServiceTasks(CLUSTER_ARN, 'minecraft')).rejects.toMatchObject({ name: 'ClusterNotFoundException' });
+    expect(logs()).toEqual([]);
+  });
 });
 
 describe('SdkDiscoveryApi.describeNetworkInterfaces', () => {
@@ -194,11 +226,12 @@ describe('SdkDiscoveryApi.describeNetworkInterfaces', () => {
     expect(inputs(send.ec2).every(i => i.NetworkInterfaceIds === undefined)).toBe(true);
   });
 
-  test('follows NextToken within a chunk and maps public IPs and tags', async () => {
+  test('follows NextToken within a chunk and maps public IPs, never the ENI\'s tags', async () => {
     const { send, api, inputs } = setup();
     send.ec2
       .mockResolvedValueOnce({
-        NetworkInterfaces: [{ NetworkInterfaceId: 'eni-a', Association: { PublicIp: '203.0.113.1' }, TagSet: [{ Key: 'public-discovery:name', Value: 'mc' }] }],
+        // Whoever may call ec2:CreateTags can write these; ECS never does.
+        NetworkInterfaces: [{ NetworkInterfaceId: 'eni-a', Association: { PublicIp: '203.0.113.1' }, TagSet: [{ Key: 'public-discovery:name', Value: 'spoofed' }] }],
         NextToken: 'p2',
       })
       .mockResolvedValueOnce({
@@ -211,10 +244,10 @@ describe('SdkDiscoveryApi.describeNetworkInterfaces', () => {
     const out = await api.describeNetworkInterfaces(['eni-a', 'eni-b', 'eni-c', 'eni-deleted']);
     expect(inputs(send.ec2).map(i => i.NextToken)).toEqual([undefined, 'p2']);
     expect(inputs(send.ec2)[1].Filters).toEqual([{ Name: 'network-interface-id', Values: ['eni-a', 'eni-b', 'eni-c', 'eni-deleted'] }]);
-    expect([...out.values()]).toEqual([
-      { eniId: 'eni-a', publicIp: '203.0.113.1', tags: { 'public-discovery:name': 'mc' } },
-      { eniId: 'eni-b', publicIp: undefined, tags: {} },
-      { eniId: 'eni-c', publicIp: undefined, tags: {} },
+    expect([...out.values()]).toStrictEqual([
+      { eniId: 'eni-a', publicIp: '203.0.113.1' },
+      { eniId: 'eni-b', publicIp: undefined },
+      { eniId: 'eni-c', publicIp: undefined },
     ]);
     expect(out.has('eni-deleted')).toBe(false);
   });

@@ -24,7 +24,8 @@ describe('FakeDiscoveryApi', () => {
   test('a stopped task loses its ENI', async () => {
     const api = new FakeDiscoveryApi();
     api.addTask('a', { service: MC, ip: '203.0.113.1' });
-    expect((await api.describeNetworkInterfaces(['eni-a'])).get('eni-a')).toMatchObject({ publicIp: '203.0.113.1' });
+    // An ENI observation is the address only, as the adapter reads it: no tags.
+    expect((await api.describeNetworkInterfaces(['eni-a'])).get('eni-a')).toStrictEqual({ eniId: 'eni-a', publicIp: '203.0.113.1' });
     api.stopTask('a');
     expect(await api.describeNetworkInterfaces(['eni-a'])).toEqual(new Map());
   });

@@ -43,10 +43,8 @@ export interface AddTaskOptions {
   readonly ip?: string | null;
   /** ENI id; `null` for a task without ENI attachment. */
   readonly eniId?: string | null;
-  /** Tags of the task; the name tag of `service` by default. */
+  /** Tags of the task (what ECS propagated from the service); the name tag of `service` by default. ENIs carry none the handler reads. */
   readonly tags?: Record<string, string>;
-  /** Tags of the ENI; the task's tags by default (propagated). */
-  readonly eniTags?: Record<string, string>;
   /** Create the task without its ENI (already deleted). */
   readonly withoutEni?: boolean;
   readonly clusterArn?: string;
@@ -101,7 +99,7 @@ export class FakeDiscoveryApi implements DiscoveryApi {
       tags,
     });
     if (eniId && !o.withoutEni) {
-      this.enis.set(eniId, { eniId, publicIp: o.ip === null ? undefined : o.ip ?? '203.0.113.10', tags: o.eniTags ?? tags });
+      this.enis.set(eniId, { eniId, publicIp: o.ip === null ? undefined : o.ip ?? '203.0.113.10' });
     }
     return arn;
   }
@@ -165,7 +163,7 @@ export class FakeDiscoveryApi implements DiscoveryApi {
     for (const id of eniIds) {
       const eni = this.enis.get(id);
       if (eni) {
-        out.set(id, { ...eni, tags: { ...eni.tags } });
+        out.set(id, { ...eni });
       }
     }
     return out;

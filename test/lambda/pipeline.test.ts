@@ -4,7 +4,7 @@ import {
   weightedRecord, ZONE,
 } from './fixtures';
 import { DiscoveryApi } from '../../src/lambda/aws';
-import type { RecordSet, TaskOutcome } from '../../src/lambda/model';
+import type { EniObservation, RecordSet, TaskOutcome } from '../../src/lambda/model';
 import { applyChanges, InboundMessage, PipelineDeps, processMessages, reconcile } from '../../src/lambda/pipeline';
 import { Logger, MetricName, Metrics } from '../../src/lambda/telemetry';
 import { DiscoveryConfig, METRIC, TAG_NAME } from '../../src/shared/contract';
@@ -64,7 +64,7 @@ describe('processMessages', () => {
     const h = harness();
     h.api.addTask('t1', { service: MC, eniId: 'eni-real', ip: '203.0.113.1' });
     h.api.addTask('t2', { service: MC, eniId: null });
-    h.api.enis.set('eni-from-event', { eniId: 'eni-from-event', publicIp: '203.0.113.2', tags: { [TAG_NAME]: 'mc' } });
+    h.api.enis.set('eni-from-event', { eniId: 'eni-from-event', publicIp: '203.0.113.2' });
     await h.run(['m1', startEvent('t1', { eniId: 'eni-stale' })], ['m2', startEvent('t2', { eniId: 'eni-from-event' })]);
     expect(h.api.callsOf('describeNetworkInterfaces')).toEqual([[['eni-real', 'eni-from-event']]]);
     expect(h.api.addresses(ZONE, MC.fqdn)).toEqual({ t1: '203.0.113.1', t2: '203.0.113.2' });
@@ -259,6 +259,39 @@ describe('processMessages', () => {
     const result = await h.run(['m1', startEvent('t1')]);
     expect(h.api.count('changeRecords')).toBe(0);
     expect(result.outcomes).toEqual([expect.objectContaining({ outcome: 'rejected' })]);
+    expect(h.counted()).toEqual({ TasksRejected: 1 });
+  });
+
+  test('the task\'s tags decide, whatever an ENI observation might carry', async () => {
+    const h = harness();
+    h.api.addTask('genuine', { service: MC, ip: '203.0.113.1' });
+    h.api.addTask('spoofed', { service: MC, ip: '203.0.113.2', tags: { [TAG_NAME]: 'other' } });
+    // Even an adapter that leaked the ENI's tags (here: the opposite verdicts) could not change the outcome.
+    h.api.enis.set('eni-genuine', { eniId: 'eni-genuine', publicIp: '203.0.113.1', tags: { [TAG_NAME]: 'other' } } as EniObservation);
+    h.api.enis.set('eni-spoofed', { eniId: 'eni-spoofed', publicIp: '203.0.113.2', tags: { [TAG_NAME]: 'mc' } } as EniObservation);
+    const result = await h.run(['m1', startEvent('genuine')], ['m2', startEvent('spoofed')]);
+    expect(h.api.addresses(ZONE, MC.fqdn)).toEqual({ genuine: '203.0.113.1' });
+    expect(outcomeOf(result.outcomes, 'spoofed')).toEqual([expect.objectContaining({ outcome: 'rejected', reason: expect.stringContaining('"other"') })]);
+    expect(h.counted()).toEqual({ RecordsUpserted: 1, TasksRejected: 1 });
+  });
+
+  test('a refused task delivered several times in one batch is logged once, at error level', async () => {
+    const h = harness();
+    h.api.addTask('t1', { service: MC, tags: { [TAG_NAME]: 'admin' } });
+    // SQS delivered the start twice, and ECS sent a newer RUNNING event of the same task in the same batch.
+    const result = await h.run(['m1', startEvent('t1')], ['m1-again', startEvent('t1')], ['m2', startEvent('t1', { version: 3 })]);
+    expect(result.failedMessageIds).toEqual([]);
+    expect(h.logs().filter(l => l.taskId === 't1')).toEqual([{
+      level: 'error',
+      message: 'task outcome',
+      taskId: 't1',
+      service: 'minecraft',
+      name: 'mc.example.com.',
+      action: 'SKIP',
+      outcome: 'rejected',
+      reason: 'public-discovery:name tag "admin" does not match the name registered for service minecraft ("mc")',
+    }]);
+    expect(h.logs().filter(l => l.level === 'error')).toHaveLength(1);
     expect(h.counted()).toEqual({ TasksRejected: 1 });
   });
 
@@ -669,6 +702,19 @@ describe('reconcile', () => {
     expect(h.api.count('describeNetworkInterfaces')).toBe(1);
   });
 
+  test('a service with no tasks (as the adapter reads a deleted one) loses its owned records; others stay; the run succeeds', async () => {
+    const h = harness({ ...CONFIG, services: [MC, WEB] });
+    h.api.addTask('m', { service: MC, ip: ipOf(1) });
+    h.api.put(ZONE, ownedRecord(MC, 'm', ipOf(1)), ownedRecord(WEB, 'w1', ipOf(2)), ownedRecord(WEB, 'w2', ipOf(3)), simpleRecord({ ...WEB, fqdn: 'www.example.com.' }));
+    const kept = h.api.records(ZONE).filter(r => r.Name === 'www.example.com.');
+    const summary = await reconcile(h.deps);
+    expect(summary).toEqual({ services: 2, upserted: 0, deleted: 2, failed: 0, failedServices: [] });
+    expect(h.api.records(ZONE, WEB.fqdn)).toEqual([]);
+    expect(h.api.addresses(ZONE, MC.fqdn)).toEqual({ m: ipOf(1) });
+    expect(h.api.records(ZONE).filter(r => r.Name === 'www.example.com.')).toEqual(kept);
+    expect(kept).toHaveLength(1);
+  });
+
   test('a failing service does not stop the others', async () => {
     const h = harness();
     h.api.addTask('m', { service: MC, ip: ipOf(1) });
@@ -720,6 +766,58 @@ describe('reconcile', () => {
     expect(h.api.addresses(ZONE, MC.fqdn)).toEqual({ good: ipOf(5) });
     expect(summary.upserted).toBe(1);
     expect(h.counted()).toEqual({ RecordsUpserted: 1, DriftRepaired: 1, TasksRejected: 2 });
+  });
+
+  test('refused tasks: no line per task, one warning per service and run, counted at every run', async () => {
+    const h = harness({ ...CONFIG, services: [MC, WEB] });
+    h.api.addTask('spoofed', { service: MC, tags: { [TAG_NAME]: 'other' } });
+    h.api.addTask('no-ip', { service: MC, ip: null });
+    h.api.addTask('good', { service: MC, ip: ipOf(5) });
+    h.api.addTask('bad-ttl', { service: WEB, tags: { [TAG_NAME]: 'web', 'public-discovery:ttl': 'abc' } });
+    for (let run = 1; run <= 3; run++) {
+      const before = h.logs().length;
+      await reconcile(h.deps);
+      const lines = h.logs().slice(before);
+      expect(lines.filter(l => l.level === 'error')).toEqual([]);
+      expect(lines.filter(l => l.level === 'warn')).toEqual([
+        {
+          level: 'warn',
+          message: 'tasks refused by the registration',
+          service: 'minecraft',
+          name: MC.fqdn,
+          count: 2,
+          tasks: [
+            { taskId: 'spoofed', reason: 'public-discovery:name tag "other" does not match the name registered for service minecraft ("mc")' },
+            { taskId: 'no-ip', reason: expect.stringContaining('has no public IPv4 address') },
+          ],
+        },
+        {
+          level: 'warn',
+          message: 'tasks refused by the registration',
+          service: 'web',
+          name: WEB.fqdn,
+          count: 1,
+          tasks: [{ taskId: 'bad-ttl', reason: 'public-discovery:ttl tag "abc" is not a whole number of seconds in 0..2147483647' }],
+        },
+      ]);
+      expect(lines.some(l => l.taskId !== undefined && l.taskId !== 'good')).toBe(false);
+      expect(h.metrics.get(METRIC.TASKS_REJECTED)).toBe(3 * run);
+    }
+    expect(h.api.addresses(ZONE, MC.fqdn)).toEqual({ good: ipOf(5) });
+    expect(h.api.records(ZONE, WEB.fqdn)).toEqual([]);
+  });
+
+  test('the summary of refused tasks names at most 20 of them and counts them all', async () => {
+    const h = harness({ ...CONFIG, services: [MC] });
+    for (let i = 0; i < 25; i++) {
+      h.api.addTask(`bad-${String(i).padStart(2, '0')}`, { service: MC, tags: { [TAG_NAME]: 'other' } });
+    }
+    await reconcile(h.deps);
+    const summaries = h.logs().filter(l => l.message === 'tasks refused by the registration');
+    expect(summaries).toHaveLength(1);
+    expect(summaries[0]).toMatchObject({ level: 'warn', count: 25, tasksNotListed: 5 });
+    expect((summaries[0].tasks as Array<{ taskId: string }>).map(t => t.taskId)).toEqual(Array.from({ length: 20 }, (_, i) => `bad-${String(i).padStart(2, '0')}`));
+    expect(h.counted()).toEqual({ TasksRejected: 25 });
   });
 
   test('a running task without a network interface loses its record', async () => {

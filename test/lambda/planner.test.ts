@@ -279,11 +279,11 @@ describe('confirmIntent', () => {
 });
 
 describe('resolvePublish', () => {
-  const eni = (tags: Record<string, string> = {}, publicIp: string | undefined = '203.0.113.10'): EniObservation => ({ eniId: 'eni-1', publicIp, tags });
+  const eni = (): EniObservation => ({ eniId: 'eni-1', publicIp: '203.0.113.10' });
   const nameTag = { [TAG_NAME]: 'mc' };
 
-  test('a running task with matching ENI tags is published with the registered values', () => {
-    expect(resolvePublish(MC, 't1', eni(nameTag), {})).toEqual({
+  test('a running task whose tags match is published with the registered values', () => {
+    expect(resolvePublish(MC, 't1', eni(), nameTag)).toEqual({
       ok: true, item: { taskId: 't1', publicIp: '203.0.113.10', ttl: 60 }, warnings: [],
     });
   });
@@ -296,39 +296,34 @@ describe('resolvePublish', () => {
   });
 
   test.each([undefined, ''])('no public IP (%p): rejected', publicIp => {
-    const r = resolvePublish(MC, 't1', { eniId: 'eni-1', publicIp, tags: nameTag }, nameTag);
+    const r = resolvePublish(MC, 't1', { eniId: 'eni-1', publicIp }, nameTag);
     expect(r).toEqual({
       ok: false,
       outcome: expect.objectContaining({ taskId: 't1', action: 'SKIP', outcome: 'rejected', level: 'error', reason: expect.stringContaining('eni-1 has no public IPv4 address') }),
     });
   });
 
-  test('ENI tags win over task tags', () => {
-    expect(resolvePublish(MC, 't1', eni(nameTag), { [TAG_NAME]: 'spoofed' })).toMatchObject({ ok: true });
-    expect(resolvePublish(MC, 't1', eni({ [TAG_NAME]: 'spoofed' }), nameTag)).toMatchObject({ ok: false, outcome: { outcome: 'rejected' } });
+  test('the ENI observation carries no tags: only the task\'s tags decide', () => {
+    // An ENI observation is just the address; whatever was written on the ENI cannot reach the decision.
+    const withEniTags = { ...eni(), tags: { [TAG_NAME]: 'spoofed', [TAG_TTL]: 'x' } } as EniObservation;
+    expect(resolvePublish(MC, 't1', withEniTags, nameTag)).toEqual({
+      ok: true, item: { taskId: 't1', publicIp: '203.0.113.10', ttl: 60 }, warnings: [],
+    });
+    expect(resolvePublish(MC, 't1', { ...withEniTags, tags: nameTag } as EniObservation, { [TAG_NAME]: 'other' }))
+      .toMatchObject({ ok: false, outcome: { outcome: 'rejected' } });
   });
 
-  test('an ENI carrying only the TTL tag is still the tag source', () => {
-    const r = resolvePublish(MC, 't1', eni({ [TAG_TTL]: '60' }), { [TAG_NAME]: 'spoofed' });
-    expect(r).toMatchObject({ ok: true, warnings: [expect.stringContaining(`carries the ${TAG_NAME} tag`)] });
-  });
-
-  test('task tags are used when the ENI carries none', () => {
-    expect(resolvePublish(MC, 't1', eni({ Name: 'x' }), nameTag)).toEqual({ ok: true, item: { taskId: 't1', publicIp: '203.0.113.10', ttl: 60 }, warnings: [] });
-    expect(resolvePublish(MC, 't1', eni({ Name: 'x' }), { [TAG_NAME]: 'other' })).toMatchObject({ ok: false, outcome: { outcome: 'rejected' } });
-  });
-
-  test('no tags anywhere: published from the registration with a warning', () => {
-    const r = resolvePublish(MC, 't1', eni({ unrelated: 'x' }), { also: 'unrelated' });
+  test('no name tag on the task: published from the registration with a warning', () => {
+    const r = resolvePublish(MC, 't1', eni(), { also: 'unrelated' });
     expect(r).toEqual({
       ok: true,
       item: { taskId: 't1', publicIp: '203.0.113.10', ttl: 60 },
-      warnings: [expect.stringMatching(/neither the network interface nor the task carries the public-discovery:name tag/)],
+      warnings: [expect.stringMatching(/^the task does not carry the public-discovery:name tag; published from the service registration/)],
     });
   });
 
   test.each(['*', 'admin.other', 'MC', 'Mc', 'mc.', 'mc.example.com', ' mc', ''])('a name tag %p that is not exactly the registered name is rejected', tag => {
-    const r = resolvePublish(MC, 't1', eni({ [TAG_NAME]: tag }), {});
+    const r = resolvePublish(MC, 't1', eni(), { [TAG_NAME]: tag });
     expect(r).toEqual({
       ok: false,
       outcome: {
@@ -345,12 +340,12 @@ describe('resolvePublish', () => {
 
   test('the registered name is compared as given (upper case registration)', () => {
     const upper = { ...MC, name: 'MC.Example' };
-    expect(resolvePublish(upper, 't1', eni({ [TAG_NAME]: 'MC.Example' }), {})).toMatchObject({ ok: true });
-    expect(resolvePublish(upper, 't1', eni({ [TAG_NAME]: 'mc.example' }), {})).toMatchObject({ ok: false });
+    expect(resolvePublish(upper, 't1', eni(), { [TAG_NAME]: 'MC.Example' })).toMatchObject({ ok: true });
+    expect(resolvePublish(upper, 't1', eni(), { [TAG_NAME]: 'mc.example' })).toMatchObject({ ok: false });
   });
 
   test.each(['abc', '-1', '1.5', '99999999999', '2147483648', '', ' 60', '6e1', '0x10', '+60'])('a TTL tag %p is rejected', ttl => {
-    const r = resolvePublish(MC, 't1', eni({ ...nameTag, [TAG_TTL]: ttl }), {});
+    const r = resolvePublish(MC, 't1', eni(), { ...nameTag, [TAG_TTL]: ttl });
     expect(r).toEqual({
       ok: false,
       outcome: expect.objectContaining({
@@ -362,7 +357,7 @@ describe('resolvePublish', () => {
   });
 
   test.each([['0'], ['30'], ['2147483647'], ['0600']])('a valid TTL tag %p that differs from the registration: warning, registered TTL used', ttl => {
-    const r = resolvePublish(MC, 't1', eni({ ...nameTag, [TAG_TTL]: ttl }), {});
+    const r = resolvePublish(MC, 't1', eni(), { ...nameTag, [TAG_TTL]: ttl });
     expect(r).toEqual({
       ok: true,
       item: { taskId: 't1', publicIp: '203.0.113.10', ttl: 60 },
@@ -371,15 +366,15 @@ describe('resolvePublish', () => {
   });
 
   test('a TTL tag equal to the registration gives no warning', () => {
-    expect(resolvePublish(MC, 't1', eni({ [TAG_NAME]: 'mc', [TAG_TTL]: '060' }), {})).toMatchObject({ ok: true, warnings: [] });
-    expect(resolvePublish(WEB, 't1', eni({ [TAG_NAME]: 'web', [TAG_TTL]: '30' }), {})).toEqual({
+    expect(resolvePublish(MC, 't1', eni(), { [TAG_NAME]: 'mc', [TAG_TTL]: '060' })).toMatchObject({ ok: true, warnings: [] });
+    expect(resolvePublish(WEB, 't1', eni(), { [TAG_NAME]: 'web', [TAG_TTL]: '30' })).toEqual({
       ok: true, item: { taskId: 't1', publicIp: '203.0.113.10', ttl: 30 }, warnings: [],
     });
   });
 
   test('a TTL tag without a name tag: warned about the name, TTL checked', () => {
-    expect(resolvePublish(MC, 't1', eni({ [TAG_TTL]: 'x' }), {})).toMatchObject({ ok: false, outcome: { outcome: 'rejected' } });
-    const r = resolvePublish(MC, 't1', eni({ [TAG_TTL]: '61' }), {});
+    expect(resolvePublish(MC, 't1', eni(), { [TAG_TTL]: 'x' })).toMatchObject({ ok: false, outcome: { outcome: 'rejected' } });
+    const r = resolvePublish(MC, 't1', eni(), { [TAG_TTL]: '61' });
     expect(r).toMatchObject({ ok: true, item: { ttl: 60 } });
     expect((r as { warnings: string[] }).warnings).toHaveLength(2);
   });

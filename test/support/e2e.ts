@@ -138,6 +138,7 @@ export function useE2e(options: UseE2eOptions = {}): E2e {
     await m.reset();
     p.forgetZones();
     p.clearFaults();
+    p.restoreServices();
     const w = await World.create(m.endpoint);
     deployed = {
       clusterName: w.clusterName,

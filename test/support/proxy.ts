@@ -10,8 +10,10 @@
  * - closes known gaps between moto 5.2.5 and AWS, so the handler meets AWS's rules:
  *   Route53 change batches are checked as Route53 checks them (see route53-rules.ts) and applied
  *   atomically; ListResourceRecordSets pages hold at most 300 records; ECS ListTasks filters by
- *   `serviceName` (moto ignores it) and pages by 100; DescribeTasks refuses more than 100 tasks and
- *   reports unknown tasks as `MISSING` failures; EC2 refuses more than 200 filter values.
+ *   `serviceName` (moto ignores it) and pages by 100, and answers `ServiceNotFoundException` for a service a
+ *   test deleted (moto never does: it ignores `serviceName`, and the world's tasks are not started through a
+ *   moto service); DescribeTasks refuses more than 100 tasks and reports unknown tasks as `MISSING` failures;
+ *   EC2 refuses more than 200 filter values.
  */
 import { randomUUID } from 'crypto';
 import * as http from 'http';
@@ -214,6 +216,7 @@ export class AwsProxy {
   private oneShots: OneShotFault[] = [];
   private hooks: Array<{ match: (c: CallInfo) => boolean; action: () => Promise<void> }> = [];
   private randoms: RandomFault[] = [];
+  private readonly deletedServices = new Set<string>();
   private port = 0;
   private writeAuthorizer?: Route53WriteAuthorizer;
 
@@ -303,6 +306,20 @@ export class AwsProxy {
    */
   public authorizeRoute53Writes(authorizer: Route53WriteAuthorizer | undefined): void {
     this.writeAuthorizer = authorizer;
+  }
+
+  /**
+   * Deletes an ECS service as far as the handler can tell: from now on ListTasks for it answers
+   * `ServiceNotFoundException`, as ECS does for a service deleted outside the stack. moto 5.2.5 cannot: it
+   * ignores `serviceName` in ListTasks, and the world starts tasks with RunTask rather than through a service.
+   */
+  public deleteService(serviceName: string): void {
+    this.deletedServices.add(serviceName);
+  }
+
+  /** Forgets the services deleted with {@link deleteService} (call after resetting the emulator). */
+  public restoreServices(): void {
+    this.deletedServices.clear();
   }
 
   public clearFaults(): void {
@@ -456,6 +473,9 @@ export class AwsProxy {
           return jsonError('InvalidParameterException', 'Invalid nextToken');
         }
         if (typeof json.serviceName === 'string') {
+          if (this.deletedServices.has(json.serviceName)) {
+            return jsonError('ServiceNotFoundException', 'Service not found.');
+          }
           if (json.startedBy !== undefined) {
             return jsonError('InvalidParameterException', 'startedBy may not be specified with serviceName');
           }

@@ -4,8 +4,9 @@
  * counting proxy), so setup and assertions never show up in the handler's call counts.
  *
  * Tasks are created the way ECS creates a service's tasks: RunTask with `group: service:<name>` and
- * the service's tags (ECS propagates them to the task), then the ENI gets the same tags (moto does
- * not copy them) and a public IP (moto gives none: an Elastic IP is associated instead).
+ * the service's tags (ECS propagates them to the task, not to its ENI: the ENI stays untagged unless a
+ * test tags it, as anyone allowed ec2:CreateTags could), then the ENI gets a public IP (moto gives
+ * none: an Elastic IP is associated instead).
  */
 import {
   AllocateAddressCommand, AssociateAddressCommand, CreateSecurityGroupCommand, CreateSubnetCommand, CreateTagsCommand,
@@ -47,7 +48,10 @@ export interface EcsTag {
 export interface StartTaskOptions {
   /** Tags on the task; default: the tags ECS propagates from the registered service (name, and TTL when set). */
   readonly taskTags?: readonly EcsTag[];
-  /** Tags on the ENI: `'task'` (default) copies the task tags, `'none'` leaves it untagged, or explicit tags. */
+  /**
+   * Tags on the ENI: `'none'` (default) leaves it untagged, as ECS does; `'task'` copies the task tags; or
+   * explicit tags (what someone allowed ec2:CreateTags could write).
+   */
   readonly eniTags?: 'task' | 'none' | readonly EcsTag[];
   /** Whether the ENI gets a public IPv4 address (default true). */
   readonly publicIp?: boolean;
@@ -234,8 +238,8 @@ export class World {
         throw new Error(`RunTask failed: ${JSON.stringify(res.failures)}`);
       }
       const tasks = res.tasks!;
-      const eniTags = options.eniTags === undefined || options.eniTags === 'task' ? taskTags
-        : options.eniTags === 'none' ? [] : options.eniTags;
+      const eniTags = options.eniTags === undefined || options.eniTags === 'none' ? []
+        : options.eniTags === 'task' ? taskTags : options.eniTags;
       if (eniTags.length > 0) {
         await this.clients.ec2.send(new CreateTagsCommand({
           Resources: tasks.map((t) => detail(t, 'networkInterfaceId')),

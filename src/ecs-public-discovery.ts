@@ -242,6 +242,8 @@ export class EcsPublicDiscovery extends Construct {
   private readonly config: HandlerConfigStore;
   private readonly writes: RecordWritePolicies;
   private writeGroups: number[] = [];
+  /** The registrations as the handler reads them, built once each so that their sizes are measured once. */
+  private services: RegisteredService[] = [];
   /** Whether the rule lists the registered services' groups (false past EventBridge's pattern size). */
   private ruleListsGroups = true;
 
@@ -262,7 +264,7 @@ export class EcsPublicDiscovery extends Construct {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: 'Execution role of the ECS public discovery function: reads ECS tasks and their ENIs, writes the registered Route53 records',
     });
-    this.config = new HandlerConfigStore(this, role, this.cluster.clusterArn);
+    this.config = new HandlerConfigStore(this, role, this.cluster.clusterArn, this.hostedZone.hostedZoneId);
     this.writes = new RecordWritePolicies(this, role, this.hostedZone);
 
     const handler = new DiscoveryFunction(this, 'Handler', {
@@ -403,7 +405,10 @@ export class EcsPublicDiscovery extends Construct {
     // limits, before the registration is kept: a registration that does not fit is refused here.
     const all = [...this.registrations, registration];
     const writeGroups = this.writes.assign(all.map(r => normalizedRecordName(r.fqdn)));
-    this.config.update(all.map((r, i) => this.registeredService(r, writeGroups[i])));
+    const services = all.map((r, i) => (this.services[i] && (this.services[i].writeGroup ?? 0) === writeGroups[i]
+      ? this.services[i] : this.registeredService(r, writeGroups[i])));
+    this.config.update(services);
+    this.services = services;
     this.checkLifecycleSize(all, writeGroups);
     this.writeGroups = writeGroups;
     this.registrations.push(registration);

@@ -1,13 +1,19 @@
 /**
  * Loads the handler's configuration: the envelope in the environment and, for constructs with many
  * registrations, the SSM parameters that hold them. Loaded registrations are kept for the life of the
- * execution environment and read again only when they may be stale (see {@link ConfigSource.load}).
+ * execution environment for at most {@link MAX_AGE_MS}, and read again sooner when they may be stale
+ * (see {@link ConfigSource.reloadIfStale}); scheduled and deploy-time work always reads them afresh.
  */
 import type { DiscoveryApi } from './aws';
 import { ConfigEnvelope, DiscoveryConfig, ENV, readEnvelope, readServicesParameter } from '../shared/contract';
 
 /** How old loaded registrations may get before an event naming an unknown service makes us read them again. */
 export const STALE_AFTER_MS = 10_000;
+/**
+ * How long loaded registrations are used at most. A value only known at deploy time (a service name
+ * CloudFormation generates) can change in the parameters without changing the function's environment.
+ */
+export const MAX_AGE_MS = 60_000;
 
 /** Why a load happens: `fresh` reads the parameters again (deploy-time and scheduled work). */
 export interface LoadOptions {
@@ -47,7 +53,7 @@ export class ConfigSource {
     if (envelope.services !== undefined) {
       return { clusterArn: envelope.clusterArn, services: envelope.services };
     }
-    if (!options.fresh && this.loaded && this.loaded.raw === raw) {
+    if (!options.fresh && this.loaded && this.loaded.raw === raw && this.now() - this.loaded.loadedAt < MAX_AGE_MS) {
       return this.loaded.config;
     }
     return this.read(api, raw, envelope);

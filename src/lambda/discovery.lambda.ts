@@ -93,7 +93,7 @@ export async function handler(event: unknown, context?: Partial<Context>): Promi
       reconcileCursor = start + count - (summary.skipped ?? 0);
       if (summary.failedServices.length > 0) {
         // Failing the scheduled invocation shows in the function's Errors metric and lets Lambda retry it.
-        throw new Error(`reconciliation failed for ${summary.failedServices.join(', ')}; see the log lines above`);
+        throw new Error(`reconciliation failed for ${[...summary.failedServices].sort().join(', ')}; see the log lines above`);
       }
       return summary;
     }

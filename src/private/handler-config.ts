@@ -21,11 +21,17 @@ const OTHER_VARIABLES_BYTES = 256;
 export class HandlerConfigStore {
   /** The parameters holding the registrations (none while they are inline). */
   public readonly parameters: ssm.StringParameter[] = [];
+  /** Their names, as literals (the parameters' own `parameterName` is a reference). */
+  private readonly parameterNames: string[] = [];
   private services: RegisteredService[] = [];
   private chunks: RegisteredService[][] = [];
+  /** Resolved JSON length of each registration, measured once. */
+  private readonly lengths = new WeakMap<RegisteredService, number>();
   private grant?: iam.PolicyStatement;
 
-  constructor(private readonly scope: Construct, private readonly role: iam.Role, private readonly clusterArn: string) {}
+  constructor(
+    private readonly scope: Construct, private readonly role: iam.Role, private readonly clusterArn: string, private readonly hostedZoneId: string,
+  ) {}
 
   /** The value of {@link ENV.CONFIG}, resolved at synthesis from the final registrations. */
   public get value(): string {
@@ -38,16 +44,20 @@ export class HandlerConfigStore {
     if (this.parameters.length === 0 && this.inlineLength() <= this.budget()) {
       return;
     }
-    this.chunks = chunkBySize(this.scope, this.services, AWS_LIMITS.parameterValueChars);
+    this.chunks = chunkBySize(this.services, s => this.lengthOf(s), AWS_LIMITS.parameterValueChars);
     const stack = Stack.of(this.scope);
     while (this.parameters.length < this.chunks.length) {
       const index = this.parameters.length;
+      // A name of our own rather than a generated one: its length, and so the environment's, is known here.
+      const parameterName = `/cdk-ecs-public-discovery/${stack.stackName}/${this.scope.node.addr.slice(0, 10)}/registrations-${index + 1}`;
       const parameter = new ssm.StringParameter(this.scope, `Registrations${index + 1}`, {
+        parameterName,
         description: `Registered services, part ${index + 1}, of an EcsPublicDiscovery (read by its function)`,
         stringValue: Lazy.string({ produce: () => stack.toJsonString(this.chunks[index] ?? []) }),
         tier: ssm.ParameterTier.STANDARD,
       });
       this.parameters.push(parameter);
+      this.parameterNames.push(parameterName);
       if (!this.grant) {
         this.grant = grantParameterReads(this.role);
       }
@@ -77,14 +87,27 @@ export class HandlerConfigStore {
   private envelopeValue(): string {
     const envelope: ConfigEnvelope = {
       clusterArn: this.clusterArn,
-      servicesParameters: this.parameters.map(p => p.parameterName),
+      servicesParameters: this.parameterNames,
       fingerprint: this.fingerprint(),
+      hostedZoneId: this.hostedZoneId,
     };
     return Stack.of(this.scope).toJsonString(envelope);
   }
 
   private inlineLength(): number {
-    return resolvedStringLength(this.scope, this.inlineValue());
+    const stack = Stack.of(this.scope);
+    const empty: ConfigEnvelope = { clusterArn: this.clusterArn, services: [], fingerprint: 'FFFFFFFF' };
+    const items = this.services.reduce((n, s) => n + this.lengthOf(s) + 1, 0);
+    return resolvedStringLength(this.scope, stack.toJsonString(empty)) + items;
+  }
+
+  private lengthOf(service: RegisteredService): number {
+    let n = this.lengths.get(service);
+    if (n === undefined) {
+      n = resolvedJsonLength(this.scope, service);
+      this.lengths.set(service, n);
+    }
+    return n;
   }
 
   private render(): string {
@@ -92,12 +115,12 @@ export class HandlerConfigStore {
   }
 }
 
-/** Splits the services into groups whose JSON stays within `limit` characters once resolved. */
-function chunkBySize<T>(scope: Construct, items: readonly T[], limit: number): T[][] {
+/** Splits the items into groups whose JSON array stays within `limit` characters, given each item's length. */
+function chunkBySize<T>(items: readonly T[], lengthOf: (item: T) => number, limit: number): T[][] {
   const chunks: T[][] = [];
   let size = Infinity;
   for (const item of items) {
-    const itemSize = resolvedJsonLength(scope, item) + 1;
+    const itemSize = lengthOf(item) + 1;
     if (itemSize + 2 > limit) {
       throw new Error(`One registration takes up to ${itemSize} characters once deployed, more than an SSM parameter holds (${limit}).`);
     }

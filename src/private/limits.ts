@@ -43,7 +43,6 @@ const PSEUDO_LENGTHS: Record<string, number> = {
 const REF_LENGTHS: Record<string, number> = {
   'AWS::Route53::HostedZone': 32,
   'AWS::ECS::Cluster': 255,
-  'AWS::SSM::Parameter': 2048,
 };
 
 /** Bound for any value this module cannot reason about. */
@@ -117,8 +116,9 @@ class Estimator {
     if (!this.byLogicalId) {
       this.byLogicalId = new Map();
       for (const c of this.stack.node.findAll()) {
-        if (CfnResource.isCfnResource(c)) {
-          this.byLogicalId.set(this.stack.resolve((c as CfnElement).logicalId) as string, c);
+        if (CfnResource.isCfnResource(c) && Stack.of(c) === this.stack) {
+          const override = (c as unknown as { _logicalIdOverride?: string })._logicalIdOverride;
+          this.byLogicalId.set(override ?? this.stack.getLogicalId(c as CfnElement), c);
         }
       }
     }

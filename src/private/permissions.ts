@@ -141,6 +141,7 @@ export const MAX_WRITE_POLICIES = Math.floor(AWS_LIMITS.managedPoliciesPerRole /
 export class RecordWritePolicies {
   private readonly policies: iam.ManagedPolicy[] = [];
   private groups: string[][] = [];
+  private budget?: number;
 
   constructor(private readonly scope: Construct, private readonly role: iam.IRole, private readonly zone: route53.IHostedZone) {}
 
@@ -154,7 +155,8 @@ export class RecordWritePolicies {
    * group of each name. Throws when they need more policies than {@link MAX_WRITE_POLICIES}.
    */
   public assign(names: readonly string[]): number[] {
-    const budget = AWS_LIMITS.managedPolicyChars - resolvedJsonLength(this.scope, this.documentJson([]));
+    this.budget ??= AWS_LIMITS.managedPolicyChars - resolvedJsonLength(this.scope, this.documentJson([]));
+    const budget = this.budget;
     const groups: string[][] = [];
     const assignment: number[] = [];
     let used = Infinity;
@@ -164,7 +166,7 @@ export class RecordWritePolicies {
         assignment.push(existing);
         continue;
       }
-      const size = resolvedJsonLength(this.scope, name) + 1;
+      const size = JSON.stringify(name).length + 1;
       if (used + size > budget) {
         groups.push([]);
         used = 0;

@@ -99,6 +99,11 @@ export interface ConfigEnvelope {
    * changes the function's configuration and Lambda starts fresh execution environments.
    */
   readonly fingerprint?: string;
+  /**
+   * The hosted zone of the registrations, when they live in SSM parameters: a replaced zone changes the
+   * environment too, so no execution environment keeps registrations that name the old zone.
+   */
+  readonly hostedZoneId?: string;
 }
 
 /** Largest value of a standard-tier SSM parameter, in characters. */
@@ -163,7 +168,8 @@ export function readEnvelope(env: Record<string, string | undefined>): ConfigEnv
     if (!Array.isArray(names) || names.length === 0 || names.some(n => typeof n !== 'string' || n === '')) {
       throw new ConfigError(`${ENV.CONFIG}.servicesParameters must be a non-empty array of SSM parameter names, got ${JSON.stringify(names)}`);
     }
-    return { clusterArn, servicesParameters: names as string[], fingerprint };
+    const hostedZoneId = typeof parsed.hostedZoneId === 'string' ? parsed.hostedZoneId : undefined;
+    return { clusterArn, servicesParameters: names as string[], fingerprint, hostedZoneId };
   }
   if (!Array.isArray(parsed.services)) {
     throw new ConfigError(`${ENV.CONFIG}.services must be an array, got ${JSON.stringify(parsed.services)}`);

@@ -21,7 +21,7 @@ test('a service deleted outside the stack: the reconciler deletes its records, l
 
   const inv = await e2e.reconcile();
   expect(inv.error).toBeUndefined();
-  expect(inv.result).toEqual({ services: 3, upserted: 0, deleted: 2, failed: 0, failedServices: [] });
+  expect(inv.result).toEqual({ services: 3, skipped: 0, upserted: 0, deleted: 2, failed: 0, failedServices: [] });
   await expectZone(e2e, { api }, unowned);
   expect(e2e.proxy.calls().filter((c) => c.action === 'ListTasks').map((c) => c.status).sort()).toEqual([200, 200, 400]);
   expect(logsWith(inv.logs, { level: 'warn', service: e2e.web.serviceName, error: 'ServiceNotFoundException', message: /does not know the service/ })).toHaveLength(1);
@@ -34,7 +34,7 @@ test('a service deleted outside the stack: the reconciler deletes its records, l
   // Later runs find nothing left to delete and keep succeeding.
   const again = await e2e.reconcile();
   expect(again.error).toBeUndefined();
-  expect(again.result).toEqual({ services: 3, upserted: 0, deleted: 0, failed: 0, failedServices: [] });
+  expect(again.result).toEqual({ services: 3, skipped: 0, upserted: 0, deleted: 0, failed: 0, failedServices: [] });
   await expectZone(e2e, { api }, unowned);
 });
 
@@ -44,6 +44,6 @@ test('ServiceNotFoundException while the service\'s tasks still run (a forced de
   e2e.proxy.deleteService(e2e.web.serviceName);
   const inv = await e2e.reconcile();
   expect(inv.error).toBeUndefined();
-  expect(inv.result).toEqual({ services: 3, upserted: 0, deleted: 1, failed: 0, failedServices: [] });
+  expect(inv.result).toEqual({ services: 3, skipped: 0, upserted: 0, deleted: 1, failed: 0, failedServices: [] });
   await expectZone(e2e, { play }, e2e.baseline);
 });

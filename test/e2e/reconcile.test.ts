@@ -23,7 +23,7 @@ test('a missed stop: the record of a stopped task is deleted', async () => {
   await e2e.world.stopTask(tasks[0]);
   const inv = await e2e.reconcile();
   expect(inv.error).toBeUndefined();
-  expect(inv.result).toMatchObject({ services: 3, upserted: 0, deleted: 1, failed: 0 });
+  expect(inv.result).toMatchObject({ services: 3, skipped: 0, upserted: 0, deleted: 1, failed: 0 });
   await expectZone(e2e, { web: [tasks[1]] }, e2e.baseline);
   expectCallsWithin(e2e.proxy, RECONCILE_CALLS);
   expect(metricsOf(inv.logs)).toMatchObject({ DriftRepaired: 1, RecordsDeleted: 1 });

@@ -128,7 +128,7 @@ describe('registration renamed or removed, replayed in CloudFormation\'s order',
     // Update phase: the role holds the old and the new policies; the function runs the new configuration.
     const policiesDuringUpdate = new Map([...rolePolicies(before, e2e.deployed), ...rolePolicies(after, e2e.deployed)]);
     e2e.proxy.authorizeRoute53Writes(iamAuthorizer(policiesDuringUpdate.values()));
-    e2e.useTemplate(after);
+    await e2e.useTemplate(after);
     expect(e2e.config.services.map((s) => s.fqdn)).toContain('arena.example.com.');
     const { answer } = await request('Update', after, before);
     expect(answer).toMatchObject({ Status: 'SUCCESS', Data: { Deleted: '2' } });
@@ -154,7 +154,7 @@ describe('registration renamed or removed, replayed in CloudFormation\'s order',
     const oldPlay = e2e.play;
     await e2e.startAndPublish(oldPlay, 1);
     e2e.proxy.authorizeRoute53Writes(iamAuthorizer(rolePolicies(after, e2e.deployed).values()));
-    e2e.useTemplate(after);
+    await e2e.useTemplate(after);
     const { answer } = await request('Update', after, before, 20_000);
     expect(answer.Status).toBe('FAILED');
     expect(answer.Reason).toContain(oldPlay.fqdn);
@@ -176,7 +176,7 @@ describe('registration renamed or removed, replayed in CloudFormation\'s order',
     expect(steps.filter((s) => s.action === 'delete').every((s) => steps.indexOf(s) > lifecycleStep)).toBe(true);
 
     e2e.proxy.authorizeRoute53Writes(iamAuthorizer(new Map([...rolePolicies(before, e2e.deployed), ...rolePolicies(after, e2e.deployed)]).values()));
-    e2e.useTemplate(after);
+    await e2e.useTemplate(after);
     const { answer } = await request('Update', after, before);
     expect(answer).toMatchObject({ Status: 'SUCCESS', Data: { Deleted: '2' } });
     const records = await e2e.records();

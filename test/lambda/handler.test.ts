@@ -235,7 +235,7 @@ describe('event routing', () => {
       },
     });
     answer(sends.route53, { ListResourceRecordSetsCommand: () => ({ ResourceRecordSets: [], IsTruncated: false }) });
-    await expect(handler({ action: 'reconcile' }, CONTEXT)).rejects.toThrow(/reconciliation failed for minecraft, web, api/);
+    await expect(handler({ action: 'reconcile' }, CONTEXT)).rejects.toThrow(/reconciliation failed for api, minecraft, web/);
     expect(emfLines()).toEqual([expect.objectContaining({ [METRIC.CHANGES_FAILED]: 3 })]);
   });
 

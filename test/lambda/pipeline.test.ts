@@ -708,7 +708,7 @@ describe('reconcile', () => {
     h.api.put(ZONE, ownedRecord(MC, 'm', ipOf(1)), ownedRecord(WEB, 'w1', ipOf(2)), ownedRecord(WEB, 'w2', ipOf(3)), simpleRecord({ ...WEB, fqdn: 'www.example.com.' }));
     const kept = h.api.records(ZONE).filter(r => r.Name === 'www.example.com.');
     const summary = await reconcile(h.deps);
-    expect(summary).toEqual({ services: 2, upserted: 0, deleted: 2, failed: 0, failedServices: [] });
+    expect(summary).toEqual({ services: 2, skipped: 0, upserted: 0, deleted: 2, failed: 0, failedServices: [] });
     expect(h.api.records(ZONE, WEB.fqdn)).toEqual([]);
     expect(h.api.addresses(ZONE, MC.fqdn)).toEqual({ m: ipOf(1) });
     expect(h.api.records(ZONE).filter(r => r.Name === 'www.example.com.')).toEqual(kept);

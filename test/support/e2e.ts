@@ -6,6 +6,7 @@
  *   test('...', async () => { const t = await e2e.world.startTask(e2e.web.serviceName); ... });
  */
 import type { ResourceRecordSet } from '@aws-sdk/client-route-53';
+import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { running, sqsBatch, SqsMessageInput } from './events';
 import { HandlerProcess, Invocation, handlerEnv, startHandlerProcess } from './handler';
 import { MotoServer, startMoto } from './moto';
@@ -13,7 +14,7 @@ import { AwsProxy } from './proxy';
 import { neighbourRecords, notOwned, snapshot } from './records';
 import { CfnTemplate, synthesizeExampleTemplate } from './stack';
 import { DeployedWorld, handlerEnvironment } from './template-config';
-import { TaskInfo, World } from './world';
+import { REGION, TaskInfo, World } from './world';
 import type { DiscoveryConfig, RegisteredService } from '../../src/shared/contract';
 
 /** Physical ECS service names of the example app's services, by construct id. */
@@ -55,7 +56,7 @@ export interface E2e {
    * Configures the handler from another template, as a deployment that updates the function does
    * (the world's registrations follow, so tasks started afterwards carry the new tags).
    */
-  useTemplate(template: CfnTemplate): void;
+  useTemplate(template: CfnTemplate): Promise<void>;
   /** Registered services of the example app. */
   readonly web: RegisteredService;
   readonly api: RegisteredService;
@@ -89,6 +90,28 @@ export interface E2e {
 export interface UseE2eOptions {
   /** Extra seeding after the neighbour records (e.g. thousands of unrelated records). */
   readonly seed?: (world: World) => Promise<void>;
+  /** The app to "deploy" (default: the example app of stack.ts). */
+  readonly synthesize?: () => CfnTemplate;
+  /** Physical ECS service names by construct id, for services CloudFormation would name (default: the example app's). */
+  readonly serviceNames?: Record<string, string>;
+}
+
+/** Puts the SSM parameters a template's handler reads into the emulator, as CloudFormation would create them. */
+async function putParameters(motoEndpoint: string, parameters: Record<string, string>): Promise<void> {
+  const entries = Object.entries(parameters);
+  if (entries.length === 0) {
+    return;
+  }
+  const ssm = new SSMClient({
+    endpoint: motoEndpoint, region: REGION, credentials: { accessKeyId: 'harness', secretAccessKey: 'harness' }, maxAttempts: 1,
+  });
+  try {
+    for (const [Name, Value] of entries) {
+      await ssm.send(new PutParameterCommand({ Name, Value, Type: 'String', Overwrite: true }));
+    }
+  } finally {
+    ssm.destroy();
+  }
 }
 
 /** Registers the jest hooks and returns the (live) context of the current test. */
@@ -120,7 +143,7 @@ export function useE2e(options: UseE2eOptions = {}): E2e {
   };
 
   beforeAll(async () => {
-    template = synthesizeExampleTemplate();
+    template = (options.synthesize ?? synthesizeExampleTemplate)();
     moto = await startMoto();
     proxy = await AwsProxy.start(moto.endpoint);
     handler = await startHandlerProcess(handlerEnv(proxy.endpoint));
@@ -144,10 +167,11 @@ export function useE2e(options: UseE2eOptions = {}): E2e {
       clusterName: w.clusterName,
       clusterArn: w.clusterArn,
       zoneId: w.zoneId,
-      serviceNames: { ...SERVICE_NAMES },
+      serviceNames: { ...(options.serviceNames ?? SERVICE_NAMES) },
     };
     current = need(template, 'template');
     const resolved = handlerEnvironment(current, deployed);
+    await putParameters(m.endpoint, resolved.parameters);
     env = resolved.env;
     w.register(resolved.config);
     await w.putRecords(neighbourRecords(w.zoneName));
@@ -169,8 +193,9 @@ export function useE2e(options: UseE2eOptions = {}): E2e {
     get env() { return env; },
     get template() { return need(current, 'template'); },
     get deployed() { return need(deployed, 'deployed world'); },
-    useTemplate(next: CfnTemplate) {
+    async useTemplate(next: CfnTemplate) {
       const resolved = handlerEnvironment(next, need(deployed, 'deployed world'));
+      await putParameters(ctx.moto.endpoint, resolved.parameters);
       env = resolved.env;
       config = resolved.config;
       current = next;

@@ -89,3 +89,44 @@ export interface CfnResourceJson {
 export interface CfnTemplate {
   readonly Resources: Record<string, CfnResourceJson>;
 }
+
+/** Construct id of the i-th service (1-based) of {@link buildManyServicesApp}. */
+export function manyServiceId(i: number): string {
+  return `Srv${String(i).padStart(3, '0')}`;
+}
+
+/**
+ * A game host: `count` Fargate services, each with the name CloudFormation generates (so every one is a
+ * `Fn::GetAtt` the handler's configuration must carry), one task definition and one security group shared,
+ * registered as `srv-001`, `srv-002`, ... with a 30 second TTL.
+ */
+export function buildManyServicesApp(count: number, label: (i: number) => string = (i) => `srv-${String(i).padStart(3, '0')}`): ExampleApp {
+  const app = appWithPathMetadata();
+  const stack = new Stack(app, STACK_NAME);
+  const vpc = new ec2.Vpc(stack, 'Vpc', {
+    maxAzs: 2,
+    natGateways: 0,
+    subnetConfiguration: [{ name: 'public', subnetType: ec2.SubnetType.PUBLIC }],
+  });
+  const cluster = new ecs.Cluster(stack, 'Cluster', { vpc });
+  const hostedZone = new route53.PublicHostedZone(stack, 'Zone', { zoneName: 'example.com' });
+  const discovery = new EcsPublicDiscovery(stack, 'Discovery', { cluster, hostedZone });
+  const taskDefinition = new ecs.FargateTaskDefinition(stack, 'ServerTask', { cpu: 256, memoryLimitMiB: 512 });
+  taskDefinition.addContainer('app', {
+    image: ecs.ContainerImage.fromRegistry('public.ecr.aws/docker/library/nginx:stable'),
+    portMappings: [{ containerPort: 25565 }],
+  });
+  const securityGroup = new ec2.SecurityGroup(stack, 'ServerSecurityGroup', { vpc });
+  for (let i = 1; i <= count; i++) {
+    const service = new ecs.FargateService(stack, manyServiceId(i), {
+      cluster,
+      taskDefinition,
+      desiredCount: 0,
+      assignPublicIp: true,
+      securityGroups: [securityGroup],
+      vpcSubnets: { subnetType: ec2.SubnetType.PUBLIC },
+    });
+    discovery.addService({ service, name: label(i), dnsTtl: Duration.seconds(30) });
+  }
+  return { app, stack, discovery };
+}

@@ -6,7 +6,7 @@
  */
 import { CfnResourceJson, CfnTemplate } from './stack';
 import { ACCOUNT, REGION } from './world';
-import { DiscoveryConfig, ENV, readConfig } from '../../src/shared/contract';
+import { DiscoveryConfig, ENV, readEnvelope, readServicesParameter } from '../../src/shared/contract';
 
 /** Physical values of one resource: what `Ref` returns and its `Fn::GetAtt` attributes. */
 export interface Physical {
@@ -153,6 +153,12 @@ export function physicalValues(template: CfnTemplate, world: DeployedWorld): Rec
         out[id] = { ref: arn, attributes: { Name: name, ServiceArn: arn } };
         break;
       }
+      case 'AWS::SSM::Parameter': {
+        // Ref gives the parameter's name: the construct names its parameters itself.
+        const name = r.Properties?.Name;
+        out[id] = { ref: typeof name === 'string' ? name : `${id}-physical` };
+        break;
+      }
       case 'AWS::Route53::HostedZone':
         out[id] = { ref: world.zoneId, attributes: { Id: world.zoneId } };
         break;
@@ -163,10 +169,17 @@ export function physicalValues(template: CfnTemplate, world: DeployedWorld): Rec
   return out;
 }
 
-/** The handler's environment variables, resolved; PUBLIC_DISCOVERY_CONFIG is also parsed and validated. */
-export function handlerEnvironment(template: CfnTemplate, world: DeployedWorld): { env: Record<string, string>; config: DiscoveryConfig } {
+/**
+ * The handler's environment variables, resolved; PUBLIC_DISCOVERY_CONFIG is also parsed and validated.
+ * When the registrations live in SSM parameters, `parameters` holds each parameter's physical name and
+ * resolved value (for the caller to put into the emulator) and `config` is read from them.
+ */
+export function handlerEnvironment(template: CfnTemplate, world: DeployedWorld): {
+  env: Record<string, string>; config: DiscoveryConfig; parameters: Record<string, string>;
+} {
   const { variables } = findDiscoveryFunction(template);
-  const ctx: ResolveContext = { resources: physicalValues(template, world), region: world.region, account: world.account };
+  const resources = physicalValues(template, world);
+  const ctx: ResolveContext = { resources, region: world.region, account: world.account };
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(variables)) {
     const resolved = resolveIntrinsics(v, ctx);
@@ -175,5 +188,14 @@ export function handlerEnvironment(template: CfnTemplate, world: DeployedWorld):
     }
     env[k] = resolved;
   }
-  return { env, config: readConfig(env) };
+  const parameters: Record<string, string> = {};
+  for (const [id, r] of Object.entries(template.Resources)) {
+    if (r.Type === 'AWS::SSM::Parameter') {
+      parameters[resources[id].ref] = String(resolveIntrinsics(r.Properties?.Value, ctx));
+    }
+  }
+  const envelope = readEnvelope(env);
+  const services = envelope.services
+    ?? (envelope.servicesParameters ?? []).flatMap((name) => readServicesParameter(name, parameters[name]));
+  return { env, config: { clusterArn: envelope.clusterArn, services }, parameters };
 }

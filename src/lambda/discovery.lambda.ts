@@ -65,7 +65,9 @@ export async function handler(event: unknown, context?: Partial<Context>): Promi
   try {
     if (lifecycle) {
       const response = await handleLifecycle(event, {
-        api, log, metrics,
+        api,
+        log,
+        metrics,
         loadConfig: () => loadConfig(true),
         remainingMs: retry.remainingMs,
       });

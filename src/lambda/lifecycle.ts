@@ -70,7 +70,9 @@ export function purgeFailureReason(what: string, summary: PurgeSummary): string 
  */
 export async function handleLifecycle(request: CfnRequest, deps: LifecycleDeps): Promise<CfnResponseBody> {
   const physicalId = request.PhysicalResourceId ?? `${request.LogicalResourceId}-${shortId(request.StackId)}`;
-  const base = { PhysicalResourceId: physicalId, StackId: request.StackId, RequestId: request.RequestId, LogicalResourceId: request.LogicalResourceId };
+  const base = {
+    PhysicalResourceId: physicalId, StackId: request.StackId, RequestId: request.RequestId, LogicalResourceId: request.LogicalResourceId,
+  };
   const log = deps.log.child({ requestType: request.RequestType, logicalResourceId: request.LogicalResourceId });
   const ok = (data: Record<string, string>): CfnResponseBody => ({ ...base, Status: 'SUCCESS', Data: data });
   const failed = (reason: string): CfnResponseBody => {
@@ -110,7 +112,13 @@ export async function handleLifecycle(request: CfnRequest, deps: LifecycleDeps):
     try {
       const config = await deps.loadConfig();
       const summary = await reconcile({ ...deps, log, config }, config.services, { remainingMs: deps.remainingMs });
-      data = { ...data, Upserted: String(summary.upserted), Removed: String(summary.deleted), Skipped: String(summary.skipped ?? 0), FailedServices: String(summary.failedServices.length) };
+      data = {
+        ...data,
+        Upserted: String(summary.upserted),
+        Removed: String(summary.deleted),
+        Skipped: String(summary.skipped ?? 0),
+        FailedServices: String(summary.failedServices.length),
+      };
     } catch (err) {
       log.error('the reconciliation after the deployment failed; the scheduled reconciler will repair the records', { error: errorName(err), detail: errorMessage(err) });
       data = { ...data, ReconcileError: errorName(err) };

@@ -296,7 +296,13 @@ export async function purgeNames(deps: Pick<PipelineDeps, 'api' | 'log' | 'metri
       try {
         const records = await api.listRecordsAt(name.hostedZoneId, name.fqdn);
         const service: RegisteredService = {
-          serviceName: name.serviceName, name: name.fqdn, fqdn: name.fqdn, ttl: 0, ttlTagged: false, hostedZoneId: name.hostedZoneId, writeGroup: name.writeGroup,
+          serviceName: name.serviceName,
+          name: name.fqdn,
+          fqdn: name.fqdn,
+          ttl: 0,
+          ttlTagged: false,
+          hostedZoneId: name.hostedZoneId,
+          writeGroup: name.writeGroup,
         };
         for (const record of records.filter(r => isOwned(r, name.fqdn))) {
           changes.push({ action: 'DELETE', hostedZoneId: name.hostedZoneId, record, taskId: record.SetIdentifier as string, service });

@@ -5,6 +5,7 @@
  * Route53 writes live in customer managed policies of their own (see {@link RecordWritePolicies}); all
  * other statements are in the role's default (inline) policy.
  */
+import { createHash } from 'crypto';
 import { Arn, ArnFormat, CfnResource, Lazy, Stack, Token, aws_ecs as ecs, aws_iam as iam, aws_logs as logs, aws_route53 as route53 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { AWS_LIMITS, resolvedJsonLength } from './limits';
@@ -217,12 +218,7 @@ export class RecordWritePolicies {
   }
 }
 
-/** Eight hex digits identifying a list of names (FNV-1a; stable across runs and Node versions). */
+/** Eight hex digits identifying a list of values (stable across runs and Node versions). */
 export function hashOf(values: readonly string[]): string {
-  let h = 0x811c9dc5;
-  for (const ch of values.join('\n')) {
-    h ^= ch.codePointAt(0)!;
-    h = Math.imul(h, 0x01000193) >>> 0;
-  }
-  return h.toString(16).toUpperCase().padStart(8, '0');
+  return createHash('sha256').update(values.join('\n')).digest('hex').slice(0, 8).toUpperCase();
 }

@@ -157,10 +157,10 @@ describe('past the maximum', () => {
     }
     expect(error?.message).toMatch(/need 6 IAM policies of at most 6144 characters .* at most 5 .*register fewer or shorter names per construct/);
     // The refused service got no tags, and everything before it deploys.
-    const template = Template.fromStack(t.stack);
-    const untagged = Object.values(template.findResources('AWS::ECS::Service')).filter((r) => r.Properties.Tags === undefined);
+    const synthesized = Template.fromStack(t.stack);
+    const untagged = Object.values(synthesized.findResources('AWS::ECS::Service')).filter((r) => r.Properties.Tags === undefined);
     expect(untagged).toHaveLength(1);
-    expect(Object.keys(template.findResources('AWS::IAM::ManagedPolicy'))).toHaveLength(5);
+    expect(Object.keys(synthesized.findResources('AWS::IAM::ManagedPolicy'))).toHaveLength(5);
     expect(registered).toBeGreaterThan(100);
   });
 });

@@ -54,6 +54,8 @@ export class FakeDiscoveryApi implements DiscoveryApi {
   public readonly tasks = new Map<string, StoredTask>();
   public readonly enis = new Map<string, EniObservation>();
   public readonly zones = new Map<string, RecordSet[]>();
+  /** SSM parameters by name, for configurations whose registrations live in Parameter Store. */
+  public readonly parameters = new Map<string, string>();
   /** Every call, in order, with its arguments. */
   public readonly calls: Array<{ method: Method; args: unknown[] }> = [];
   /** Changes of every successful changeRecords call, per call. */
@@ -168,9 +170,6 @@ export class FakeDiscoveryApi implements DiscoveryApi {
     }
     return out;
   }
-
-  /** SSM parameters by name, for configurations whose registrations live in Parameter Store. */
-  public readonly parameters = new Map<string, string>();
 
   public async getParameters(names: readonly string[]): Promise<Map<string, string>> {
     this.enter('getParameters', [[...names]]);

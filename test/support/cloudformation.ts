@@ -179,7 +179,7 @@ export function iamAuthorizer(policies: Iterable<PolicyDocumentJson>): Route53Wr
   const statements = [...policies].flatMap((p) => p.Statement);
   return (request) => (statements.some((s) => statementAllows(s, request))
     ? undefined
-    : `User: arn:aws:sts::123456789012:assumed-role/discovery is not authorized to perform: route53:ChangeResourceRecordSets `
+    : 'User: arn:aws:sts::123456789012:assumed-role/discovery is not authorized to perform: route53:ChangeResourceRecordSets '
       + `on resource: arn:aws:route53:::hostedzone/${request.zoneId} (names ${request.names.join(', ')})`);
 }
 
@@ -234,7 +234,8 @@ export function updateOrder(before: CfnTemplate, after: CfnTemplate): UpdateStep
     return out;
   };
   const strip = (r: unknown) => JSON.stringify({ ...(r as object), Metadata: undefined });
-  const changed = new Set(Object.keys(after.Resources).filter((id) => !before.Resources[id] || strip(before.Resources[id]) !== strip(after.Resources[id])));
+  const changed = new Set(Object.keys(after.Resources)
+    .filter((id) => !before.Resources[id] || strip(before.Resources[id]) !== strip(after.Resources[id])));
   const removed = new Set(Object.keys(before.Resources).filter((id) => !after.Resources[id]));
   const steps: UpdateStep[] = topo(after, changed).map((id) => ({
     phase: 'update', action: before.Resources[id] ? 'update' : 'create', logicalId: id, type: after.Resources[id].Type,

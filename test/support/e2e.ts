@@ -52,11 +52,6 @@ export interface E2e {
   readonly template: CfnTemplate;
   /** The emulator's stand-ins for the template's cluster, services and zone. */
   readonly deployed: DeployedWorld;
-  /**
-   * Configures the handler from another template, as a deployment that updates the function does
-   * (the world's registrations follow, so tasks started afterwards carry the new tags).
-   */
-  useTemplate(template: CfnTemplate): Promise<void>;
   /** Registered services of the example app. */
   readonly web: RegisteredService;
   readonly api: RegisteredService;
@@ -66,6 +61,11 @@ export interface E2e {
   readonly baseline: string;
   /** The invoked handler echoes its log lines when E2E_ECHO=1. */
   readonly echo: boolean;
+  /**
+   * Configures the handler from another template, as a deployment that updates the function does
+   * (the world's registrations follow, so tasks started afterwards carry the new tags).
+   */
+  useTemplate(template: CfnTemplate): Promise<void>;
   /** Delivers events (or raw messages) as one SQS batch; call counts are reset first unless keepCounts. */
   deliver(items: ReadonlyArray<Record<string, unknown> | SqsMessageInput>, options?: InvokeOptions): Promise<Invocation<SqsBatchResponse>>;
   /** Invokes the handler with any event; call counts are reset first unless keepCounts. */

@@ -21,7 +21,7 @@ import {
 import { Construct } from 'constructs';
 import { DiscoveryFunction } from './lambda/discovery-function';
 import { HandlerConfigStore } from './private/handler-config';
-import { AWS_LIMITS, resolvedJsonLength } from './private/limits';
+import { AWS_LIMITS, boundLength, resolvedJsonLength } from './private/limits';
 import { grantReads, RecordWritePolicies } from './private/permissions';
 import { cfnServiceOf, checkPublicIp, sameValue, serviceNameOf } from './private/service-checks';
 import {
@@ -254,6 +254,8 @@ export class EcsPublicDiscovery extends Construct {
     this.cluster = props.cluster;
     this.hostedZone = props.hostedZone;
     this.zoneName = zoneNameOf(props.hostedZone);
+    // An ECS cluster ARN, however it is given (a reference, an import), is at most this long.
+    boundLength(this, this.cluster.clusterArn, 'arn::ecs:::cluster/'.length + 16 + 16 + 12 + AWS_LIMITS.ecsServiceName);
 
     const logGroup = new logs.LogGroup(this, 'LogGroup', {
       retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
@@ -400,6 +402,7 @@ export class EcsPublicDiscovery extends Construct {
     const ttlTagged = options.dnsTtl !== undefined;
     const ttl = options.dnsTtl !== undefined ? ttlSeconds(options.dnsTtl) : DEFAULT_TTL_SECONDS;
     const registration = { service, serviceName: serviceNameOf(service), name, fqdn, ttl, ttlTagged };
+    boundLength(this, registration.serviceName, AWS_LIMITS.ecsServiceName);
 
     // Everything that depends on the full list of registrations is recomputed, and checked against AWS's
     // limits, before the registration is kept: a registration that does not fit is refused here.

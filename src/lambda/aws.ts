@@ -26,6 +26,8 @@ export interface DiscoveryApi {
   describeNetworkInterfaces(eniIds: readonly string[]): Promise<Map<string, EniObservation>>;
   /** Every record set whose name is `fqdn`, read without scanning the rest of the zone. */
   listRecordsAt(hostedZoneId: string, fqdn: string): Promise<RecordSet[]>;
+  /** Every record set of the zone, or undefined when the zone takes more than `maxPages` pages to list. */
+  listZoneRecords(hostedZoneId: string, maxPages: number): Promise<RecordSet[] | undefined>;
   /** Applies the changes in one all-or-nothing request. */
   changeRecords(hostedZoneId: string, changes: ReadonlyArray<{ readonly action: 'UPSERT' | 'DELETE'; readonly record: RecordSet }>): Promise<void>;
   /** Values of the given SSM parameters by name; parameters that do not exist are absent from the map. */
@@ -181,6 +183,30 @@ export class SdkDiscoveryApi implements DiscoveryApi {
         out.push(r as RecordSet);
       }
       start = !passed && res.IsTruncated && res.NextRecordName && normalizeName(res.NextRecordName) === fqdn
+        ? { name: res.NextRecordName, type: res.NextRecordType, identifier: res.NextRecordIdentifier }
+        : undefined;
+    }
+    return out;
+  }
+
+  public async listZoneRecords(hostedZoneId: string, maxPages: number): Promise<RecordSet[] | undefined> {
+    const out: RecordSet[] = [];
+    type Start = { name?: string; type?: string; identifier?: string };
+    let start: Start | undefined = {};
+    for (let page = 1; start; page++) {
+      if (page > maxPages) {
+        return undefined;
+      }
+      const from: Start = start;
+      const res: ListResourceRecordSetsCommandOutput = await withRetry('route53:ListResourceRecordSets', this.retry, () => this.clients.route53.send(new ListResourceRecordSetsCommand({
+        HostedZoneId: hostedZoneId,
+        StartRecordName: from.name,
+        StartRecordType: from.type as ResourceRecordSet['Type'],
+        StartRecordIdentifier: from.identifier,
+        MaxItems: RECORDS_PAGE_SIZE,
+      })));
+      out.push(...(res.ResourceRecordSets ?? []) as RecordSet[]);
+      start = res.IsTruncated && res.NextRecordName
         ? { name: res.NextRecordName, type: res.NextRecordType, identifier: res.NextRecordIdentifier }
         : undefined;
     }

@@ -55,6 +55,13 @@ export function sendCfnResponse(responseUrl: string, body: CfnResponseBody): Pro
           reject(new Error(`CloudFormation's response URL answered HTTP ${status}`));
         }
       });
+      // An answer cut off before its end: the promise must settle all the same (settling twice is a no-op).
+      res.on('error', reject);
+      res.on('close', () => {
+        if (!res.complete) {
+          reject(new Error('the connection to CloudFormation\'s response URL closed before its answer ended'));
+        }
+      });
     });
     req.on('timeout', () => req.destroy(new Error(`no answer from CloudFormation's response URL within ${RESPONSE_TIMEOUT_MS} ms`)));
     req.on('error', reject);

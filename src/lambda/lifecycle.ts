@@ -86,7 +86,7 @@ export async function handleLifecycle(request: CfnRequest, deps: LifecycleDeps):
   try {
     if (request.RequestType === 'Delete') {
       const names = readNamesOrNone(request.ResourceProperties, 'ResourceProperties', log);
-      const summary = await purgeNames({ ...deps, log }, names);
+      const summary = await purgeNames({ ...deps, log }, names, { remainingMs: deps.remainingMs });
       log.info('records of the stack deleted', { names: names.length, deleted: summary.deleted, failed: summary.failures.length });
       return summary.failures.length > 0
         ? failed(purgeFailureReason('of this stack before it is deleted', summary))
@@ -98,7 +98,7 @@ export async function handleLifecycle(request: CfnRequest, deps: LifecycleDeps):
     if (request.RequestType === 'Update') {
       const removed = removedNames(readNamesOrNone(request.OldResourceProperties, 'OldResourceProperties', log), names);
       if (removed.length > 0) {
-        const summary = await purgeNames({ ...deps, log }, removed);
+        const summary = await purgeNames({ ...deps, log }, removed, { remainingMs: deps.remainingMs });
         log.info('records of names no longer registered deleted', { names: removed.map(n => n.fqdn), deleted: summary.deleted, failed: summary.failures.length });
         if (summary.failures.length > 0) {
           return failed(purgeFailureReason('of the names no longer registered', summary));

@@ -49,7 +49,7 @@ export class HandlerConfigStore {
     while (this.parameters.length < this.chunks.length) {
       const index = this.parameters.length;
       // A name of our own rather than a generated one: its length, and so the environment's, is known here.
-      const parameterName = `/cdk-ecs-public-discovery/${stack.stackName}/${this.scope.node.addr.slice(0, 10)}/registrations-${index + 1}`;
+      const parameterName = `/cdk-ecs-public-discovery/${stack.stackName}/${this.scope.node.addr.slice(0, 10)}/${index + 1}`;
       const parameter = new ssm.StringParameter(this.scope, `Registrations${index + 1}`, {
         parameterName,
         description: `Registered services, part ${index + 1}, of an EcsPublicDiscovery (read by its function)`,

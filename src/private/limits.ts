@@ -48,6 +48,27 @@ const REF_LENGTHS: Record<string, number> = {
 /** Bound for any value this module cannot reason about. */
 const UNKNOWN_LENGTH = 2048;
 
+/** Upper bounds the construct knows for particular deploy-time values, by their resolved form, per stack. */
+const KNOWN_BOUNDS = new WeakMap<Stack, Map<string, number>>();
+
+/**
+ * Records that a deploy-time value can never be longer than `max` characters, whatever it resolves
+ * from (e.g. an ECS service name imported from another stack is at most 255 characters).
+ */
+export function boundLength(scope: IConstruct, value: string, max: number): void {
+  const stack = Stack.of(scope);
+  const resolved = stack.resolve(value);
+  if (typeof resolved === 'string') {
+    return;
+  }
+  let bounds = KNOWN_BOUNDS.get(stack);
+  if (!bounds) {
+    bounds = new Map();
+    KNOWN_BOUNDS.set(stack, bounds);
+  }
+  bounds.set(JSON.stringify(resolved), max);
+}
+
 /**
  * An upper bound of the length of `value` once CloudFormation has resolved it, serialized as JSON
  * (a string counts with its quotes and escapes, as it sits in a JSON document).
@@ -68,6 +89,11 @@ class Estimator {
 
   /** Length of an intrinsic's resolved value (as a bare string). */
   public intrinsic(fn: string, arg: unknown): number {
+    const known = KNOWN_BOUNDS.get(this.stack)?.get(JSON.stringify({ [fn]: arg }));
+    return Math.min(known ?? Infinity, this.general(fn, arg));
+  }
+
+  private general(fn: string, arg: unknown): number {
     switch (fn) {
       case 'Ref':
         if (typeof arg === 'string' && arg in PSEUDO_LENGTHS) {
@@ -83,7 +109,8 @@ class Estimator {
         if (!Array.isArray(parts)) {
           return UNKNOWN_LENGTH;
         }
-        return parts.reduce<number>((n, p) => n + stringLength(p, this), 0) + Math.max(0, parts.length - 1) * sep.length;
+        const sepLength = JSON.stringify(sep).length - 2;
+        return parts.reduce<number>((n, p) => n + stringLength(p, this), 0) + Math.max(0, parts.length - 1) * sepLength;
       }
       case 'Fn::ImportValue':
         // A value exported by another stack, e.g. a service name or an ARN.
@@ -97,7 +124,9 @@ class Estimator {
     const resource = this.resource(logicalId);
     const type = resource?.cfnResourceType;
     if (type === 'AWS::ECS::Service' && attr === 'Name') {
-      return generatedNameLength(this.stack, logicalId, AWS_LIMITS.ecsServiceName);
+      // A name given as a token (not a literal) may be anything up to ECS's maximum.
+      const given = (resource as unknown as { serviceName?: unknown }).serviceName;
+      return given === undefined ? generatedNameLength(this.stack, logicalId, AWS_LIMITS.ecsServiceName) : AWS_LIMITS.ecsServiceName;
     }
     if (type === 'AWS::ECS::Cluster' && attr === 'Arn') {
       return 'arn::ecs:::cluster/'.length + 16 + 16 + 12 + 255;

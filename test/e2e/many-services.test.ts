@@ -90,5 +90,6 @@ test('stack deletion: the records at all 200 names go, within the invocation', a
   for (const s of picked) {
     expect(ownedAt(records, s.fqdn)).toEqual([]);
   }
-  expect(e2e.proxy.count('route53', 'ListResourceRecordSets')).toBe(COUNT + picked.length);
+  // 200 names in one zone: the zone is read page by page (one page here), once per pass, not name by name.
+  expect(e2e.proxy.count('route53', 'ListResourceRecordSets')).toBe(2);
 });

@@ -1,13 +1,13 @@
 import { DescribeNetworkInterfacesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { DescribeTasksCommand, ECSClient, ListTasksCommand } from '@aws-sdk/client-ecs';
 import { ChangeResourceRecordSetsCommand, ListResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
+import type { SSMClient } from '@aws-sdk/client-ssm';
 import { awsError } from './fake-api';
 import { CLUSTER_ARN, MC, ownedRecord, simpleRecord, taskArn, WEB, ZONE } from './fixtures';
 import {
   AwsClients, chunk, CONNECTION_TIMEOUT_MS, createClients, DESCRIBE_TASKS_LIMIT, ENI_FILTER_LIMIT, RECORDS_PAGE_SIZE, REQUEST_TIMEOUT_MS,
   SdkDiscoveryApi,
 } from '../../src/lambda/aws';
-import type { SSMClient } from '@aws-sdk/client-ssm';
 import type { RecordSet } from '../../src/lambda/model';
 import { RetryPolicy } from '../../src/lambda/retry';
 import { Logger } from '../../src/lambda/telemetry';

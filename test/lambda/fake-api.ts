@@ -14,7 +14,7 @@ import type { EniObservation, RecordSet, TaskObservation } from '../../src/lambd
 import { normalizeName } from '../../src/lambda/planner';
 import { MAX_RECORDS_PER_NAME, RegisteredService, TAG_NAME } from '../../src/shared/contract';
 
-export type Method = 'describeTasks' | 'listServiceTasks' | 'describeNetworkInterfaces' | 'listRecordsAt' | 'changeRecords' | 'getParameters';
+export type Method = 'describeTasks' | 'listServiceTasks' | 'describeNetworkInterfaces' | 'listRecordsAt' | 'changeRecords' | 'getParameters' | 'listZoneRecords';
 
 type Change = { readonly action: 'UPSERT' | 'DELETE'; readonly record: RecordSet };
 
@@ -179,6 +179,13 @@ export class FakeDiscoveryApi implements DiscoveryApi {
   public async listRecordsAt(hostedZoneId: string, fqdn: string): Promise<RecordSet[]> {
     this.enter('listRecordsAt', [hostedZoneId, fqdn]);
     return this.records(hostedZoneId, fqdn);
+  }
+
+  /** Lists the zone in pages of 300 records, as Route53 does; undefined when it takes more than `maxPages`. */
+  public async listZoneRecords(hostedZoneId: string, maxPages: number): Promise<RecordSet[] | undefined> {
+    this.enter('listZoneRecords', [hostedZoneId, maxPages]);
+    const all = this.records(hostedZoneId);
+    return Math.max(1, Math.ceil(all.length / 300)) > maxPages ? undefined : all;
   }
 
   public async changeRecords(hostedZoneId: string, changes: readonly Change[]): Promise<void> {

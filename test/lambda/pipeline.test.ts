@@ -882,6 +882,7 @@ describe('applyChanges', () => {
       listServiceTasks: jest.fn(),
       describeNetworkInterfaces: jest.fn(),
       listRecordsAt: jest.fn(),
+      listZoneRecords: jest.fn(),
       getParameters: jest.fn(),
       changeRecords: async (_zone, changes) => {
         api.sizes.push(changes.length);

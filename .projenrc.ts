@@ -31,7 +31,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
   github: false,
   release: false,
 
-  // Node.js 22 Lambda runtime needs aws-cdk-lib >= 2.168.0.
+  // The construct names its runtime (`new lambda.Runtime('nodejs24.x', ...)`): no aws-cdk-lib constant is needed.
   cdkVersion: '2.177.0',
   constructsVersion: '10.0.5',
 
@@ -51,7 +51,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
 
   lambdaAutoDiscover: true,
   lambdaOptions: {
-    runtime: awscdk.LambdaRuntime.NODEJS_22_X,
+    runtime: awscdk.LambdaRuntime.NODEJS_24_X,
     awsSdkConnectionReuse: false,
     bundlingOptions: lambdaBundling,
   },

@@ -45,8 +45,10 @@ export const SCHEMA_MODULE = /[\\/]node_modules[\\/]@aws-sdk[\\/](client-[^\\/]+
 const STRING_CONST = /^const ([A-Za-z_$][\w$]*) = ("(?:[^"\\\n]|\\.)*");$/gm;
 /** `export var Foo$ = [`: one shape (structure, error, operation, list, map...) of the service. */
 const SHAPE_DECL = /^(?:export )?var ([A-Za-z_$][\w$]*) = \[/gm;
-/** `[_xN]:`, a computed object key. */
+/** `[_xN]:`, a computed object key naming a constant: what the rewrite replaces. */
 const COMPUTED_KEY = /\[\s*([A-Za-z_$][\w$]*)\s*\]\s*:/g;
+/** Any computed object key (`{ [expr]:` or `, [expr]:`, one level of nested brackets): none may be left. */
+const ANY_COMPUTED_KEY = /[{,]\s*\[[^[\]]*(?:\[[^[\]]*\][^[\]]*)*\]\s*:/g;
 
 function usage(message) {
   process.stderr.write(`bundle-lambda: ${message}\n`
@@ -102,7 +104,7 @@ export function literalSchemaKeys(source, file) {
     rewrites++;
     return `${literal}:`;
   });
-  const left = code.match(COMPUTED_KEY);
+  const left = code.match(ANY_COMPUTED_KEY);
   if (left) {
     throw new Error(`${file}: ${left.length} computed keys left after the rewrite (first: ${left[0]})`);
   }

@@ -111,6 +111,7 @@ describe('the schema rewrite (scripts/bundle-lambda.mjs)', () => {
     ['a module without string constants', 'export var A$ = [3, "ns", "A", 0, [], []];\n', /layout changed/],
     ['a module without shape declarations', 'const _xN = "xmlName";\nexport const A$ = [3];\n', /layout changed/],
     ['a computed key that is not a string constant', 'const _xN = "xmlName";\nlet k = "x";\nexport var A$ = [3, { [k]: 1 }];\n', /computed key \[k\]/],
+    ['a computed key of another form', 'const _xN = "xmlName";\nexport var A$ = [3, { [k(_xN)]: 1 }];\n', /1 computed keys left/],
   ])('fails loudly on %s', (_name, src, message) => {
     const out = withScript(`
       try { s.literalSchemaKeys(${JSON.stringify(src)}, 'schemas_0.js'); process.stdout.write('accepted'); }

@@ -14,6 +14,7 @@
  * - ES module output with code splitting: `<outdir>/index.mjs` (Lambda's `index.handler` finds it) and
  *   chunks beside it. What the AWS SDK only reaches through `import()` (credential providers other than
  *   the environment's, the STS/SSO clients, event streams) becomes chunks loaded on demand, not at init.
+ *   Chunks that nothing imports any more once tree shaking has run are deleted.
  * - Literal keys in the AWS SDK clients' schema modules (`@aws-sdk/client-x/dist-es/schemas/schemas_N.js`):
  *   their shapes use computed keys built from module constants (`{ [_xN]: _m }`), which esbuild must
  *   treat as possibly having side effects, so every shape of the service stayed in the bundle (all
@@ -203,6 +204,28 @@ function smokeLoad(indexFile) {
   });
 }
 
+/**
+ * Deletes the output files that nothing reachable from index.mjs imports, statically or with `import()`.
+ * esbuild makes a chunk of every `import()` target it scans, also when tree shaking then drops the code that
+ * held the `import()` (e.g. the browser user-agent parser `bowser`, 34 KB). Before deleting, each such file's
+ * name is checked to appear in none of the files kept, so a reference the metafile missed fails the build.
+ */
+function pruneUnreachable(outputs, reachable) {
+  const unreachable = Object.keys(outputs).filter((o) => !reachable.has(o));
+  const keptTexts = [...reachable].map((o) => fs.readFileSync(o, 'utf8'));
+  for (const o of unreachable) {
+    const base = path.basename(o);
+    if (keptTexts.some((t) => t.includes(base))) {
+      throw new Error(`${o} is not imported according to esbuild's metafile, but a kept file names it: not pruning`);
+    }
+    fs.rmSync(o);
+  }
+  const pruned = unreachable.map((o) => ({ file: path.basename(o), bytes: outputs[o].bytes, from: Object.keys(outputs[o].inputs) }));
+  // The metafile written for the bench then describes the files shipped.
+  unreachable.forEach((o) => delete outputs[o]);
+  return pruned;
+}
+
 async function check(args, result, rewritten) {
   const errors = [];
   const name = path.basename(args.outdir);
@@ -210,24 +233,30 @@ async function check(args, result, rewritten) {
     errors.push(`@aws-sdk/${client} is bundled but none of its schema modules (dist-es/schemas/schemas_N.js) was rewritten: `
       + 'the AWS SDK\'s layout changed, update scripts/bundle-lambda.mjs');
   }
-  const files = filesOf(args.outdir);
-  const bytes = files.reduce((n, f) => n + fs.statSync(f).size, 0);
-  const index = path.join(args.outdir, 'index.mjs');
   // Chunks of `import()` targets are entry points too: the handler's is the output named index.mjs.
-  const entryOutput = Object.keys(result.metafile.outputs).find((o) => path.basename(o) === 'index.mjs');
-  const initFiles = new Set();
-  const visit = (out) => {
-    if (!initFiles.has(out)) {
-      initFiles.add(out);
-      for (const imp of result.metafile.outputs[out]?.imports ?? []) {
-        if (imp.kind === 'import-statement' && !imp.external) {
-          visit(imp.path);
+  const outputs = result.metafile.outputs;
+  const entryOutput = Object.keys(outputs).find((o) => path.basename(o) === 'index.mjs');
+  const index = path.join(args.outdir, 'index.mjs');
+  const reach = (kinds) => {
+    const seen = new Set();
+    const visit = (out) => {
+      if (!seen.has(out)) {
+        seen.add(out);
+        for (const imp of outputs[out]?.imports ?? []) {
+          if (kinds.includes(imp.kind) && !imp.external) {
+            visit(imp.path);
+          }
         }
       }
-    }
+    };
+    visit(entryOutput);
+    return seen;
   };
-  visit(entryOutput);
-  const initBytes = [...initFiles].reduce((n, f) => n + result.metafile.outputs[f].bytes, 0);
+  const initFiles = reach(['import-statement']);
+  const pruned = pruneUnreachable(outputs, reach(['import-statement', 'dynamic-import']));
+  const files = filesOf(args.outdir);
+  const bytes = files.reduce((n, f) => n + fs.statSync(f).size, 0);
+  const initBytes = [...initFiles].reduce((n, f) => n + outputs[f].bytes, 0);
   if (args.maxBytes !== undefined && bytes > args.maxBytes) {
     errors.push(`the bundle is ${bytes} bytes, over its budget of ${args.maxBytes}`);
   }
@@ -251,11 +280,13 @@ async function check(args, result, rewritten) {
     initBytes,
     files: Object.fromEntries(files.map((f) => [path.basename(f), fs.statSync(f).size])),
     initFiles: [...initFiles].map((f) => path.basename(f)),
+    pruned,
     schemas,
   };
   fs.writeFileSync(path.join(REPORT_DIR, `${name}.report.json`), `${JSON.stringify(report, null, 2)}\n`);
   const shapes = Object.entries(schemas).map(([f, s]) => `${SCHEMA_MODULE.exec(`/${f}`)[1]} ${s.kept}/${s.shapes}`).join(', ');
-  process.stdout.write(`bundle-lambda: ${args.outdir} ${bytes} bytes in ${files.length} files (${initBytes} loaded at init); `
+  const prunedNote = pruned.length ? `; pruned ${pruned.length} unreachable chunk(s) of ${pruned.reduce((n, p) => n + p.bytes, 0)} bytes` : '';
+  process.stdout.write(`bundle-lambda: ${args.outdir} ${bytes} bytes in ${files.length} files (${initBytes} loaded at init${prunedNote}); `
     + `schema shapes kept: ${shapes}\n`);
 }
 

@@ -11,6 +11,7 @@ import { pathToFileURL } from 'url';
 const REPO_ROOT = path.join(__dirname, '..');
 const BUNDLE_DIR = path.join(REPO_ROOT, 'assets', 'lambda', 'discovery.lambda');
 const REPORT = path.join(REPO_ROOT, '.esbuild', 'discovery.lambda.report.json');
+const METAFILE = path.join(REPO_ROOT, '.esbuild', 'discovery.lambda.meta.json');
 const SCRIPT = path.join(REPO_ROOT, 'scripts', 'bundle-lambda.mjs');
 
 /** All files of the Lambda asset, in bytes (issue 9: at most 450 KB, from 986 KB). */
@@ -38,7 +39,9 @@ interface SchemaReport {
 interface Report {
   readonly bytes: number;
   readonly initBytes: number;
+  readonly initFiles: readonly string[];
   readonly files: Record<string, number>;
+  readonly pruned: ReadonlyArray<{ readonly file: string; readonly bytes: number }>;
   readonly schemas: Record<string, SchemaReport>;
 }
 
@@ -77,8 +80,20 @@ describe('the handler bundle', () => {
     }
   });
 
-  test('loads less at init than it ships: rarely needed code is in chunks loaded on demand', () => {
-    expect(report.initBytes).toBeLessThan(report.bytes * 0.75);
+  test('ships no chunk that nothing imports (esbuild leaves one per import() that tree shaking dropped)', () => {
+    for (const p of report.pruned) {
+      expect(Object.keys(files)).not.toContain(p.file);
+    }
+  });
+
+  test('loads at init neither the credential providers beyond the environment\'s, nor STS/SSO clients, nor event streams', () => {
+    const meta = JSON.parse(fs.readFileSync(METAFILE, 'utf8')) as { outputs: Record<string, { inputs: Record<string, unknown> }> };
+    const atInit = Object.entries(meta.outputs)
+      .filter(([out]) => report.initFiles.includes(path.basename(out)))
+      .flatMap(([, o]) => Object.keys(o.inputs));
+    const onDemand = /@aws-sdk\/(credential-provider-(ini|sso|process|web-identity|http|login)|nested-clients|token-providers)\/|@smithy\/credential-provider-imds\/|\/event-streams\//;
+    expect(atInit.filter((i) => onDemand.test(i))).toEqual([]);
+    expect(report.initBytes).toBeLessThan(report.bytes);
   });
 
   test('every bundled AWS SDK client had its schema module rewritten, and keeps only the shapes the handler reaches', () => {

@@ -24,7 +24,7 @@ import { synthesizeExampleTemplate } from '../test/support/stack';
 import { handlerEnvironment } from '../test/support/template-config';
 import { TaskInfo, World } from '../test/support/world';
 
-const COLD_RUNS = 15;
+const COLD_RUNS = 25;
 const TOP_MODULES = 12;
 const METAFILE = path.join(REPO_ROOT, '.esbuild', 'discovery.lambda.meta.json');
 const BURST = 500;

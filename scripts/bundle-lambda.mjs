@@ -254,6 +254,9 @@ async function check(args, result, rewritten) {
   };
   const initFiles = reach(['import-statement']);
   const pruned = pruneUnreachable(outputs, reach(['import-statement', 'dynamic-import']));
+  // In watch mode, the chunks of earlier builds (other hashes) are still there.
+  const written = new Set(Object.keys(outputs).map((o) => path.basename(o)));
+  filesOf(args.outdir).filter((f) => !written.has(path.basename(f))).forEach((f) => fs.rmSync(f));
   const files = filesOf(args.outdir);
   const bytes = files.reduce((n, f) => n + fs.statSync(f).size, 0);
   const initBytes = [...initFiles].reduce((n, f) => n + outputs[f].bytes, 0);

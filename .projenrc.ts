@@ -1,19 +1,17 @@
 import { awscdk, javascript } from 'projen';
 
 /**
- * The bundling options projen passes to esbuild for every `*.lambda.ts` entry point.
- *
- * `externals: []` bundles the AWS SDK v3 with the handler instead of taking the one the
- * Lambda runtime happens to ship, so behaviour never shifts under a runtime update.
- * `minify` and `mainFields` are esbuild options projen forwards but does not declare on `BundlingOptions`.
- * Preferring the SDK's ES module builds (`module` before `main`) lets esbuild tree-shake the
- * commands the handler never sends: the bundle shrinks by ~40% and its cold initialisation halves.
+ * The Lambda runtime of the handler. Its esbuild target (`node24`) is the bundle's target too, so the two
+ * move in step. The construct names the runtime (`new lambda.Runtime('nodejs24.x', ...)`), so the peer
+ * minimum of aws-cdk-lib needs no `Runtime.NODEJS_24_X` constant.
  */
-const lambdaBundling: javascript.BundlingOptions & Pick<javascript.AddBundleOptions, 'minify' | 'mainFields'> = {
-  externals: [],
-  minify: true,
-  mainFields: ['module', 'main'],
-};
+const lambdaRuntime = awscdk.LambdaRuntime.NODEJS_24_X;
+
+/**
+ * The handler's bundle must stay within this many bytes (all files of its asset folder): the bundle
+ * script fails the build above it, and test/bundle.test.ts asserts it.
+ */
+const BUNDLE_BUDGET_BYTES = 450_000;
 
 const project = new awscdk.AwsCdkConstructLibrary({
   name: 'cdk-ecs-public-discovery',
@@ -31,7 +29,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
   github: false,
   release: false,
 
-  // Node.js 22 Lambda runtime needs aws-cdk-lib >= 2.168.0.
+  // The construct names its runtime (`new lambda.Runtime('nodejs24.x', ...)`): no aws-cdk-lib constant is needed.
   cdkVersion: '2.177.0',
   constructsVersion: '10.0.5',
 
@@ -51,9 +49,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
 
   lambdaAutoDiscover: true,
   lambdaOptions: {
-    runtime: awscdk.LambdaRuntime.NODEJS_22_X,
+    runtime: lambdaRuntime,
     awsSdkConnectionReuse: false,
-    bundlingOptions: lambdaBundling,
   },
 
   devDeps: [
@@ -84,14 +81,14 @@ const project = new awscdk.AwsCdkConstructLibrary({
     },
   },
 
-  gitignore: ['/.venv/', '/.bench/', '/.smoke-venv/', '/.smoke-venv-out/', '/cdk.out/', '*.pyc', '__pycache__/'],
+  gitignore: ['/.venv/', '/.bench/', '/.esbuild/', '/.smoke-venv/', '/.smoke-venv-out/', '/cdk.out/', '*.pyc', '__pycache__/'],
 });
 
 // ts-jest, eslint and ts-node compile with the same TypeScript line as jsii 5.9.
 project.deps.removeDependency('typescript');
 project.addDevDeps('typescript@~5.9.3');
 
-for (const pattern of ['/.venv/', '/.bench/', '/.smoke-venv/', '/.smoke-venv-out/', '/scripts/', '/demo/', '/bench/', '/examples/', '/.ci/', '/requirements-dev.txt']) {
+for (const pattern of ['/.venv/', '/.bench/', '/.esbuild/', '/.smoke-venv/', '/.smoke-venv-out/', '/scripts/', '/demo/', '/bench/', '/examples/', '/.ci/', '/requirements-dev.txt']) {
   project.addPackageIgnore(pattern);
 }
 
@@ -106,6 +103,27 @@ const venv = project.addTask('venv', {
   description: 'Create or refresh the project-local Python venv (moto_server, cfn-lint) from requirements-dev.txt',
   exec: 'bash scripts/ensure-venv.sh',
 });
+
+// The handler is bundled by scripts/bundle-lambda.mjs instead of the esbuild command projen generates for
+// `*.lambda.ts` entry points, which takes no esbuild plugins. The script writes an ES module bundle with
+// code splitting (index.mjs and its chunks; Lambda's `index.handler` finds index.mjs), bundles the AWS SDK v3
+// with the handler (not the runtime's copy, so behaviour never shifts under a runtime update), and rewrites the AWS
+// SDK clients' schema modules so that the shapes the handler never uses are tree-shaken; it fails the build
+// when the SDK's layout is not the one it expects, or the bundle is over its budget. projen still generates
+// the construct (src/lambda/discovery-function.ts), which only needs the asset folder and `index.handler`.
+const handlerBundle = 'bundle:lambda/discovery.lambda';
+const bundleCommand = [
+  'node scripts/bundle-lambda.mjs src/lambda/discovery.lambda.ts assets/lambda/discovery.lambda',
+  `--target=${lambdaRuntime.esbuildTarget}`,
+  `--max-bytes=${BUNDLE_BUDGET_BYTES}`,
+].join(' ');
+for (const [name, command] of [[handlerBundle, bundleCommand], [`${handlerBundle}:watch`, `${bundleCommand} --watch`]]) {
+  const task = project.tasks.tryFind(name);
+  if (!task) {
+    throw new Error(`projen did not create the ${name} task; lambda auto-discovery is expected to`);
+  }
+  task.reset(command);
+}
 
 // `npm test` runs end-to-end suites against the bundled handler that the package ships,
 // so the bundle and the emulator must exist before jest starts.

@@ -16,12 +16,12 @@ function synth(props: Parameters<typeof discovery>[1] = {}) {
 }
 
 describe('function', () => {
-  test('runs the bundled handler on Node.js 22, arm64, 256 MB, 60 s, no reserved concurrency', () => {
+  test('runs the bundled handler on Node.js 24, arm64, 256 MB, 60 s, no reserved concurrency', () => {
     const { template } = synth();
 
     template.resourceCountIs('AWS::Lambda::Function', 1);
     template.hasResourceProperties('AWS::Lambda::Function', {
-      Runtime: 'nodejs22.x',
+      Runtime: 'nodejs24.x',
       Handler: 'index.handler',
       Architectures: ['arm64'],
       MemorySize: 256,

@@ -5,11 +5,17 @@
 import { ChildProcess, fork } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
+import { pathToFileURL } from 'url';
 import { REPO_ROOT } from './moto';
 import { REGION } from './world';
 
-/** The bundle the package ships; E2E_BUNDLE may name another build of it (e.g. to check that the tests catch a fault). */
-export const BUNDLE_PATH = process.env.E2E_BUNDLE ? path.resolve(process.env.E2E_BUNDLE) : path.join(REPO_ROOT, 'assets', 'lambda', 'discovery.lambda', 'index.js');
+/** The folder of the bundle the package ships (the Lambda asset: index.mjs and the chunks it imports). */
+export const BUNDLE_DIR = path.join(REPO_ROOT, 'assets', 'lambda', 'discovery.lambda');
+/**
+ * The bundle's entry module; E2E_BUNDLE may name another build of it (e.g. to check that the tests catch a
+ * fault): an ES module entry like the shipped one, or a CommonJS file.
+ */
+export const BUNDLE_PATH = process.env.E2E_BUNDLE ? path.resolve(process.env.E2E_BUNDLE) : path.join(BUNDLE_DIR, 'index.mjs');
 const LAMBDA_SOURCES = [path.join(REPO_ROOT, 'src', 'lambda'), path.join(REPO_ROOT, 'src', 'shared')];
 
 export type Handler = (event: unknown, context?: Record<string, unknown>) => Promise<unknown>;
@@ -73,18 +79,21 @@ export function checkBundle(): void {
   }
 }
 
+/** `import()` as Node runs it: TypeScript compiled to CommonJS would turn it into a `require`, which cannot load an ES module. */
+const importModule = new Function('specifier', 'return import(specifier)') as (specifier: string) => Promise<Record<string, unknown>>;
+
 /**
- * Requires the bundle in this process (plain Node only, e.g. the demo; not inside jest). Call it after
+ * Imports the bundle in this process (plain Node only, e.g. the demo; not inside jest). Call it after
  * {@link applyHandlerEnv}: the SDK clients the handler creates take their endpoint from the environment.
  */
-export function loadBundledHandler(): Handler {
+export async function loadBundledHandler(): Promise<Handler> {
   checkBundle();
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const mod = require(BUNDLE_PATH) as { handler?: Handler };
-  if (typeof mod.handler !== 'function') {
+  const mod = await importModule(pathToFileURL(BUNDLE_PATH).href);
+  const handler = mod.handler ?? (mod.default as { handler?: unknown } | undefined)?.handler;
+  if (typeof handler !== 'function') {
     throw new Error(`${path.relative(REPO_ROOT, BUNDLE_PATH)} does not export a handler function`);
   }
-  return mod.handler;
+  return handler as Handler;
 }
 
 /** The bundled handler running in its own Node process (see lambda-runner.js). */

@@ -1,6 +1,6 @@
 /*
  * A minimal stand-in for the Lambda Node.js runtime, run as a child process by handler.ts:
- * it requires the bundled handler once (the "init" phase, with the environment it was forked with),
+ * it imports the bundled handler once (the "init" phase, with the environment it was forked with),
  * then handles invocations sent over IPC, one at a time, capturing every line the handler writes.
  *
  * Kept in plain JavaScript so it starts fast and loads the bundle with Node's own module loader
@@ -11,6 +11,8 @@
  *               { type: 'result', id, result, error, logs, durationMs }
  */
 'use strict';
+
+const { pathToFileURL } = require('url');
 
 const bundlePath = process.argv[2];
 
@@ -23,16 +25,18 @@ function serializeError(err) {
 
 let handler;
 const initStart = process.hrtime.bigint();
-try {
-  handler = require(bundlePath).handler;
+// The bundle is an ES module (index.mjs and the chunks it imports), loaded like the Lambda runtime loads it;
+// a CommonJS build (E2E_BUNDLE=some/index.js) loads too, its exports then also under `default`.
+import(pathToFileURL(bundlePath).href).then((mod) => {
+  handler = typeof mod.handler === 'function' ? mod.handler : mod.default && mod.default.handler;
   if (typeof handler !== 'function') {
     throw new Error(`${bundlePath} does not export a handler function`);
   }
-} catch (err) {
+  process.send({ type: 'ready', initMs: Number(process.hrtime.bigint() - initStart) / 1e6 });
+}).catch((err) => {
   process.send({ type: 'init-error', error: serializeError(err) });
   process.exit(1);
-}
-process.send({ type: 'ready', initMs: Number(process.hrtime.bigint() - initStart) / 1e6 });
+});
 
 let queue = Promise.resolve();
 

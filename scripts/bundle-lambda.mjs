@@ -4,7 +4,7 @@
  * `bundle:lambda/<name>`, which .projenrc.ts wires in place of projen's own esbuild command, because
  * that command takes no esbuild plugins).
  *
- *   node scripts/bundle-lambda.mjs <entry.ts> <outdir> --target=node24 [--max-bytes=N] [--watch]
+ *   node scripts/bundle-lambda.mjs <entry.ts> <outdir> --target=node24 [--max-bytes=N] [--untyped-errors=client-a,...] [--watch]
  *
  * What it does beyond projen's command:
  *
@@ -20,6 +20,11 @@
  *   treat as possibly having side effects, so every shape of the service stayed in the bundle (all
  *   ~2,700 of EC2's). Rewritten to `{ "xN": _m }`, the shapes the handler never reaches are tree-shaken.
  *   This works for any `@aws-sdk/client-*` the handler imports.
+ *
+ * - With `--untyped-errors=client-x,...`, those clients' schema modules lose their per-error registrations
+ *   (`n0_registry.registerError(FooException$, FooException);`), so their ~100 error classes and shapes fall
+ *   away. An error the client then meets is still thrown with its AWS error code as `name` (the SDK falls back
+ *   to the service's base exception), which is all a handler that tells errors apart by name needs.
  *
  * The rewrite expects the SDK's generated layout; when a new SDK version changes it, the build fails
  * loudly instead of producing a larger or broken bundle:
@@ -53,7 +58,7 @@ const ANY_COMPUTED_KEY = /[{,]\s*\[[^[\]]*(?:\[[^[\]]*\][^[\]]*)*\]\s*:/g;
 
 function usage(message) {
   process.stderr.write(`bundle-lambda: ${message}\n`
-    + 'usage: node scripts/bundle-lambda.mjs <entry.ts> <outdir> --target=nodeNN [--max-bytes=N] [--watch]\n');
+    + 'usage: node scripts/bundle-lambda.mjs <entry.ts> <outdir> --target=nodeNN [--max-bytes=N] [--untyped-errors=client-a,...] [--watch]\n');
   process.exit(2);
 }
 
@@ -78,7 +83,8 @@ function parseArgs(argv) {
   if (maxBytes !== undefined && !(maxBytes > 0)) {
     usage('--max-bytes must be a positive number of bytes');
   }
-  return { entry: positional[0], outdir: positional[1], target: flags.target, maxBytes, watch: flags.watch === true };
+  const untypedErrors = new Set(typeof flags['untyped-errors'] === 'string' ? flags['untyped-errors'].split(',').filter(Boolean) : []);
+  return { entry: positional[0], outdir: positional[1], target: flags.target, maxBytes, untypedErrors, watch: flags.watch === true };
 }
 
 /**
@@ -112,15 +118,44 @@ export function literalSchemaKeys(source, file) {
   return { code, rewrites, shapes };
 }
 
+/** `n0_registry.registerError(FooException$, FooException);`: one error class registered for deserialization. */
+const ERROR_REGISTRATION = /^([A-Za-z_$][\w$]*)_registry\.registerError\(([A-Za-z_$][\w$]*)\$, ([A-Za-z_$][\w$]*)\);\n/gm;
+
+/**
+ * Drops a schema module's registrations of individual error classes, keeping the service's base exception
+ * (registered on `_s_registry`). Throws when the module registers no errors the expected way.
+ */
+export function dropErrorRegistrations(source, file) {
+  let dropped = 0;
+  let kept = 0;
+  const code = source.replace(ERROR_REGISTRATION, (whole, registry) => {
+    if (registry === '_s') {
+      kept++;
+      return whole;
+    }
+    dropped++;
+    return '';
+  });
+  if (dropped === 0 || kept === 0) {
+    throw new Error(`${file}: expected error registrations (n0_registry.registerError(X$, X);) and the base exception's `
+      + `(_s_registry.registerError(...)); found ${dropped} and ${kept}. The AWS SDK's schema layout changed: update scripts/bundle-lambda.mjs`);
+  }
+  return { code, dropped };
+}
+
 /** The esbuild plugin applying {@link literalSchemaKeys}; `rewritten` collects what it did, by file. */
-function schemaKeysPlugin(rewritten) {
+function schemaKeysPlugin(rewritten, untypedErrors = new Set()) {
   return {
     name: 'aws-sdk-schema-literal-keys',
     setup(build) {
       build.onStart(() => rewritten.clear());
       build.onLoad({ filter: SCHEMA_MODULE }, async (args) => {
         const source = await fs.promises.readFile(args.path, 'utf8');
-        const { code, rewrites, shapes } = literalSchemaKeys(source, path.relative(process.cwd(), args.path));
+        const file = path.relative(process.cwd(), args.path);
+        const literal = literalSchemaKeys(source, file);
+        const { rewrites, shapes } = literal;
+        const client = SCHEMA_MODULE.exec(args.path)?.[1];
+        const code = untypedErrors.has(client) ? dropErrorRegistrations(literal.code, file).code : literal.code;
         rewritten.set(path.relative(process.cwd(), args.path).split(path.sep).join('/'), { rewrites, shapes, bytes: source.length });
         return { contents: code, loader: 'js' };
       });
@@ -148,7 +183,7 @@ function options(args, rewritten, overrides = {}) {
     logLevel: 'warning',
     // Bundled CommonJS code may require() Node's built-in modules; an ES module has no `require` of its own.
     banner: { js: 'import { createRequire as __createRequire } from "node:module"; const require = __createRequire(import.meta.url);' },
-    plugins: [schemaKeysPlugin(rewritten)],
+    plugins: [schemaKeysPlugin(rewritten, args.untypedErrors)],
     ...overrides,
   };
 }

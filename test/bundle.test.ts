@@ -26,6 +26,7 @@ const MAX_SHAPES: Record<string, number> = {
   'client-ec2': 110, // DescribeNetworkInterfaces, of ~4,200 declarations
   'client-ecs': 220, // ListTasks and DescribeTasks (a task's shape reaches far), 31 errors
   'client-route-53': 110, // ListResourceRecordSets and ChangeResourceRecordSets, 71 errors
+  'client-ssm': 170, // GetParameters (in a chunk loaded on demand); its error classes are not registered (--untyped-errors)
 };
 
 interface SchemaReport {
@@ -132,6 +133,36 @@ describe('the schema rewrite (scripts/bundle-lambda.mjs)', () => {
       try { s.literalSchemaKeys(${JSON.stringify(src)}, 'schemas_0.js'); process.stdout.write('accepted'); }
       catch (e) { process.stdout.write(e.message); }`);
     expect(out).toMatch(message);
+  });
+
+  test('--untyped-errors drops the registrations of a client\'s error classes, keeping its base exception', () => {
+    const out = withScript(`
+      const src = 'const _s_registry = new TypeRegistry(_s);\\n_s_registry.registerError(SSMServiceException$, SSMServiceException);\\n'
+        + 'const n0_registry = new TypeRegistry(n0);\\nn0_registry.registerError(AccessDeniedException$, AccessDeniedException);\\n'
+        + 'n0_registry.registerError(InternalServerError$, InternalServerError);\\n';
+      process.stdout.write(JSON.stringify(s.dropErrorRegistrations(src, 'schemas_0.js')));`);
+    const r = JSON.parse(out) as { code: string; dropped: number };
+    expect(r.dropped).toBe(2);
+    expect(r.code).toContain('_s_registry.registerError(SSMServiceException$, SSMServiceException);');
+    expect(r.code).not.toContain('AccessDeniedException');
+    expect(r.code).not.toContain('InternalServerError');
+  });
+
+  test('--untyped-errors fails loudly on a module that registers its errors another way', () => {
+    const out = withScript(`
+      try { s.dropErrorRegistrations('registry.add(AccessDeniedException);\\n', 'schemas_0.js'); process.stdout.write('accepted'); }
+      catch (e) { process.stdout.write(e.message); }`);
+    expect(out).toMatch(/expected error registrations .* layout changed/);
+  });
+
+  test('the SSM client is a chunk loaded on demand, not at init', () => {
+    const meta = JSON.parse(fs.readFileSync(METAFILE, 'utf8')) as { outputs: Record<string, { inputs: Record<string, unknown> }> };
+    const ssmFiles = Object.entries(meta.outputs).filter(([, o]) => Object.keys(o.inputs).some((i) => i.includes('@aws-sdk/client-ssm/')))
+      .map(([f]) => path.basename(f));
+    expect(ssmFiles.length).toBeGreaterThan(0);
+    for (const f of ssmFiles) {
+      expect(readReport().initFiles.map((x) => path.basename(x))).not.toContain(f);
+    }
   });
 
   test('fails loudly when a bundled client has no rewritten schema module (e.g. a new SDK layout)', () => {

@@ -6,7 +6,7 @@
 import { DescribeNetworkInterfacesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { DescribeTasksCommand, ECSClient, ListTasksCommand, ListTasksCommandOutput } from '@aws-sdk/client-ecs';
 import { ChangeResourceRecordSetsCommand, ListResourceRecordSetsCommand, ListResourceRecordSetsCommandOutput, ResourceRecordSet, Route53Client } from '@aws-sdk/client-route-53';
-import { GetParametersCommand, SSMClient } from '@aws-sdk/client-ssm';
+import type { SSMClient } from '@aws-sdk/client-ssm';
 import { EniObservation, RecordSet, TaskObservation } from './model';
 import { eniFromAttachments, normalizeName, tagMap } from './planner';
 import { errorName, RetryPolicy, withRetry } from './retry';
@@ -55,12 +55,22 @@ export const CONNECTION_TIMEOUT_MS = 2_000;
 /** Longest wait for an AWS answer once the request is sent. */
 export const REQUEST_TIMEOUT_MS = 5_000;
 
+/** Settings of every client: a call that hangs is abandoned (and retried) instead of running the invocation into its timeout. */
+const CLIENT_DEFAULTS = {
+  maxAttempts: 1,
+  requestHandler: { connectionTimeout: CONNECTION_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS },
+};
+
 /** The SDK clients the adapters use. */
 export interface AwsClients {
   readonly ecs: ECSClient;
   readonly ec2: EC2Client;
   readonly route53: Route53Client;
-  readonly ssm: SSMClient;
+  /**
+   * Only constructs with too many registrations for the environment read SSM: the client is loaded on its
+   * first use, from a chunk of its own in the bundle (see ssm.ts), so the others never load it.
+   */
+  ssm?: SSMClient;
 }
 
 /**
@@ -68,23 +78,26 @@ export interface AwsClients {
  * region come from the standard environment (`AWS_REGION`, `AWS_ENDPOINT_URL`, ...).
  */
 export function createClients(): AwsClients {
-  // A call that hangs is abandoned (and retried) instead of running the invocation into its timeout.
-  const common = {
-    maxAttempts: 1,
-    requestHandler: { connectionTimeout: CONNECTION_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS },
-  };
+  const common = CLIENT_DEFAULTS;
   return {
     ecs: new ECSClient(common),
     ec2: new EC2Client(common),
     // Route53 is a global service whose API lives in us-east-1 (aws partition).
     route53: new Route53Client({ ...common, region: process.env.AWS_REGION ?? 'us-east-1' }),
-    ssm: new SSMClient(common),
   };
 }
 
 /** The production {@link DiscoveryApi} over the SDK clients. */
 export class SdkDiscoveryApi implements DiscoveryApi {
-  constructor(private readonly clients: AwsClients, private readonly retry: RetryPolicy, private readonly log?: Logger) {}
+  /**
+   * @param loadSsm loads the SSM part of the adapters; by default from its own bundle chunk, on first use
+   */
+  constructor(
+    private readonly clients: AwsClients,
+    private readonly retry: RetryPolicy,
+    private readonly log?: Logger,
+    private readonly loadSsm: () => Promise<typeof import('./ssm.js')> = () => import('./ssm.js'),
+  ) {}
 
   public async describeTasks(clusterArn: string, taskArns: readonly string[]): Promise<Map<string, TaskObservation>> {
     const out = new Map<string, TaskObservation>();
@@ -225,9 +238,11 @@ export class SdkDiscoveryApi implements DiscoveryApi {
 
   public async getParameters(names: readonly string[]): Promise<Map<string, string>> {
     const out = new Map<string, string>();
+    const ssmModule = await this.loadSsm();
+    const ssm = this.clients.ssm ??= ssmModule.ssmClient({ ...CLIENT_DEFAULTS });
     for (const part of chunk([...new Set(names)], GET_PARAMETERS_LIMIT)) {
-      const res = await withRetry('ssm:GetParameters', this.retry, () => this.clients.ssm.send(new GetParametersCommand({ Names: part })));
-      for (const p of res.Parameters ?? []) {
+      const parameters = await withRetry('ssm:GetParameters', this.retry, () => ssmModule.getParameters(ssm, part));
+      for (const p of parameters) {
         if (p.Name !== undefined && p.Value !== undefined) {
           out.set(p.Name, p.Value);
         }

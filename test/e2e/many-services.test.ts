@@ -90,6 +90,24 @@ test('stack deletion: the records at all 200 names go, within the invocation', a
   for (const s of picked) {
     expect(ownedAt(records, s.fqdn)).toEqual([]);
   }
-  // 200 names in one zone: the zone is read page by page (one page here), once per pass, not name by name.
-  expect(e2e.proxy.count('route53', 'ListResourceRecordSets')).toBe(2);
+  // 200 names in one zone: the zone is read page by page (one page here), not name by name; then the three
+  // names that had records are read once more, one by one.
+  const listings = e2e.proxy.calls().filter((c) => c.action === 'ListResourceRecordSets').map((c) => new URL(c.path, 'http://x').searchParams.get('name'));
+  expect(listings).toEqual([null, ...picked.map((s) => s.fqdn)]);
+});
+
+test('SSM throttled on the first read: retried by its error name (the bundle keeps no SSM error classes), then published', async () => {
+  const s = service(42);
+  const tasks = await e2e.world.startTasks(s.serviceName, 1);
+  // A new execution environment: the registrations are read from SSM on its first invocation.
+  await e2e.handler.stop();
+  await e2e.restartHandler();
+  e2e.proxy.failNext({ service: 'ssm', action: 'GetParameters' }, 1, 'Throttling');
+
+  const inv = await e2e.deliver(tasks.map((t) => running(t)));
+
+  expect(inv.result).toEqual({ batchItemFailures: [] });
+  expect(inv.logs.filter((l) => l.message === 'retrying a throttled or failed AWS call').map((l) => [l.json?.operation, l.json?.error]))
+    .toEqual([['ssm:GetParameters', 'ThrottlingException']]);
+  expect(published(await e2e.records(), s.fqdn)).toEqual(expectedRows(tasks, s.fqdn, 30));
 });

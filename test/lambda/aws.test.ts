@@ -10,6 +10,7 @@ import {
 } from '../../src/lambda/aws';
 import type { RecordSet } from '../../src/lambda/model';
 import { RetryPolicy } from '../../src/lambda/retry';
+import * as ssmAdapter from '../../src/lambda/ssm';
 import { Logger } from '../../src/lambda/telemetry';
 
 /** Commands as the mocked `send` received them. */
@@ -38,7 +39,7 @@ function setup() {
   const inputs = (fn: jest.Mock): any[] => fn.mock.calls.map(([c]) => (c as Sent).input);
   const lines: string[] = [];
   const logs = () => lines.map(l => JSON.parse(l) as Record<string, unknown>);
-  return { send, api: new SdkDiscoveryApi(clients, retry, new Logger(l => lines.push(l))), sleeps, retries, inputs, logs };
+  return { send, api: new SdkDiscoveryApi(clients, retry, new Logger(l => lines.push(l)), async () => ssmAdapter), sleeps, retries, inputs, logs };
 }
 
 const ids = (n: number, prefix: string) => Array.from({ length: n }, (_, i) => `${prefix}${i}`);
@@ -385,5 +386,41 @@ describe('SdkDiscoveryApi.changeRecords', () => {
     await expect(api.changeRecords(ZONE, [{ action: 'DELETE', record: ownedRecord(MC, 'a', '203.0.113.1') }]))
       .rejects.toMatchObject({ name: 'InvalidChangeBatch' });
     expect(send.route53).toHaveBeenCalledTimes(1);
+  });
+});
+
+describe('SdkDiscoveryApi.getParameters', () => {
+  test('asks for at most 10 names per request, duplicates removed; parameters that do not exist are absent', async () => {
+    const { send, api, inputs } = setup();
+    send.ssm.mockImplementation(async (c: Sent) => ({
+      Parameters: (c.input.Names as string[]).filter(n => n !== '/p/3').map(n => ({ Name: n, Value: `value of ${n}` })),
+      InvalidParameters: (c.input.Names as string[]).filter(n => n === '/p/3'),
+    }));
+    const names = [...ids(12, '/p/'), '/p/0'];
+
+    const values = await api.getParameters(names);
+
+    expect(inputs(send.ssm).map(i => i.Names)).toEqual([ids(10, '/p/'), ['/p/10', '/p/11']]);
+    expect(send.ssm.mock.calls[0][0].constructor.name).toBe('GetParametersCommand');
+    expect(values.size).toBe(11);
+    expect(values.get('/p/11')).toBe('value of /p/11');
+    expect(values.has('/p/3')).toBe(false);
+  });
+
+  test('throttling is retried', async () => {
+    const { send, api, retries } = setup();
+    send.ssm.mockRejectedValueOnce(awsError('ThrottlingException', 'Rate exceeded')).mockResolvedValueOnce({ Parameters: [{ Name: '/p', Value: 'v' }] });
+    expect(await api.getParameters(['/p'])).toEqual(new Map([['/p', 'v']]));
+    expect(retries).toEqual(['ssm:GetParameters#1:ThrottlingException']);
+  });
+
+  test('without a client given, one is created on first use and kept', async () => {
+    const retry: RetryPolicy = { maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 1 };
+    const clients = createClients();
+    expect(clients.ssm).toBeUndefined();
+    const api = new SdkDiscoveryApi(clients, retry, undefined, async () => ssmAdapter);
+    await api.getParameters([]);
+    expect(clients.ssm?.constructor.name).toBe('SSMClient');
+    expect(await clients.ssm!.config.maxAttempts()).toBe(1);
   });
 });

@@ -66,6 +66,8 @@ export interface E2e {
    * (the world's registrations follow, so tasks started afterwards carry the new tags).
    */
   useTemplate(template: CfnTemplate): Promise<void>;
+  /** Starts a new handler process (a fresh execution environment: nothing loaded or cached); stop the old one first. */
+  restartHandler(): Promise<void>;
   /** Delivers events (or raw messages) as one SQS batch; call counts are reset first unless keepCounts. */
   deliver(items: ReadonlyArray<Record<string, unknown> | SqsMessageInput>, options?: InvokeOptions): Promise<Invocation<SqsBatchResponse>>;
   /** Invokes the handler with any event; call counts are reset first unless keepCounts. */
@@ -193,6 +195,9 @@ export function useE2e(options: UseE2eOptions = {}): E2e {
     get env() { return env; },
     get template() { return need(current, 'template'); },
     get deployed() { return need(deployed, 'deployed world'); },
+    async restartHandler() {
+      handler = await startHandlerProcess(handlerEnv(ctx.proxy.endpoint));
+    },
     async useTemplate(next: CfnTemplate) {
       const resolved = handlerEnvironment(next, need(deployed, 'deployed world'));
       await putParameters(ctx.moto.endpoint, resolved.parameters);

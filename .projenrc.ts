@@ -140,6 +140,17 @@ project.addTask('smoke:python', {
   exec: 'bash scripts/smoke-python.sh',
 });
 
+// Consumer tests (scripts/consumer/): the built packages installed into fresh apps outside the repository,
+// as users install them, each synthesizing the README example. `.ci/run` runs both after `npm test`.
+project.addTask('package:consumers', {
+  description: 'Build the npm tarball, wheel, Maven artifacts and Go module source the consumer tests install (one jsii-pacmak call)',
+  exec: 'bash scripts/consumer/package.sh',
+});
+project.addTask('test:consumers', {
+  description: 'Install the built packages into fresh TypeScript (minimum and newest aws-cdk-lib), Python and Java apps and synthesize the example',
+  exec: 'bash scripts/consumer/all.sh',
+});
+
 project.tsconfigDev.addInclude('.projenrc.ts');
 project.tsconfigDev.addInclude('demo/**/*.ts');
 project.tsconfigDev.addInclude('bench/**/*.ts');

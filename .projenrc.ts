@@ -162,6 +162,11 @@ project.addTask('smoke:python', {
   exec: 'bash scripts/smoke-python.sh',
 });
 
+project.addTask('lint:workflows', {
+  description: 'Lint the generated GitHub Actions workflows with actionlint (installed as a pinned Go module)',
+  exec: 'bash scripts/ci/actionlint.sh',
+});
+
 // Consumer tests (scripts/consumer/): the built packages installed into fresh apps outside the repository,
 // as users install them, each synthesizing the README example. `.ci/run` runs both after `npm test`.
 project.addTask('package:consumers', {

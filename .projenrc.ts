@@ -172,6 +172,11 @@ project.gitignore.exclude('/.jsii.tabl.json');
 project.addPackageIgnore('/.jsii.tabl.json');
 project.addPackageIgnore('/rosetta/');
 
+project.addTask('test:node-versions', {
+  description: 'Compile and run the construct, cdk-nag and handler unit tests under Node.js 22 and 24 (installed from npm)',
+  exec: 'bash scripts/ci/node-matrix.sh 22 24',
+});
+
 project.addTask('lint:workflows', {
   description: 'Lint the generated GitHub Actions workflows with actionlint (installed as a pinned Go module)',
   exec: 'bash scripts/ci/actionlint.sh',

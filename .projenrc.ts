@@ -86,6 +86,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '@types/aws-lambda',
     'cdk-nag@2.37.55',
     '@types/node@^20',
+    // Integration test in the aws-cdk style (test/integ/): the assertions library matches the minimum aws-cdk-lib.
+    '@aws-cdk/integ-tests-alpha@2.177.0-alpha.0',
+    '@aws-cdk/integ-runner@^2.197.10',
   ],
 
   // Lint src, test, demo and bench with the dev tsconfig, which includes them all.
@@ -176,6 +179,22 @@ project.addTask('test:node-versions', {
   description: 'Compile and run the construct, cdk-nag and handler unit tests under Node.js 22 and 24 (installed from npm)',
   exec: 'bash scripts/ci/node-matrix.sh 22 24',
 });
+
+// Integration test (test/integ/, see its README): CI compares the snapshot only; a maintainer deploys it.
+const integRunner = 'integ-runner --directory test/integ --language typescript';
+project.addTask('integ:snapshot', {
+  description: 'Check that the integration test synthesizes to its committed snapshot (no AWS access)',
+  exec: integRunner,
+});
+project.addTask('integ:snapshot-update', {
+  description: 'Rewrite the integration test snapshot without deploying (after an intended template change)',
+  exec: `${integRunner} --dry-run --force`,
+});
+project.addTask('integ:deploy', {
+  description: 'Deploy the integration test to the AWS account of the current credentials, run its assertions, destroy it',
+  exec: `${integRunner} --force --update-on-failed --parallel-regions \${AWS_REGION:-us-east-1}`,
+});
+project.gitignore.exclude('/test/integ/*.snapshot/asset.*');
 
 project.addTask('lint:workflows', {
   description: 'Lint the generated GitHub Actions workflows with actionlint (installed as a pinned Go module)',

@@ -160,6 +160,12 @@ project.addTask('package:dotnet-code', {
   exec: 'jsii-pacmak --target dotnet --code-only --outdir dist/dotnet-code',
 });
 
+// The Go module source alone: `package:go` also runs `go mod tidy`, which needs every module aws-cdk-go depends on.
+project.addTask('package:go-code', {
+  description: 'Generate the Go module source with jsii-pacmak without building it (no Go module downloads)',
+  exec: 'jsii-pacmak --target go --code-only',
+});
+
 project.addTask('smoke:python', {
   description: 'Build the wheel, install it with aws-cdk-lib in a throwaway venv and synthesize a Python app',
   exec: 'bash scripts/smoke-python.sh',

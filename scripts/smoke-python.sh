@@ -6,5 +6,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 npx projen bundle
 npx projen compile
-PACMAK_TARGETS=python bash scripts/consumer/package.sh
+PACMAK_TARGETS=python GO_CODE=0 bash scripts/consumer/package.sh
 bash scripts/consumer/python.sh

@@ -13,6 +13,9 @@ artifact_dir="$REPO_ROOT/dist/java/com/engineal/cdk/ecs-public-discovery/$versio
 jar=$(require_artifact "$artifact_dir/ecs-public-discovery-$version.jar")
 repo="$CACHE_ROOT/m2"
 own="$repo/com/engineal/cdk/ecs-public-discovery"
+# Two runs on one machine share the repository: the second waits until the first is done with it.
+exec 9>"$CACHE_ROOT/m2.lock"
+flock 9
 rm -rf "$own"
 CLEANUP_DIRS+=("$own")
 mvn_opts=(--batch-mode --no-transfer-progress -Dmaven.repo.local="$repo")

@@ -20,7 +20,8 @@ background() { # background NAME COMMAND...
 # and what a new user installs today (the newest aws-cdk-lib, constructs and the cdk-nag 3 line).
 background "typescript, minimum (aws-cdk-lib 2.177.0, cdk-nag 2.37.55)" bash typescript.sh min 2.177.0 2.37.55 10.0.5
 background "typescript, newest (aws-cdk-lib latest, cdk-nag ^3)" bash typescript.sh latest latest '^3' latest
-background "python" bash python.sh
+background "python, newest aws-cdk-lib 2.x" bash python.sh
+background "python, minimum (aws-cdk-lib 2.177.0)" bash python.sh 'aws-cdk-lib==2.177.0'
 background "java" bash java.sh
 
 failed=()

@@ -407,13 +407,16 @@ export class EcsPublicDiscovery extends Construct {
     // Everything that depends on the full list of registrations is recomputed, and checked against AWS's
     // limits, before the registration is kept: a registration that does not fit is refused here.
     const all = [...this.registrations, registration];
-    const writeGroups = this.writes.assign(all.map(r => normalizedRecordName(r.fqdn)));
-    const services = all.map((r, i) => (this.services[i] && (this.services[i].writeGroup ?? 0) === writeGroups[i]
-      ? this.services[i] : this.registeredService(r, writeGroups[i])));
-    this.config.update(services);
+    const writes = this.writes.plan(all.map(r => normalizedRecordName(r.fqdn)));
+    const services = all.map((r, i) => (this.services[i] && (this.services[i].writeGroup ?? 0) === writes.groups[i]
+      ? this.services[i] : this.registeredService(r, writes.groups[i])));
+    const config = this.config.plan(services);
+    this.checkLifecycleSize(all, writes.groups);
+    // Every limit holds: only now is anything changed.
+    writes.commit();
+    config.commit();
     this.services = services;
-    this.checkLifecycleSize(all, writeGroups);
-    this.writeGroups = writeGroups;
+    this.writeGroups = writes.groups;
     this.registrations.push(registration);
     this.lifecycle.node.addDependency(...this.writes.resources, ...this.config.parameters);
     this.updateRuleMode();

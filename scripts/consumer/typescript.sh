@@ -2,7 +2,7 @@
 # TypeScript consumer test: installs the npm tarball (dist/js) into a fresh copy of examples/typescript
 # outside the repository, with the given aws-cdk-lib and cdk-nag, compiles it with tsc (strict) and
 # synthesizes it with the AWS CDK CLI (`cdk synth`) while neither esbuild nor docker is on PATH. Then it
-# checks the template (assert-template.js) and runs cdk-nag's AwsSolutions pack (nag-check.js).
+# checks the template (assert-template.js), runs cdk-nag's AwsSolutions pack (nag-check.js) and cfn-lint.
 #
 # Usage: typescript.sh <label> <aws-cdk-lib version> <cdk-nag version> <constructs version>
 #   e.g. typescript.sh min 2.177.0 2.37.55 10.0.5;  typescript.sh latest latest '^3' latest
@@ -49,4 +49,9 @@ env -u AWS_PROFILE -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_SESSION_
     node "$0" cdk.out GameStack mc 30
     echo "-- cdk-nag"
     node nag-check.js "$1"
-  ' "$CONSUMER_DIR/assert-template.js" "$CONSUMER_DIR/nag-allowlist.json"
+    echo "-- cfn-lint"
+    # The pinned cfn-lint of the project venv (npm test creates it). W3005: aws-cdk-lib adds a DependsOn on the
+    # function role that the Role property already implies (as in test/cfn-lint.test.ts).
+    "$2" --regions us-east-1 eu-west-1 ap-southeast-2 --ignore-checks W3005 -- cdk.out/GameStack.template.json
+    echo "cfn-lint: no finding"
+  ' "$CONSUMER_DIR/assert-template.js" "$CONSUMER_DIR/nag-allowlist.json" "$REPO_ROOT/.venv/bin/cfn-lint"

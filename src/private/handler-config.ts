@@ -38,18 +38,35 @@ export class HandlerConfigStore {
     return Lazy.string({ produce: () => this.render() });
   }
 
-  /** Takes the registrations as they are now. Throws when they cannot be configured within Lambda's limits. */
-  public update(services: readonly RegisteredService[]): void {
-    this.services = [...services];
-    if (this.parameters.length === 0 && this.inlineLength() <= this.budget()) {
-      return;
+  /**
+   * Takes the registrations as they are now: returns `commit` to apply them. Throws, before anything is
+   * changed, when they cannot be configured within Lambda's limits.
+   */
+  public plan(services: readonly RegisteredService[]): { commit(): void } {
+    const next = [...services];
+    const inline = this.parameters.length === 0 && this.inlineLength(next) <= this.budget();
+    const chunks = inline ? [] : chunkBySize(next, s => this.lengthOf(s), AWS_LIMITS.parameterValueChars);
+    const names = chunks.map((_, i) => this.parameterNameFor(i));
+    if (!inline && resolvedStringLength(this.scope, this.envelopeValue(names, next)) > this.budget()) {
+      throw new Error(`The EcsPublicDiscovery configuration needs ${chunks.length} SSM parameters, too many to name within Lambda's `
+        + `${AWS_LIMITS.lambdaEnvironmentBytes} bytes of environment: register fewer services per construct, e.g. by creating one `
+        + 'EcsPublicDiscovery per group of services.');
     }
-    this.chunks = chunkBySize(this.services, s => this.lengthOf(s), AWS_LIMITS.parameterValueChars);
+    return { commit: () => this.apply(next, chunks) };
+  }
+
+  /** Plans and commits at once (see {@link plan}). */
+  public update(services: readonly RegisteredService[]): void {
+    this.plan(services).commit();
+  }
+
+  private apply(services: RegisteredService[], chunks: RegisteredService[][]): void {
+    this.services = services;
+    this.chunks = chunks;
     const stack = Stack.of(this.scope);
-    while (this.parameters.length < this.chunks.length) {
+    while (this.parameters.length < chunks.length) {
       const index = this.parameters.length;
-      // A name of our own rather than a generated one: its length, and so the environment's, is known here.
-      const parameterName = `/cdk-ecs-public-discovery/${stack.stackName}/${this.scope.node.addr.slice(0, 10)}/${index + 1}`;
+      const parameterName = this.parameterNameFor(index);
       const parameter = new ssm.StringParameter(this.scope, `Registrations${index + 1}`, {
         parameterName,
         description: `Registered services, part ${index + 1}, of an EcsPublicDiscovery (read by its function)`,
@@ -63,11 +80,11 @@ export class HandlerConfigStore {
       }
       this.grant.addResources(parameter.parameterArn);
     }
-    if (resolvedStringLength(this.scope, this.envelopeValue()) > this.budget()) {
-      throw new Error(`The EcsPublicDiscovery configuration needs ${this.parameters.length} SSM parameters, too many to name within Lambda's `
-        + `${AWS_LIMITS.lambdaEnvironmentBytes} bytes of environment: register fewer services per construct, e.g. by creating one `
-        + 'EcsPublicDiscovery per group of services.');
-    }
+  }
+
+  /** A name of our own rather than a generated one: its length, and so the environment's, is known here. */
+  private parameterNameFor(index: number): string {
+    return `/cdk-ecs-public-discovery/${Stack.of(this.scope).stackName}/${this.scope.node.addr.slice(0, 10)}/${index + 1}`;
   }
 
   private budget(): number {
@@ -75,8 +92,8 @@ export class HandlerConfigStore {
   }
 
   /** Changes whenever the registrations change at synthesis. */
-  public fingerprint(): string {
-    return hashOf([JSON.stringify(Stack.of(this.scope).resolve(this.services))]);
+  public fingerprint(services: readonly RegisteredService[] = this.services): string {
+    return hashOf([JSON.stringify(Stack.of(this.scope).resolve(services))]);
   }
 
   private inlineValue(): string {
@@ -84,20 +101,20 @@ export class HandlerConfigStore {
     return Stack.of(this.scope).toJsonString(envelope);
   }
 
-  private envelopeValue(): string {
+  private envelopeValue(names: string[] = this.parameterNames, services: readonly RegisteredService[] = this.services): string {
     const envelope: ConfigEnvelope = {
       clusterArn: this.clusterArn,
-      servicesParameters: this.parameterNames,
-      fingerprint: this.fingerprint(),
+      servicesParameters: names,
+      fingerprint: this.fingerprint(services),
       hostedZoneId: this.hostedZoneId,
     };
     return Stack.of(this.scope).toJsonString(envelope);
   }
 
-  private inlineLength(): number {
+  private inlineLength(services: readonly RegisteredService[]): number {
     const stack = Stack.of(this.scope);
     const empty: ConfigEnvelope = { clusterArn: this.clusterArn, services: [], fingerprint: 'FFFFFFFF' };
-    const items = this.services.reduce((n, s) => n + this.lengthOf(s) + 1, 0);
+    const items = services.reduce((n, s) => n + this.lengthOf(s) + 1, 0);
     return resolvedStringLength(this.scope, stack.toJsonString(empty)) + items;
   }
 

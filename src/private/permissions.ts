@@ -152,10 +152,11 @@ export class RecordWritePolicies {
   }
 
   /**
-   * Spreads the normalized record names (in registration order) over the policies and returns the write
-   * group of each name. Throws when they need more policies than {@link MAX_WRITE_POLICIES}.
+   * Spreads the normalized record names (in registration order) over the policies: returns the write group
+   * of each name, and `commit` to apply it. Throws, before anything is changed, when the names need more
+   * policies than {@link MAX_WRITE_POLICIES}.
    */
-  public assign(names: readonly string[]): number[] {
+  public plan(names: readonly string[]): { readonly groups: number[]; commit(): void } {
     this.budget ??= AWS_LIMITS.managedPolicyChars - resolvedJsonLength(this.scope, this.documentJson([]));
     const budget = this.budget;
     const groups: string[][] = [];
@@ -182,6 +183,17 @@ export class RecordWritePolicies {
         + `ones at once, and a role takes ${AWS_LIMITS.managedPoliciesPerRole} managed policies): register fewer or shorter names per `
         + 'construct, e.g. by creating one EcsPublicDiscovery per group of services.');
     }
+    return { groups: assignment, commit: () => this.apply(groups) };
+  }
+
+  /** Plans and commits at once (see {@link plan}). */
+  public assign(names: readonly string[]): number[] {
+    const planned = this.plan(names);
+    planned.commit();
+    return planned.groups;
+  }
+
+  private apply(groups: string[][]): void {
     this.groups = groups;
     while (this.policies.length < groups.length) {
       const index = this.policies.length;
@@ -195,7 +207,6 @@ export class RecordWritePolicies {
       const cfn = policy.node.defaultChild as iam.CfnManagedPolicy;
       cfn.overrideLogicalId(`${Stack.of(this.scope).getLogicalId(cfn).replace(/[0-9A-F]{8}$/, '')}${hashOf([...(groups[i] ?? [])].sort())}`);
     });
-    return assignment;
   }
 
   private documentJson(names: string[]): Record<string, unknown> {

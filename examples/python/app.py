@@ -39,7 +39,7 @@ assembly = app.synth()
 template = assembly.get_stack_by_name("GameStack").template
 functions = [r["Properties"] for r in template["Resources"].values() if r["Type"] == "AWS::Lambda::Function"]
 assets = [d for d in os.listdir(outdir) if d.startswith("asset.")]
-bundle_sizes = [os.path.getsize(os.path.join(outdir, d, "index.js")) for d in assets]
+bundle_sizes = [os.path.getsize(os.path.join(outdir, d, "index.mjs")) for d in assets]
 print("functions:", [(f["Runtime"], f["Architectures"]) for f in functions])
 print("lambda assets taken from the wheel:", len(assets), "bundle bytes:", bundle_sizes)
 if not functions or not all(size > 0 for size in bundle_sizes) or not assets:

@@ -2,7 +2,7 @@
 /*
  * Checks a synthesized cloud assembly of the README example (any language) for what a user of the
  * built package must get:
- *  - the discovery function's code is a prebuilt file asset (a zip of a directory holding index.js),
+ *  - the discovery function's code is a prebuilt file asset (a zip of a directory holding index.mjs and its chunks),
  *    not inline code, not a container image, and no Docker image asset exists at all;
  *  - the EventBridge rule forwarding ECS task state changes;
  *  - the service tags public-discovery:name / public-discovery:ttl;
@@ -49,14 +49,14 @@ for (const [id, fn] of functions) {
     continue;
   }
   const staged = path.join(outdir, file.source.path);
-  const index = path.join(staged, 'index.js');
+  const index = path.join(staged, 'index.mjs');
   if (fs.existsSync(index) && fs.statSync(index).size > 10_000) {
     const files = fs.readdirSync(staged);
-    console.log(`  ..   ${id}: ${fn.Properties.Runtime} ${JSON.stringify(fn.Properties.Architectures)}, asset ${file.source.path} (${files.join(', ')}; index.js ${fs.statSync(index).size} bytes)`);
+    console.log(`  ..   ${id}: ${fn.Properties.Runtime} ${JSON.stringify(fn.Properties.Architectures)}, asset ${file.source.path} (${files.join(', ')}; index.mjs ${fs.statSync(index).size} bytes)`);
     prebuilt = true;
   }
 }
-check(prebuilt, 'the discovery function runs a prebuilt bundle staged as a file asset (index.js)');
+check(prebuilt, 'the discovery function runs a prebuilt bundle staged as a file asset (index.mjs)');
 
 // 2. The rule forwarding ECS task state changes.
 const rules = ofType('AWS::Events::Rule').filter(([, r]) => {
@@ -77,7 +77,8 @@ check(tagged.length === 1 && ['SERVICE', 'TASK_DEFINITION'].includes(tagged[0][1
   'the service propagates its tags to its tasks');
 
 // 4. Route53 writes are scoped to the registered names.
-const statements = ofType('AWS::IAM::Policy').flatMap(([, r]) => r.Properties.PolicyDocument.Statement);
+// The Route53 writes live in customer managed policies of their own; everything else in the role's default policy.
+const statements = [...ofType('AWS::IAM::Policy'), ...ofType('AWS::IAM::ManagedPolicy')].flatMap(([, r]) => r.Properties.PolicyDocument.Statement);
 const asList = v => (Array.isArray(v) ? v : [v]);
 const change = statements.filter(s => s.Effect === 'Allow' && asList(s.Action).includes('route53:ChangeResourceRecordSets'));
 check(change.length >= 1, 'an Allow statement for route53:ChangeResourceRecordSets');

@@ -11,7 +11,7 @@ GO_CODE=${GO_CODE:-1}
 start_timer "package (jsii-pacmak --targets $PACMAK_TARGETS$([ "$GO_CODE" = 1 ] && echo ', then go --code-only'))"
 cd "$REPO_ROOT"
 
-if [ ! -f assets/lambda/discovery.lambda/index.js ]; then
+if [ ! -f assets/lambda/discovery.lambda/index.mjs ]; then
   npx projen bundle
 fi
 if [ ! -f .jsii ]; then

@@ -27,8 +27,12 @@ export interface NagAcknowledgement {
 
 /** The part of aws-cdk-lib's `Validations` (2.257+) used here. */
 interface ValidationsApi {
+  readonly ACKNOWLEDGED_RULES_METADATA_KEY?: string;
   of(scope: IConstruct): { acknowledge(...rules: Array<{ id: string; reason: string }>): void };
 }
+
+/** Where aws-cdk-lib records acknowledgements, and cdk-nag 3 reads them. */
+const ACKNOWLEDGED_RULES = 'aws:cdk:acknowledged-rules';
 
 /** Records the acknowledgements on `resource` in both cdk-nag forms. */
 export function acknowledgeNagFindings(resource: CfnResource, acknowledgements: readonly NagAcknowledgement[]): void {
@@ -54,7 +58,13 @@ export function acknowledgeNagFindings(resource: CfnResource, acknowledgements: 
     const ack = validations.of(resource);
     for (const a of rendered) {
       for (const id of a.appliesTo ? a.appliesTo.map(f => `${a.id}[${f}]`) : [a.id]) {
-        ack.acknowledge({ id, reason: a.reason });
+        try {
+          ack.acknowledge({ id, reason: a.reason });
+        } catch {
+          // Some aws-cdk-lib releases (2.26x) refuse a finding id holding '::' (e.g. `[Resource::*]`) although
+          // cdk-nag names findings so: record the acknowledgement as acknowledge() records it, which cdk-nag reads.
+          resource.node.addMetadata(validations.ACKNOWLEDGED_RULES_METADATA_KEY ?? ACKNOWLEDGED_RULES, { [`Annotation::${id}`]: a.reason });
+        }
       }
     }
   }

@@ -200,6 +200,37 @@ describe('acknowledgeNagFindings', () => {
       }
     }
   });
+  test('an aws-cdk-lib whose acknowledge() refuses a finding id holding "::" gets the acknowledgement as metadata, as cdk-nag 3 reads it', () => {
+    const fake = {
+      ACKNOWLEDGED_RULES_METADATA_KEY: 'aws:cdk:acknowledged-rules',
+      of: () => ({
+        acknowledge: (...rules: Array<{ id: string; reason: string }>) => {
+          if (rules.some(r => r.id.includes('::'))) {
+            throw new Error(`Invalid validation rule ID '${rules[0].id}'. The '::' delimiter is reserved`);
+          }
+        },
+      }),
+    };
+    const lib = cdk as unknown as Record<string, unknown>;
+    const had = Object.prototype.hasOwnProperty.call(lib, 'Validations');
+    const before = lib.Validations;
+    Object.defineProperty(lib, 'Validations', { value: fake, configurable: true, writable: true });
+    try {
+      const { cfn } = resource();
+      acknowledgeNagFindings(cfn, [
+        { id: 'AwsSolutions-IAM5', reason: 'why star', appliesTo: ['Resource::*'] },
+        { id: 'AwsSolutions-L1', reason: 'why runtime' },
+      ]);
+      const recorded = cfn.node.metadata.filter(m => m.type === 'aws:cdk:acknowledged-rules').map(m => m.data);
+      expect(recorded).toEqual([{ 'Annotation::AwsSolutions-IAM5[Resource::*]': 'why star' }]);
+    } finally {
+      if (had) {
+        Object.defineProperty(lib, 'Validations', { value: before, configurable: true, writable: true });
+      } else {
+        delete lib.Validations;
+      }
+    }
+  });
 });
 
 describe('RecordWritePolicies', () => {

@@ -176,6 +176,13 @@ bench.spawn(venv);
 bench.spawn(bundle);
 bench.exec('ts-node --project tsconfig.dev.json bench/run.ts');
 
+// jsii-pacmak names the Maven package `groupId:artifactId` and gives the Python package neither keywords nor a
+// bug tracker link: scripts/release/registry_metadata.py completes what Maven Central and PyPI show, right after
+// packaging (the release workflow publishes what these tasks leave in dist/).
+const MAVEN_NAME = 'CDK ECS Public Discovery';
+project.tasks.tryFind('package:java')?.exec(`python3 scripts/release/registry_metadata.py java dist/java --maven-name "${MAVEN_NAME}"`);
+project.tasks.tryFind('package:python')?.exec('python3 scripts/release/registry_metadata.py python dist/python');
+
 // No .NET SDK is needed to check the C# binding: generate its source (dist/dotnet-code) without compiling it.
 project.addTask('package:dotnet-code', {
   description: 'Generate the .NET binding source with jsii-pacmak (no .NET SDK required)',

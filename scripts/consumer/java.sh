@@ -20,6 +20,11 @@ rm -rf "$own"
 CLEANUP_DIRS+=("$own")
 mvn_opts=(--batch-mode --no-transfer-progress -Dmaven.repo.local="$repo")
 
+pom="$artifact_dir/ecs-public-discovery-$version.pom"
+# What Maven Central shows: the readable name scripts/release/registry_metadata.py puts in the pom, with matching checksums.
+grep -q '<name>CDK ECS Public Discovery</name>' "$pom" || { echo "the pom has no readable <name>" >&2; exit 1; }
+[ "$(sha1sum < "$pom" | cut -d' ' -f1)" = "$(cat "$pom.sha1")" ] || { echo "the pom's .sha1 does not match it" >&2; exit 1; }
+echo "-- pom name: $(grep -m1 -o '<name>[^<]*</name>' "$pom")"
 echo "-- mvn install:install-file $(basename "$jar") into $repo"
 mvn "${mvn_opts[@]}" -q install:install-file -Dfile="$jar" -DpomFile="$artifact_dir/ecs-public-discovery-$version.pom" \
   -Dsources="$artifact_dir/ecs-public-discovery-$version-sources.jar" -Djavadoc="$artifact_dir/ecs-public-discovery-$version-javadoc.jar"

@@ -19,6 +19,16 @@ echo "-- $WORKDIR: pip install $(basename "$wheel") '$cdk_lib'"
 venv/bin/pip install --quiet "$wheel" "$cdk_lib"
 echo "-- installed: $(venv/bin/pip list --format=freeze 2>/dev/null | grep -E '^(aws-cdk-lib|constructs|jsii|cdk-ecs-public-discovery)==' | tr '\n' ' ')"
 venv/bin/python --version
+# What PyPI shows: the keywords and the bug tracker that scripts/release/registry_metadata.py adds.
+venv/bin/python - <<'PY'
+from importlib.metadata import metadata
+m = metadata("cdk-ecs-public-discovery")
+urls = dict(u.split(", ", 1) for u in m.get_all("Project-URL"))
+assert "route53" in m["Keywords"].split(","), m["Keywords"]
+assert urls.get("Bug Tracker", "").endswith("/issues"), urls
+assert not any(u.endswith(".git") for u in urls.values()), urls
+print("-- package metadata: keywords", m["Keywords"], "| links", urls, "| requires python", m["Requires-Python"])
+PY
 # The app synthesizes into the folder given as argument; no esbuild, Docker or AWS account involved.
 AWS_EC2_METADATA_DISABLED=true venv/bin/python app.py cdk.out
 node "$CONSUMER_DIR/assert-template.js" cdk.out GameStack mc 30

@@ -19,7 +19,8 @@ import { MotoServer, startMoto } from '../test/support/moto';
 import { AwsProxy } from '../test/support/proxy';
 import { neighbourRecords, notOwned, ownedAt, snapshot } from '../test/support/records';
 import { appWithPathMetadata, CfnResourceJson, CfnTemplate, templateOf } from '../test/support/stack';
-import { handlerEnvironment } from '../test/support/template-config';
+import { lifecycleRequest, lifecycleResource, ResponseCatcher } from '../test/support/cloudformation';
+import { DeployedWorld, handlerEnvironment } from '../test/support/template-config';
 import { TaskInfo, World } from '../test/support/world';
 
 /** The example app's service the demo scales. */
@@ -110,7 +111,8 @@ function summarizeTemplate(template: CfnTemplate, registrations: readonly Exampl
 
   say();
   say('The function\'s role may do exactly this:');
-  for (const [, r] of own.filter(([, x]) => x.Type === 'AWS::IAM::Policy')) {
+  // The default policy holds the reads; the Route53 writes are in customer managed policies of their own.
+  for (const [, r] of own.filter(([, x]) => x.Type === 'AWS::IAM::Policy' || x.Type === 'AWS::IAM::ManagedPolicy')) {
     const doc = r.Properties?.PolicyDocument as { Statement?: Array<Record<string, unknown>> } | undefined;
     for (const st of doc?.Statement ?? []) {
       const actions = ([] as unknown[]).concat(st.Action ?? []).join(', ');
@@ -133,11 +135,13 @@ function summarizeTemplate(template: CfnTemplate, registrations: readonly Exampl
 // ---------------------------------------------------------------------------------------------
 
 interface Demo {
+  readonly template: CfnTemplate;
   readonly world: World;
   readonly proxy: AwsProxy;
   readonly handler: HandlerProcess;
   readonly env: Record<string, string>;
   readonly service: RegisteredService;
+  readonly deployed: DeployedWorld;
 }
 
 function answerTable(records: ResourceRecordSet[]): string[] {
@@ -225,6 +229,29 @@ async function story(demo: Demo): Promise<void> {
   }
   say(`  Every 5 minutes the function compares the records with the running tasks: ${JSON.stringify(rec.result)}`);
   say('  Nothing to repair here; it would re-add a record after a lost start event or remove one after a lost stop.');
+
+  heading('And when the stack is deleted while tasks still run');
+  const survivors = await world.startTasks(service.serviceName, 2);
+  await deliver(demo, survivors.map((t) => running(t)));
+  await showAnswers(demo, survivors);
+  say('  CloudFormation deletes the custom resource Custom::EcsPublicDiscovery before the function, its role and the rule,');
+  say('  and the function, serving it, deletes every record it owns at the registered names. Here is that request:');
+  const catcher = await ResponseCatcher.start();
+  try {
+    const { event, requestId } = lifecycleRequest(catcher, 'Delete', lifecycleResource(demo.template, demo.deployed));
+    demo.proxy.resetCounts();
+    const del = await demo.handler.invoke(event, { env: demo.env });
+    const answer = catcher.answers.get(requestId);
+    if (del.error || answer?.Status !== 'SUCCESS') {
+      throw new Error(`the stack deletion request failed: ${String(del.error ?? JSON.stringify(answer))}`);
+    }
+    const calls = Object.entries(demo.proxy.flatCounts()).map(([k, v]) => `${k} ×${v}`).join(', ');
+    say(`  The function answered CloudFormation ${answer.Status} (${answer.Data?.Deleted} records deleted). ${dim(`AWS calls: ${calls}`)}`);
+  } finally {
+    await catcher.stop();
+  }
+  await showAnswers(demo, []);
+  say('  The tasks still run, but no record is left to point at their addresses once AWS hands them to someone else.');
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -266,7 +293,8 @@ async function main(): Promise<void> {
     say(dim(`  ${env.PUBLIC_DISCOVERY_CONFIG}`));
     const unrelated = async () => snapshot(notOwned(await world.zoneRecords(), config.services.map((s) => s.fqdn)));
     const before = await unrelated();
-    await story({ world, proxy, handler, env, service });
+    const deployed = { clusterName: world.clusterName, clusterArn: world.clusterArn, zoneId: world.zoneId, serviceNames: {} };
+    await story({ template, deployed, world, proxy, handler, env, service });
     if (await unrelated() !== before) {
       throw new Error('records the handler does not own were changed');
     }

@@ -9,8 +9,8 @@ import { ChangeResourceRecordSetsCommand, ListResourceRecordSetsCommand, ListRes
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import { EniObservation, RecordSet, TaskObservation } from './model';
 import { eniFromAttachments, normalizeName, tagMap } from './planner';
-import { errorName, RetryPolicy, withRetry } from './retry';
-import { Logger } from './telemetry';
+import { RetryPolicy, withRetry } from './retry';
+import { errorName, Logger } from './telemetry';
 import { GET_PARAMETERS_LIMIT } from '../shared/contract';
 
 /** Everything the pipeline asks of AWS. Tests substitute an in-memory implementation. */

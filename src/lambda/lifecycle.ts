@@ -15,7 +15,7 @@
  */
 import { CfnResponseBody } from './cfn-response';
 import { PipelineDeps, purgeNames, PurgeSummary, reconcile } from './pipeline';
-import { errorMessage, errorName } from './retry';
+import { errorMessage, errorName } from './telemetry';
 import { DiscoveryConfig, isObject, LIFECYCLE_RESOURCE_TYPE, LifecycleName, readLifecycleNames } from '../shared/contract';
 
 /** The fields of a CloudFormation custom resource request the handler uses. */

@@ -8,8 +8,7 @@ import { EniObservation, PlannedChange, PublishItem, RecordSet, TaskObservation,
 import {
   batchChanges, coalesce, confirmIntent, intentOf, isMalformed, isOwned, parseTaskEvent, planName, projectRecords, resolvePublish,
 } from './planner';
-import { errorMessage, errorName } from './retry';
-import { Logger, Metrics } from './telemetry';
+import { errorMessage, errorName, Logger, Metrics } from './telemetry';
 import { DiscoveryConfig, LifecycleName, MAX_RECORDS_PER_NAME, METRIC, RegisteredService, taskIdFromArn } from '../shared/contract';
 
 /** What the pipeline needs for one invocation. */

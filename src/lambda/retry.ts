@@ -2,6 +2,7 @@
  * Retries of throttled or transient AWS calls with exponential backoff and full jitter.
  * The SDK clients are built with `maxAttempts: 1`, so every retry happens (and is logged) here.
  */
+import { errorName } from './telemetry';
 
 /** Error names AWS uses for throttling and transient failures worth another attempt. */
 const RETRYABLE_NAMES: ReadonlySet<string> = new Set([
@@ -73,18 +74,4 @@ export async function withRetry<T>(operation: string, policy: RetryPolicy, fn: (
       await sleep(delayMs);
     }
   }
-}
-
-/** A short name for an error, for logs. */
-export function errorName(err: unknown): string {
-  if (typeof err === 'object' && err !== null) {
-    const e = err as { name?: string; code?: string };
-    return e.name ?? e.code ?? 'Error';
-  }
-  return String(err);
-}
-
-/** The message of an error, for logs. */
-export function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

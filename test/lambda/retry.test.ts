@@ -1,4 +1,4 @@
-import { backoffDelay, DEFAULT_RETRY, errorMessage, errorName, isRetryable, RetryPolicy, withRetry } from '../../src/lambda/retry';
+import { backoffDelay, DEFAULT_RETRY, isRetryable, RetryPolicy, withRetry } from '../../src/lambda/retry';
 
 /** An error shaped like the AWS SDK v3's service exceptions. */
 function awsError(name: string, status?: number, more: Record<string, unknown> = {}): Error {
@@ -169,25 +169,5 @@ describe('withRetry', () => {
     const started = Date.now();
     await expect(withRetry('op', { maxAttempts: 2, baseDelayMs: 40, maxDelayMs: 40, random: () => 0.99 }, fn)).resolves.toBe('late');
     expect(Date.now() - started).toBeGreaterThanOrEqual(30);
-  });
-});
-
-describe('errorName and errorMessage', () => {
-  test.each<[unknown, string]>([
-    [awsError('Throttling'), 'Throttling'],
-    [{ code: 'ECONNRESET' }, 'ECONNRESET'],
-    [{}, 'Error'],
-    ['text', 'text'],
-    [42, '42'],
-  ])('errorName(%p) = %p', (err, name) => {
-    expect(errorName(err)).toBe(name);
-  });
-
-  test.each<[unknown, string]>([
-    [new Error('boom'), 'boom'],
-    ['text', 'text'],
-    [{ message: 'not an Error' }, '[object Object]'],
-  ])('errorMessage(%p) = %p', (err, message) => {
-    expect(errorMessage(err)).toBe(message);
   });
 });

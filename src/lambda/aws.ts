@@ -7,32 +7,11 @@ import { DescribeNetworkInterfacesCommand, EC2Client } from '@aws-sdk/client-ec2
 import { DescribeTasksCommand, ECSClient, ListTasksCommand, ListTasksCommandOutput } from '@aws-sdk/client-ecs';
 import { ChangeResourceRecordSetsCommand, ListResourceRecordSetsCommand, ListResourceRecordSetsCommandOutput, ResourceRecordSet, Route53Client } from '@aws-sdk/client-route-53';
 import type { SSMClient } from '@aws-sdk/client-ssm';
-import { EniObservation, RecordSet, TaskObservation } from './model';
+import { DiscoveryApi, EniObservation, RecordSet, TaskObservation } from './model';
 import { eniFromAttachments, normalizeName, tagMap } from './planner';
 import { RetryPolicy, withRetry } from './retry';
 import { errorName, Logger } from './telemetry';
 import { GET_PARAMETERS_LIMIT } from '../shared/contract';
-
-/** Everything the pipeline asks of AWS. Tests substitute an in-memory implementation. */
-export interface DiscoveryApi {
-  /** Current state of the given tasks of one cluster; tasks ECS does not know are absent from the map. */
-  describeTasks(clusterArn: string, taskArns: readonly string[]): Promise<Map<string, TaskObservation>>;
-  /**
-   * ARNs of the tasks of a service whose desired status is RUNNING. A service ECS does not know (deleted outside
-   * the stack: `ServiceNotFoundException`) has none, as an INACTIVE or draining one has none.
-   */
-  listServiceTasks(clusterArn: string, serviceName: string): Promise<string[]>;
-  /** Current state of the given ENIs; deleted ENIs are absent from the map. */
-  describeNetworkInterfaces(eniIds: readonly string[]): Promise<Map<string, EniObservation>>;
-  /** Every record set whose name is `fqdn`, read without scanning the rest of the zone. */
-  listRecordsAt(hostedZoneId: string, fqdn: string): Promise<RecordSet[]>;
-  /** Every record set of the zone, or undefined when the zone takes more than `maxPages` pages to list. */
-  listZoneRecords(hostedZoneId: string, maxPages: number): Promise<RecordSet[] | undefined>;
-  /** Applies the changes in one all-or-nothing request. */
-  changeRecords(hostedZoneId: string, changes: ReadonlyArray<{ readonly action: 'UPSERT' | 'DELETE'; readonly record: RecordSet }>): Promise<void>;
-  /** Values of the given SSM parameters by name; parameters that do not exist are absent from the map. */
-  getParameters(names: readonly string[]): Promise<Map<string, string>>;
-}
 
 /** DescribeTasks takes at most 100 tasks per request. */
 export const DESCRIBE_TASKS_LIMIT = 100;

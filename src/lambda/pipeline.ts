@@ -3,8 +3,7 @@
  * fetch in between, applies the planned changes and reports what happened. Every AWS call goes
  * through {@link DiscoveryApi}, so this module runs unchanged against fakes in unit tests.
  */
-import { DiscoveryApi } from './aws';
-import { EniObservation, PlannedChange, PublishItem, RecordSet, TaskObservation, TaskOutcome, TaskWork } from './model';
+import { DiscoveryApi, EniObservation, PlannedChange, PublishItem, RecordSet, TaskObservation, TaskOutcome, TaskWork } from './model';
 import {
   batchChanges, coalesce, confirmIntent, intentOf, isMalformed, isOwned, parseTaskEvent, planName, projectRecords, resolvePublish,
 } from './planner';

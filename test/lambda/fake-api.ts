@@ -9,8 +9,7 @@
  * Route53's wording.
  */
 import { CLUSTER_ARN, taskArn } from './fixtures';
-import type { DiscoveryApi } from '../../src/lambda/aws';
-import type { EniObservation, RecordSet, TaskObservation } from '../../src/lambda/model';
+import type { DiscoveryApi, EniObservation, RecordSet, TaskObservation } from '../../src/lambda/model';
 import { normalizeName } from '../../src/lambda/planner';
 import { MAX_RECORDS_PER_NAME, RegisteredService, TAG_NAME } from '../../src/shared/contract';
 

@@ -8,10 +8,11 @@ import { DescribeTasksCommand, ECSClient, ListTasksCommand, ListTasksCommandOutp
 import { ChangeResourceRecordSetsCommand, ListResourceRecordSetsCommand, ListResourceRecordSetsCommandOutput, ResourceRecordSet, Route53Client } from '@aws-sdk/client-route-53';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import { DiscoveryApi, EniObservation, RecordSet, TaskObservation } from './model';
-import { eniFromAttachments, normalizeName, tagMap } from './planner';
+import { eniFromAttachments, tagMap } from './planner';
 import { RetryPolicy, withRetry } from './retry';
 import { errorName, Logger } from './telemetry';
 import { GET_PARAMETERS_LIMIT } from '../shared/contract';
+import { normalizeName } from '../shared/dns-name';
 
 /** DescribeTasks takes at most 100 tasks per request. */
 export const DESCRIBE_TASKS_LIMIT = 100;

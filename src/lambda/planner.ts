@@ -9,6 +9,7 @@ import {
 import {
   MAX_RECORDS_PER_NAME, MAX_TTL_SECONDS, RegisteredService, TAG_NAME, TAG_TTL, DiscoveryConfig, isObject as isRecord, taskIdFromArn,
 } from '../shared/contract';
+import { normalizeName } from '../shared/dns-name';
 
 
 const TASK_ARN = /^arn:[a-z-]+:ecs:[a-z0-9-]+:\d{12}:task\/.+$/;
@@ -231,12 +232,6 @@ export function resolvePublish(
     }
   }
   return { ok: true, item: { taskId, publicIp: eni.publicIp, ttl: service.ttl }, warnings };
-}
-
-/** Lower-cases a DNS name and makes sure it ends with a dot. */
-export function normalizeName(name: string): string {
-  const lower = name.toLowerCase();
-  return lower.endsWith('.') ? lower : `${lower}.`;
 }
 
 /** True when this library owns the record (see "Ownership" in docs/design.md). */

@@ -5,7 +5,7 @@ import {
 import type { EniObservation, PlannedChange, TaskObservation, TaskWork } from '../../src/lambda/model';
 import {
   batchChanges, changeWeight, coalesce, confirmIntent, conflictOf, desiredRecord, eniFromAttachments, intentOf, isMalformed, isOwned,
-  MAX_CHANGE_WEIGHT, normalizeName, parseTaskEvent, planName, projectRecords, resolvePublish, serviceOfGroup, tagMap,
+  MAX_CHANGE_WEIGHT, parseTaskEvent, planName, projectRecords, resolvePublish, serviceOfGroup, tagMap,
 } from '../../src/lambda/planner';
 import { MAX_TTL_SECONDS, TAG_NAME, TAG_TTL } from '../../src/shared/contract';
 
@@ -380,15 +380,7 @@ describe('resolvePublish', () => {
   });
 });
 
-describe('normalizeName, isOwned and conflictOf', () => {
-  test.each([
-    ['mc.example.com.', 'mc.example.com.'],
-    ['MC.Example.com', 'mc.example.com.'],
-    ['mc.example.com', 'mc.example.com.'],
-  ])('normalizeName(%p) = %p', (name, normal) => {
-    expect(normalizeName(name)).toBe(normal);
-  });
-
+describe('isOwned and conflictOf', () => {
   test.each<[string, Record<string, unknown>, boolean]>([
     ['an owned multi-value A record', ownedRecord(MC, 't1', '203.0.113.1'), true],
     ['an owned record read without the trailing dot, upper case', { ...ownedRecord(MC, 't1', '203.0.113.1'), Name: 'MC.example.com' }, true],

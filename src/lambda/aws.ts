@@ -8,7 +8,7 @@ import { DescribeTasksCommand, ECSClient, ListTasksCommand, ListTasksCommandOutp
 import { ChangeResourceRecordSetsCommand, ListResourceRecordSetsCommand, ListResourceRecordSetsCommandOutput, ResourceRecordSet, Route53Client } from '@aws-sdk/client-route-53';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import { DiscoveryApi, EniObservation, RecordSet, TaskObservation } from './model';
-import { eniFromAttachments, tagMap } from './planner';
+import { eniFromAttachments, tagMap } from './parse';
 import { RetryPolicy, withRetry } from './retry';
 import { errorName, Logger } from './telemetry';
 import { GET_PARAMETERS_LIMIT } from '../shared/contract';

@@ -4,9 +4,8 @@
  * through {@link DiscoveryApi}, so this module runs unchanged against fakes in unit tests.
  */
 import { DiscoveryApi, EniObservation, PlannedChange, PublishItem, RecordSet, TaskObservation, TaskOutcome, TaskWork } from './model';
-import {
-  batchChanges, coalesce, confirmIntent, intentOf, isMalformed, isOwned, parseTaskEvent, planName, projectRecords, resolvePublish,
-} from './planner';
+import { isMalformed, parseTaskEvent } from './parse';
+import { batchChanges, coalesce, confirmIntent, intentOf, isOwned, planName, projectRecords, resolvePublish } from './planner';
 import { errorMessage, errorName, Logger, Metrics } from './telemetry';
 import { DiscoveryConfig, LifecycleName, MAX_RECORDS_PER_NAME, METRIC, RegisteredService, taskIdFromArn } from '../shared/contract';
 

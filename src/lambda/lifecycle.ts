@@ -14,7 +14,8 @@
  * CloudFormation's one-hour timeout.
  */
 import { CfnResponseBody } from './cfn-response';
-import { PipelineDeps, purgeNames, PurgeSummary, reconcile } from './pipeline';
+import { PipelineDeps } from './model';
+import { purgeNames, PurgeSummary, reconcile } from './pipeline';
 import { errorMessage, errorName } from './telemetry';
 import { DiscoveryConfig, isObject, LIFECYCLE_RESOURCE_TYPE, LifecycleName, readLifecycleNames } from '../shared/contract';
 

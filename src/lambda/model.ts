@@ -2,7 +2,8 @@
  * Data shapes shared by the pure planner and the AWS adapters, and the interface the adapters implement
  * ({@link DiscoveryApi}). Nothing here does I/O.
  */
-import type { RegisteredService } from '../shared/contract';
+import type { Logger, Metrics } from './telemetry';
+import type { DiscoveryConfig, RegisteredService } from '../shared/contract';
 
 /** ECS task statuses that mean a task is going away (or gone). */
 export const STOPPING_STATUSES: ReadonlySet<string> = new Set(['DEACTIVATING', 'STOPPING', 'DEPROVISIONING', 'STOPPED']);
@@ -124,4 +125,12 @@ export interface DiscoveryApi {
   changeRecords(hostedZoneId: string, changes: ReadonlyArray<{ readonly action: 'UPSERT' | 'DELETE'; readonly record: RecordSet }>): Promise<void>;
   /** Values of the given SSM parameters by name; parameters that do not exist are absent from the map. */
   getParameters(names: readonly string[]): Promise<Map<string, string>>;
+}
+
+/** What the workflows (events, reconciliation, purge) need for one invocation. */
+export interface PipelineDeps {
+  readonly config: DiscoveryConfig;
+  readonly api: DiscoveryApi;
+  readonly log: Logger;
+  readonly metrics: Metrics;
 }

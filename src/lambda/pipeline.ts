@@ -3,19 +3,12 @@
  * fetch in between, applies the planned changes and reports what happened. Every AWS call goes
  * through {@link DiscoveryApi}, so this module runs unchanged against fakes in unit tests.
  */
-import { DiscoveryApi, EniObservation, PlannedChange, PublishItem, RecordSet, TaskObservation, TaskOutcome, TaskWork } from './model';
+import { applyAndReport, applyChanges } from './apply';
+import { EniObservation, PipelineDeps, PlannedChange, PublishItem, RecordSet, TaskObservation, TaskOutcome, TaskWork } from './model';
 import { isMalformed, parseTaskEvent } from './parse';
-import { batchChanges, coalesce, confirmIntent, intentOf, isOwned, planName, projectRecords, resolvePublish } from './planner';
-import { errorMessage, errorName, Logger, Metrics } from './telemetry';
-import { DiscoveryConfig, LifecycleName, MAX_RECORDS_PER_NAME, METRIC, RegisteredService, taskIdFromArn } from '../shared/contract';
-
-/** What the pipeline needs for one invocation. */
-export interface PipelineDeps {
-  readonly config: DiscoveryConfig;
-  readonly api: DiscoveryApi;
-  readonly log: Logger;
-  readonly metrics: Metrics;
-}
+import { coalesce, confirmIntent, isOwned, planName, projectRecords, resolvePublish } from './planner';
+import { errorMessage, errorName } from './telemetry';
+import { LifecycleName, MAX_RECORDS_PER_NAME, METRIC, RegisteredService, taskIdFromArn } from '../shared/contract';
 
 /** One delivered message: its id (for partial batch failures) and its body. */
 export interface InboundMessage {
@@ -458,143 +451,4 @@ async function planService(
   const plan = planName(service, current, publishes, removals);
   outcomes.push(...plan.outcomes.filter(o => o.outcome !== 'unchanged'));
   return { changes: plan.changes, outcomes };
-}
-
-/**
- * Closes the race between confirming that a task runs and writing its record: a stop handled in the
- * meantime (by a concurrent invocation) found no record to delete, so the record just written would
- * outlive its task and point at a released address. The tasks whose records were written are described
- * again, and the records of those now stopping or gone are deleted with the values just written.
- * Returns the outcomes of those deletions (planned; `settle` decides whether they applied).
- */
-async function verifyUpserts(deps: PipelineDeps, changes: readonly PlannedChange[], failures: ChangeFailures): Promise<TaskOutcome[]> {
-  const written = changes.filter(c => c.action === 'UPSERT' && !failures.has(c.taskId));
-  if (written.length === 0) {
-    return [];
-  }
-  const { config, api, log } = deps;
-  const taskPrefix = config.clusterArn.replace(':cluster/', ':task/');
-  let observed: Map<string, TaskObservation>;
-  try {
-    observed = await api.describeTasks(config.clusterArn, written.map(c => `${taskPrefix}/${c.taskId}`));
-  } catch (err) {
-    log.warn('could not check that the tasks just published still run; the reconciler will', { error: errorName(err), detail: errorMessage(err) });
-    return [];
-  }
-  const byId = new Map([...observed.values()].map(o => [taskIdFromArn(o.taskArn), o] as const));
-  const stale = written.filter(c => {
-    const o = byId.get(c.taskId);
-    return !o || intentOf(o.lastStatus, o.desiredStatus) === 'remove';
-  });
-  if (stale.length === 0) {
-    return [];
-  }
-  const deletes: PlannedChange[] = stale.map(c => ({ ...c, action: 'DELETE' }));
-  const deleteFailures = await applyChanges(deps, deletes);
-  deleteFailures.forEach((reason, taskId) => failures.set(taskId, reason));
-  return deletes.map(c => ({
-    taskId: c.taskId,
-    service: c.service.serviceName,
-    name: c.service.fqdn,
-    action: 'DELETE',
-    outcome: 'planned',
-    level: 'warn',
-    reason: 'the task stopped while its record was being written; the record was removed again',
-  }));
-}
-
-/** Changes Route53 did not apply, by task id, with the reason. */
-type ChangeFailures = Map<string, string>;
-
-/**
- * Sends the changes in as few requests as Route53's limits allow (one per hosted zone below 1000
- * changes). A rejected request is bisected so that one bad change cannot hold back the others.
- */
-export async function applyChanges(deps: Pick<PipelineDeps, 'api' | 'log'>, changes: readonly PlannedChange[]): Promise<ChangeFailures> {
-  const failures: ChangeFailures = new Map();
-  for (const batch of batchChanges(changes)) {
-    await applyIsolating(deps, batch.hostedZoneId, batch.changes, failures);
-  }
-  return failures;
-}
-
-const REJECTIONS: ReadonlySet<string> = new Set(['InvalidChangeBatch', 'InvalidInput']);
-
-async function applyIsolating(deps: Pick<PipelineDeps, 'api' | 'log'>, zoneId: string, changes: PlannedChange[], failures: ChangeFailures): Promise<void> {
-  try {
-    await deps.api.changeRecords(zoneId, changes);
-  } catch (err) {
-    const name = errorName(err);
-    const message = errorMessage(err);
-    if (REJECTIONS.has(name) && changes.length > 1) {
-      deps.log.warn('Route53 rejected a batch; isolating the rejected changes', { hostedZoneId: zoneId, changes: changes.length, detail: message });
-      const mid = Math.ceil(changes.length / 2);
-      await applyIsolating(deps, zoneId, changes.slice(0, mid), failures);
-      await applyIsolating(deps, zoneId, changes.slice(mid), failures);
-      return;
-    }
-    const single = changes.length === 1 ? changes[0] : undefined;
-    if (single?.action === 'DELETE' && REJECTIONS.has(name) && /not found/i.test(message)) {
-      deps.log.info('record was already deleted', { taskId: single.taskId, name: single.record.Name });
-      return;
-    }
-    for (const c of changes) {
-      failures.set(c.taskId, `${name}: ${message}`);
-    }
-  }
-}
-
-/**
- * Applies the changes, re-checks the tasks whose records were written, settles every planned outcome
- * as applied or failed, counts the outcomes as metrics and logs one line per outcome.
- */
-async function applyAndReport(
-  deps: PipelineDeps, changes: readonly PlannedChange[], outcomes: TaskOutcome[], message: string,
-): Promise<TaskOutcome[]> {
-  const failures = await applyChanges(deps, changes);
-  outcomes.push(...await verifyUpserts(deps, changes, failures));
-  const final = settle(outcomes, failures);
-  countOutcomes(deps.metrics, final);
-  for (const { level, ...fields } of final) {
-    deps.log.log(level, message, fields);
-  }
-  return final;
-}
-
-/** Turns planned outcomes into applied or failed ones. */
-function settle(outcomes: readonly TaskOutcome[], failures: ChangeFailures): TaskOutcome[] {
-  return outcomes.map(o => {
-    if (o.outcome !== 'planned') {
-      return o;
-    }
-    const failure = failures.get(o.taskId);
-    return failure === undefined
-      ? { ...o, outcome: 'applied' }
-      : { ...o, outcome: 'failed', level: 'error', reason: `Route53 did not apply the change: ${failure}` };
-  });
-}
-
-function countOutcomes(metrics: Metrics, outcomes: readonly TaskOutcome[]): void {
-  for (const o of outcomes) {
-    switch (o.outcome) {
-      case 'applied':
-        metrics.add(o.action === 'DELETE' ? METRIC.RECORDS_DELETED : METRIC.RECORDS_UPSERTED);
-        break;
-      case 'failed':
-        metrics.add(METRIC.CHANGES_FAILED);
-        break;
-      case 'ignored':
-        metrics.add(METRIC.EVENTS_IGNORED);
-        break;
-      case 'rejected':
-      case 'conflict':
-        metrics.add(METRIC.TASKS_REJECTED);
-        break;
-      case 'capacity':
-        metrics.add(METRIC.CAPACITY_EXCEEDED);
-        break;
-      default:
-        break;
-    }
-  }
 }

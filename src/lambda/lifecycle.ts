@@ -15,7 +15,8 @@
  */
 import { CfnResponseBody } from './cfn-response';
 import { PipelineDeps } from './model';
-import { purgeNames, PurgeSummary, reconcile } from './pipeline';
+import { purgeNames, PurgeSummary } from './purge';
+import { reconcile } from './reconcile';
 import { errorMessage, errorName } from './telemetry';
 import { DiscoveryConfig, isObject, LIFECYCLE_RESOURCE_TYPE, LifecycleName, readLifecycleNames } from '../shared/contract';
 

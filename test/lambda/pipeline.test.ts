@@ -5,7 +5,8 @@ import {
 } from './fixtures';
 import { applyChanges } from '../../src/lambda/apply';
 import type { DiscoveryApi, EniObservation, PipelineDeps, RecordSet, TaskOutcome } from '../../src/lambda/model';
-import { InboundMessage, processMessages, reconcile } from '../../src/lambda/pipeline';
+import { InboundMessage, processMessages } from '../../src/lambda/pipeline';
+import { reconcile } from '../../src/lambda/reconcile';
 import { Logger, MetricName, Metrics } from '../../src/lambda/telemetry';
 import { DiscoveryConfig, METRIC, TAG_NAME } from '../../src/shared/contract';
 

@@ -154,17 +154,9 @@ export class SdkDiscoveryApi implements DiscoveryApi {
 
   public async listRecordsAt(hostedZoneId: string, fqdn: string): Promise<RecordSet[]> {
     const out: RecordSet[] = [];
-    type Start = { name: string; type?: string; identifier?: string };
-    let start: Start | undefined = { name: fqdn };
+    let start: RecordsStart | undefined = { name: fqdn };
     while (start) {
-      const from: Start = start;
-      const res: ListResourceRecordSetsCommandOutput = await withRetry('route53:ListResourceRecordSets', this.retry, () => this.clients.route53.send(new ListResourceRecordSetsCommand({
-        HostedZoneId: hostedZoneId,
-        StartRecordName: from.name,
-        StartRecordType: from.type as ResourceRecordSet['Type'],
-        StartRecordIdentifier: from.identifier,
-        MaxItems: RECORDS_PAGE_SIZE,
-      })));
+      const res = await this.listRecordsPage(hostedZoneId, start);
       // The listing is sorted by name (labels reversed) and starts at fqdn: the first record of
       // another name ends the search, so the rest of the zone is never read.
       let passed = false;
@@ -175,33 +167,22 @@ export class SdkDiscoveryApi implements DiscoveryApi {
         }
         out.push(r as RecordSet);
       }
-      start = !passed && res.IsTruncated && res.NextRecordName && normalizeName(res.NextRecordName) === fqdn
-        ? { name: res.NextRecordName, type: res.NextRecordType, identifier: res.NextRecordIdentifier }
-        : undefined;
+      const next = nextRecordsStart(res);
+      start = !passed && next && normalizeName(next.name ?? '') === fqdn ? next : undefined;
     }
     return out;
   }
 
   public async listZoneRecords(hostedZoneId: string, maxPages: number): Promise<RecordSet[] | undefined> {
     const out: RecordSet[] = [];
-    type Start = { name?: string; type?: string; identifier?: string };
-    let start: Start | undefined = {};
+    let start: RecordsStart | undefined = {};
     for (let page = 1; start; page++) {
       if (page > maxPages) {
         return undefined;
       }
-      const from: Start = start;
-      const res: ListResourceRecordSetsCommandOutput = await withRetry('route53:ListResourceRecordSets', this.retry, () => this.clients.route53.send(new ListResourceRecordSetsCommand({
-        HostedZoneId: hostedZoneId,
-        StartRecordName: from.name,
-        StartRecordType: from.type as ResourceRecordSet['Type'],
-        StartRecordIdentifier: from.identifier,
-        MaxItems: RECORDS_PAGE_SIZE,
-      })));
+      const res = await this.listRecordsPage(hostedZoneId, start);
       out.push(...(res.ResourceRecordSets ?? []) as RecordSet[]);
-      start = res.IsTruncated && res.NextRecordName
-        ? { name: res.NextRecordName, type: res.NextRecordType, identifier: res.NextRecordIdentifier }
-        : undefined;
+      start = nextRecordsStart(res);
     }
     return out;
   }
@@ -230,4 +211,29 @@ export class SdkDiscoveryApi implements DiscoveryApi {
     }
     return out;
   }
+
+  /** One page of ListResourceRecordSets from `from` (the zone's start when `from` is empty). */
+  private listRecordsPage(hostedZoneId: string, from: RecordsStart): Promise<ListResourceRecordSetsCommandOutput> {
+    return withRetry('route53:ListResourceRecordSets', this.retry, () => this.clients.route53.send(new ListResourceRecordSetsCommand({
+      HostedZoneId: hostedZoneId,
+      StartRecordName: from.name,
+      StartRecordType: from.type as ResourceRecordSet['Type'],
+      StartRecordIdentifier: from.identifier,
+      MaxItems: RECORDS_PAGE_SIZE,
+    })));
+  }
+}
+
+/** Where a page of ListResourceRecordSets starts. */
+interface RecordsStart {
+  readonly name?: string;
+  readonly type?: string;
+  readonly identifier?: string;
+}
+
+/** Where the next page of a listing starts, or undefined when the page was the last. */
+function nextRecordsStart(res: ListResourceRecordSetsCommandOutput): RecordsStart | undefined {
+  return res.IsTruncated && res.NextRecordName
+    ? { name: res.NextRecordName, type: res.NextRecordType, identifier: res.NextRecordIdentifier }
+    : undefined;
 }

@@ -80,6 +80,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '@aws-sdk/client-ecs@^3.700.0',
     '@aws-sdk/client-route-53@^3.700.0',
     '@aws-sdk/client-ssm@^3.700.0',
+    // The SDK's error classifiers (`@smithy/core/retry`), which the handler's retries use; already bundled with the clients.
+    '@smithy/core',
     '@smithy/types',
     '@types/aws-lambda',
     'cdk-nag@2.37.55',

@@ -7,32 +7,12 @@ import { DescribeNetworkInterfacesCommand, EC2Client } from '@aws-sdk/client-ec2
 import { DescribeTasksCommand, ECSClient, ListTasksCommand, ListTasksCommandOutput } from '@aws-sdk/client-ecs';
 import { ChangeResourceRecordSetsCommand, ListResourceRecordSetsCommand, ListResourceRecordSetsCommandOutput, ResourceRecordSet, Route53Client } from '@aws-sdk/client-route-53';
 import type { SSMClient } from '@aws-sdk/client-ssm';
-import { EniObservation, RecordSet, TaskObservation } from './model';
-import { eniFromAttachments, normalizeName, tagMap } from './planner';
-import { errorName, RetryPolicy, withRetry } from './retry';
-import { Logger } from './telemetry';
+import { DiscoveryApi, EniObservation, RecordSet, TaskObservation } from './model';
+import { eniFromAttachments, tagMap } from './parse';
+import { RetryPolicy, withRetry } from './retry';
+import { errorName, Logger } from './telemetry';
 import { GET_PARAMETERS_LIMIT } from '../shared/contract';
-
-/** Everything the pipeline asks of AWS. Tests substitute an in-memory implementation. */
-export interface DiscoveryApi {
-  /** Current state of the given tasks of one cluster; tasks ECS does not know are absent from the map. */
-  describeTasks(clusterArn: string, taskArns: readonly string[]): Promise<Map<string, TaskObservation>>;
-  /**
-   * ARNs of the tasks of a service whose desired status is RUNNING. A service ECS does not know (deleted outside
-   * the stack: `ServiceNotFoundException`) has none, as an INACTIVE or draining one has none.
-   */
-  listServiceTasks(clusterArn: string, serviceName: string): Promise<string[]>;
-  /** Current state of the given ENIs; deleted ENIs are absent from the map. */
-  describeNetworkInterfaces(eniIds: readonly string[]): Promise<Map<string, EniObservation>>;
-  /** Every record set whose name is `fqdn`, read without scanning the rest of the zone. */
-  listRecordsAt(hostedZoneId: string, fqdn: string): Promise<RecordSet[]>;
-  /** Every record set of the zone, or undefined when the zone takes more than `maxPages` pages to list. */
-  listZoneRecords(hostedZoneId: string, maxPages: number): Promise<RecordSet[] | undefined>;
-  /** Applies the changes in one all-or-nothing request. */
-  changeRecords(hostedZoneId: string, changes: ReadonlyArray<{ readonly action: 'UPSERT' | 'DELETE'; readonly record: RecordSet }>): Promise<void>;
-  /** Values of the given SSM parameters by name; parameters that do not exist are absent from the map. */
-  getParameters(names: readonly string[]): Promise<Map<string, string>>;
-}
+import { normalizeName } from '../shared/dns-name';
 
 /** DescribeTasks takes at most 100 tasks per request. */
 export const DESCRIBE_TASKS_LIMIT = 100;
@@ -174,17 +154,9 @@ export class SdkDiscoveryApi implements DiscoveryApi {
 
   public async listRecordsAt(hostedZoneId: string, fqdn: string): Promise<RecordSet[]> {
     const out: RecordSet[] = [];
-    type Start = { name: string; type?: string; identifier?: string };
-    let start: Start | undefined = { name: fqdn };
+    let start: RecordsStart | undefined = { name: fqdn };
     while (start) {
-      const from: Start = start;
-      const res: ListResourceRecordSetsCommandOutput = await withRetry('route53:ListResourceRecordSets', this.retry, () => this.clients.route53.send(new ListResourceRecordSetsCommand({
-        HostedZoneId: hostedZoneId,
-        StartRecordName: from.name,
-        StartRecordType: from.type as ResourceRecordSet['Type'],
-        StartRecordIdentifier: from.identifier,
-        MaxItems: RECORDS_PAGE_SIZE,
-      })));
+      const res = await this.listRecordsPage(hostedZoneId, start);
       // The listing is sorted by name (labels reversed) and starts at fqdn: the first record of
       // another name ends the search, so the rest of the zone is never read.
       let passed = false;
@@ -195,33 +167,22 @@ export class SdkDiscoveryApi implements DiscoveryApi {
         }
         out.push(r as RecordSet);
       }
-      start = !passed && res.IsTruncated && res.NextRecordName && normalizeName(res.NextRecordName) === fqdn
-        ? { name: res.NextRecordName, type: res.NextRecordType, identifier: res.NextRecordIdentifier }
-        : undefined;
+      const next = nextRecordsStart(res);
+      start = !passed && next && normalizeName(next.name ?? '') === fqdn ? next : undefined;
     }
     return out;
   }
 
   public async listZoneRecords(hostedZoneId: string, maxPages: number): Promise<RecordSet[] | undefined> {
     const out: RecordSet[] = [];
-    type Start = { name?: string; type?: string; identifier?: string };
-    let start: Start | undefined = {};
+    let start: RecordsStart | undefined = {};
     for (let page = 1; start; page++) {
       if (page > maxPages) {
         return undefined;
       }
-      const from: Start = start;
-      const res: ListResourceRecordSetsCommandOutput = await withRetry('route53:ListResourceRecordSets', this.retry, () => this.clients.route53.send(new ListResourceRecordSetsCommand({
-        HostedZoneId: hostedZoneId,
-        StartRecordName: from.name,
-        StartRecordType: from.type as ResourceRecordSet['Type'],
-        StartRecordIdentifier: from.identifier,
-        MaxItems: RECORDS_PAGE_SIZE,
-      })));
+      const res = await this.listRecordsPage(hostedZoneId, start);
       out.push(...(res.ResourceRecordSets ?? []) as RecordSet[]);
-      start = res.IsTruncated && res.NextRecordName
-        ? { name: res.NextRecordName, type: res.NextRecordType, identifier: res.NextRecordIdentifier }
-        : undefined;
+      start = nextRecordsStart(res);
     }
     return out;
   }
@@ -250,4 +211,29 @@ export class SdkDiscoveryApi implements DiscoveryApi {
     }
     return out;
   }
+
+  /** One page of ListResourceRecordSets from `from` (the zone's start when `from` is empty). */
+  private listRecordsPage(hostedZoneId: string, from: RecordsStart): Promise<ListResourceRecordSetsCommandOutput> {
+    return withRetry('route53:ListResourceRecordSets', this.retry, () => this.clients.route53.send(new ListResourceRecordSetsCommand({
+      HostedZoneId: hostedZoneId,
+      StartRecordName: from.name,
+      StartRecordType: from.type as ResourceRecordSet['Type'],
+      StartRecordIdentifier: from.identifier,
+      MaxItems: RECORDS_PAGE_SIZE,
+    })));
+  }
+}
+
+/** Where a page of ListResourceRecordSets starts. */
+interface RecordsStart {
+  readonly name?: string;
+  readonly type?: string;
+  readonly identifier?: string;
+}
+
+/** Where the next page of a listing starts, or undefined when the page was the last. */
+function nextRecordsStart(res: ListResourceRecordSetsCommandOutput): RecordsStart | undefined {
+  return res.IsTruncated && res.NextRecordName
+    ? { name: res.NextRecordName, type: res.NextRecordType, identifier: res.NextRecordIdentifier }
+    : undefined;
 }

@@ -4,7 +4,7 @@
  * execution environment for at most {@link MAX_AGE_MS}, and read again sooner when they may be stale
  * (see {@link ConfigSource.reloadIfStale}); scheduled and deploy-time work always reads them afresh.
  */
-import type { DiscoveryApi } from './aws';
+import type { DiscoveryApi } from './model';
 import { ConfigEnvelope, DiscoveryConfig, ENV, readEnvelope, readServicesParameter } from '../shared/contract';
 
 /** How old loaded registrations may get before an event naming an unknown service makes us read them again. */

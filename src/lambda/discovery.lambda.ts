@@ -15,9 +15,10 @@ import { AwsClients, CONNECTION_TIMEOUT_MS, createClients, REQUEST_TIMEOUT_MS, S
 import { sendCfnResponse } from './cfn-response';
 import { ConfigSource, serviceNamesInBodies } from './config';
 import { handleLifecycle, isCfnRequest } from './lifecycle';
-import { processMessages, reconcile, ReconcileSummary } from './pipeline';
-import { DEFAULT_RETRY, errorMessage, errorName, RetryPolicy } from './retry';
-import { Logger, Metrics } from './telemetry';
+import { processMessages } from './pipeline';
+import { reconcile, ReconcileSummary } from './reconcile';
+import { DEFAULT_RETRY, RetryPolicy } from './retry';
+import { errorMessage, errorName, Logger, Metrics } from './telemetry';
 import { ConfigError, DEFAULT_METRICS_NAMESPACE, DiscoveryConfig, ENV, isObject as isRecord, RECONCILE_ACTION } from '../shared/contract';
 
 let clients: AwsClients | undefined;

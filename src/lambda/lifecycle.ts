@@ -14,8 +14,10 @@
  * CloudFormation's one-hour timeout.
  */
 import { CfnResponseBody } from './cfn-response';
-import { PipelineDeps, purgeNames, PurgeSummary, reconcile } from './pipeline';
-import { errorMessage, errorName } from './retry';
+import { PipelineDeps } from './model';
+import { purgeNames, PurgeSummary } from './purge';
+import { reconcile } from './reconcile';
+import { errorMessage, errorName } from './telemetry';
 import { DiscoveryConfig, isObject, LIFECYCLE_RESOURCE_TYPE, LifecycleName, readLifecycleNames } from '../shared/contract';
 
 /** The fields of a CloudFormation custom resource request the handler uses. */

@@ -1,7 +1,9 @@
 /**
- * Data shapes shared by the pure planner and the AWS adapters. Nothing here does I/O.
+ * Data shapes shared by the pure planner and the AWS adapters, and the interface the adapters implement
+ * ({@link DiscoveryApi}). Nothing here does I/O.
  */
-import type { RegisteredService } from '../shared/contract';
+import type { Logger, Metrics } from './telemetry';
+import type { DiscoveryConfig, RegisteredService } from '../shared/contract';
 
 /** ECS task statuses that mean a task is going away (or gone). */
 export const STOPPING_STATUSES: ReadonlySet<string> = new Set(['DEACTIVATING', 'STOPPING', 'DEPROVISIONING', 'STOPPED']);
@@ -102,4 +104,33 @@ export interface PublishItem {
   readonly taskId: string;
   readonly publicIp: string;
   readonly ttl: number;
+}
+
+/** Everything the pipeline asks of AWS. Tests substitute an in-memory implementation. */
+export interface DiscoveryApi {
+  /** Current state of the given tasks of one cluster; tasks ECS does not know are absent from the map. */
+  describeTasks(clusterArn: string, taskArns: readonly string[]): Promise<Map<string, TaskObservation>>;
+  /**
+   * ARNs of the tasks of a service whose desired status is RUNNING. A service ECS does not know (deleted outside
+   * the stack: `ServiceNotFoundException`) has none, as an INACTIVE or draining one has none.
+   */
+  listServiceTasks(clusterArn: string, serviceName: string): Promise<string[]>;
+  /** Current state of the given ENIs; deleted ENIs are absent from the map. */
+  describeNetworkInterfaces(eniIds: readonly string[]): Promise<Map<string, EniObservation>>;
+  /** Every record set whose name is `fqdn`, read without scanning the rest of the zone. */
+  listRecordsAt(hostedZoneId: string, fqdn: string): Promise<RecordSet[]>;
+  /** Every record set of the zone, or undefined when the zone takes more than `maxPages` pages to list. */
+  listZoneRecords(hostedZoneId: string, maxPages: number): Promise<RecordSet[] | undefined>;
+  /** Applies the changes in one all-or-nothing request. */
+  changeRecords(hostedZoneId: string, changes: ReadonlyArray<{ readonly action: 'UPSERT' | 'DELETE'; readonly record: RecordSet }>): Promise<void>;
+  /** Values of the given SSM parameters by name; parameters that do not exist are absent from the map. */
+  getParameters(names: readonly string[]): Promise<Map<string, string>>;
+}
+
+/** What the workflows (events, reconciliation, purge) need for one invocation. */
+export interface PipelineDeps {
+  readonly config: DiscoveryConfig;
+  readonly api: DiscoveryApi;
+  readonly log: Logger;
+  readonly metrics: Metrics;
 }

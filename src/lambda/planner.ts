@@ -1,87 +1,12 @@
 /**
- * The pure planner: events and observations in, Route53 changes and per-task outcomes out.
+ * The pure planner: parsed events and observations in, Route53 changes and per-task outcomes out.
  * No I/O, no clock, no randomness: every function here is deterministic and unit-tested.
  */
 import {
-  EniObservation, Intent, MalformedMessage, PlannedChange, PublishItem, RecordSet, STOPPING_STATUSES, TaskEvent,
-  TaskObservation, TaskOutcome, TaskWork,
+  EniObservation, Intent, PlannedChange, PublishItem, RecordSet, STOPPING_STATUSES, TaskEvent, TaskObservation, TaskOutcome, TaskWork,
 } from './model';
-import {
-  MAX_RECORDS_PER_NAME, MAX_TTL_SECONDS, RegisteredService, TAG_NAME, TAG_TTL, DiscoveryConfig, isObject as isRecord, taskIdFromArn,
-} from '../shared/contract';
-
-
-const TASK_ARN = /^arn:[a-z-]+:ecs:[a-z0-9-]+:\d{12}:task\/.+$/;
-
-/** Parses one message body (an EventBridge ECS Task State Change event) or says why it cannot. */
-export function parseTaskEvent(messageId: string, body: unknown): TaskEvent | MalformedMessage {
-  let event: unknown = body;
-  if (typeof body === 'string') {
-    try {
-      event = JSON.parse(body);
-    } catch {
-      return { messageId, reason: 'body is not JSON' };
-    }
-  }
-  if (!isRecord(event)) {
-    return { messageId, reason: 'body is not a JSON object' };
-  }
-  if (event.source !== 'aws.ecs' || event['detail-type'] !== 'ECS Task State Change') {
-    return { messageId, reason: `not an ECS Task State Change event (source ${JSON.stringify(event.source)}, detail-type ${JSON.stringify(event['detail-type'])})` };
-  }
-  const detail = event.detail;
-  if (!isRecord(detail)) {
-    return { messageId, reason: 'event has no detail object' };
-  }
-  const { taskArn, clusterArn, lastStatus, desiredStatus } = detail;
-  if (typeof taskArn !== 'string' || !TASK_ARN.test(taskArn)) {
-    return { messageId, reason: `detail.taskArn is not a task ARN: ${JSON.stringify(taskArn)}` };
-  }
-  if (typeof clusterArn !== 'string' || clusterArn === '') {
-    return { messageId, reason: `detail.clusterArn is missing: ${JSON.stringify(clusterArn)}` };
-  }
-  if (typeof lastStatus !== 'string' || typeof desiredStatus !== 'string') {
-    return { messageId, reason: `detail.lastStatus / detail.desiredStatus are missing: ${JSON.stringify([lastStatus, desiredStatus])}` };
-  }
-  const version = detail.version === undefined ? 0 : Number(detail.version);
-  if (!Number.isFinite(version)) {
-    return { messageId, reason: `detail.version is not a number: ${JSON.stringify(detail.version)}` };
-  }
-  return {
-    messageId,
-    taskArn,
-    taskId: taskIdFromArn(taskArn),
-    clusterArn,
-    group: typeof detail.group === 'string' ? detail.group : undefined,
-    lastStatus,
-    desiredStatus,
-    version,
-    eniId: eniFromAttachments(detail.attachments),
-  };
-}
-
-/** True when the value is a {@link MalformedMessage} rather than a parsed event. */
-export function isMalformed(v: TaskEvent | MalformedMessage): v is MalformedMessage {
-  return (v as TaskEvent).taskArn === undefined;
-}
-
-/** Finds the ENI id in ECS `attachments` (events and DescribeTasks share this shape). */
-export function eniFromAttachments(attachments: unknown): string | undefined {
-  if (!Array.isArray(attachments)) {
-    return undefined;
-  }
-  for (const a of attachments) {
-    if (!isRecord(a) || (a.type !== 'eni' && a.type !== 'ElasticNetworkInterface') || !Array.isArray(a.details)) {
-      continue;
-    }
-    for (const d of a.details) {
-      if (isRecord(d) && d.name === 'networkInterfaceId' && typeof d.value === 'string' && d.value !== '') {
-        return d.value;
-      }
-    }
-  }
-  return undefined;
-}
+import { MAX_RECORDS_PER_NAME, MAX_TTL_SECONDS, RegisteredService, TAG_NAME, TAG_TTL, DiscoveryConfig } from '../shared/contract';
+import { normalizeName } from '../shared/dns-name';
 
 /** What a task's statuses ask for, or undefined when they are neither a start nor a stop. */
 export function intentOf(lastStatus: string | undefined, desiredStatus: string | undefined): Intent | undefined {
@@ -231,12 +156,6 @@ export function resolvePublish(
     }
   }
   return { ok: true, item: { taskId, publicIp: eni.publicIp, ttl: service.ttl }, warnings };
-}
-
-/** Lower-cases a DNS name and makes sure it ends with a dot. */
-export function normalizeName(name: string): string {
-  const lower = name.toLowerCase();
-  return lower.endsWith('.') ? lower : `${lower}.`;
 }
 
 /** True when this library owns the record (see "Ownership" in docs/design.md). */
@@ -413,17 +332,4 @@ export function batchChanges<T extends Pick<PlannedChange, 'action' | 'hostedZon
     current.weight += w;
   }
   return batches;
-}
-
-/** Reads an AWS tag list (`[{Key, Value}]` or `[{key, value}]`) into a map. */
-export function tagMap(tags: ReadonlyArray<{ Key?: string; Value?: string; key?: string; value?: string }> | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const t of tags ?? []) {
-    const k = t.Key ?? t.key;
-    const v = t.Value ?? t.value;
-    if (k !== undefined && v !== undefined) {
-      out[k] = v;
-    }
-  }
-  return out;
 }

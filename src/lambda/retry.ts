@@ -2,26 +2,29 @@
  * Retries of throttled or transient AWS calls with exponential backoff and full jitter.
  * The SDK clients are built with `maxAttempts: 1`, so every retry happens (and is logged) here.
  */
+import { isServerError, isThrottlingError, isTransientError } from '@smithy/core/retry';
+import type { SdkError } from '@smithy/types';
+import { errorName } from './telemetry';
 
-/** Error names AWS uses for throttling and transient failures worth another attempt. */
-const RETRYABLE_NAMES: ReadonlySet<string> = new Set([
-  'Throttling', 'ThrottlingException', 'ThrottledException', 'RequestLimitExceeded', 'TooManyRequestsException',
-  'PriorRequestNotComplete', 'RequestThrottled', 'RequestThrottledException', 'ServiceUnavailable',
-  'ServiceUnavailableException', 'InternalFailure', 'InternalError', 'InternalServerError', 'ServerException',
-  'TimeoutError', 'RequestTimeout', 'RequestTimeoutException', 'ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT',
-]);
-
-/** True when an error from an AWS call is worth retrying. */
+/**
+ * True when an error from an AWS call is worth retrying, by the AWS SDK's own classifiers (the ones its
+ * standard retry strategy uses, already in the bundle):
+ *
+ * - throttling: the throttling error names (Route53's `PriorRequestNotComplete` among them), HTTP 429, or the
+ *   SDK's `$retryable: { throttling: true }`;
+ * - transient: timeouts, dropped or refused connections, HTTP 500/502/503/504, errors the SDK marks `$retryable`;
+ * - other server errors (any other HTTP 5xx), which the SDK's standard strategy leaves alone but this library
+ *   has always retried.
+ *
+ * The SDK's clock-skew classifier is left out: its list holds `AccessDeniedException`, which no retry mends
+ * (with `maxAttempts: 1`, the SDK corrects a skewed clock itself and marks the error transient).
+ */
 export function isRetryable(err: unknown): boolean {
   if (typeof err !== 'object' || err === null) {
     return false;
   }
-  const e = err as { name?: string; code?: string; $metadata?: { httpStatusCode?: number }; $retryable?: unknown };
-  if ((e.name && RETRYABLE_NAMES.has(e.name)) || (e.code && RETRYABLE_NAMES.has(e.code)) || e.$retryable) {
-    return true;
-  }
-  const status = e.$metadata?.httpStatusCode;
-  return status === 429 || (status !== undefined && status >= 500);
+  const e = err as SdkError;
+  return isThrottlingError(e) || isTransientError(e) || isServerError(e);
 }
 
 /** How retries behave. */
@@ -73,18 +76,4 @@ export async function withRetry<T>(operation: string, policy: RetryPolicy, fn: (
       await sleep(delayMs);
     }
   }
-}
-
-/** A short name for an error, for logs. */
-export function errorName(err: unknown): string {
-  if (typeof err === 'object' && err !== null) {
-    const e = err as { name?: string; code?: string };
-    return e.name ?? e.code ?? 'Error';
-  }
-  return String(err);
-}
-
-/** The message of an error, for logs. */
-export function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

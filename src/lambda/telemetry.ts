@@ -1,5 +1,6 @@
 /**
- * Structured JSON logs and CloudWatch embedded-metric-format (EMF) metrics.
+ * Structured JSON logs and CloudWatch embedded-metric-format (EMF) metrics, and the short forms of an
+ * error they carry ({@link errorName}, {@link errorMessage}).
  * Every line written is one JSON object, so CloudWatch Logs Insights can query any field.
  */
 import { DEFAULT_METRICS_NAMESPACE, METRIC, METRIC_DIMENSION } from '../shared/contract';
@@ -84,4 +85,18 @@ export class Metrics {
       ...values,
     }));
   }
+}
+
+/** A short name for an error, for logs. */
+export function errorName(err: unknown): string {
+  if (typeof err === 'object' && err !== null) {
+    const e = err as { name?: string; code?: string };
+    return e.name ?? e.code ?? 'Error';
+  }
+  return String(err);
+}
+
+/** The message of an error, for logs. */
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }

@@ -4,8 +4,9 @@
  * Both sides import this module: the construct writes the environment variables, tags and
  * metric names listed here and the handler reads them. It must stay free of aws-cdk-lib and
  * AWS SDK imports so that it bundles into the handler and compiles into the library alike.
- * Nothing here is part of the jsii public API.
+ * Nothing here is part of the jsii public API. The spelling rules of a DNS name are in `dns-name.ts`.
  */
+import { isNormalizedName } from './dns-name';
 
 /** Tag put on a registered service (and propagated to its tasks and ENIs) holding the name given to `addService`. */
 export const TAG_NAME = 'public-discovery:name';
@@ -59,7 +60,7 @@ export interface RegisteredService {
   readonly serviceName: string;
   /** The name exactly as given to `addService`; the value the name tag must carry. */
   readonly name: string;
-  /** The fully qualified record name: lower case, with a trailing dot. */
+  /** The fully qualified record name: lower case, with a trailing dot (see `normalizeName` in dns-name.ts). */
   readonly fqdn: string;
   /** Record TTL in seconds. */
   readonly ttl: number;
@@ -228,13 +229,9 @@ export function readLifecycleNames(properties: unknown, where: string): Lifecycl
         throw new ConfigError(`${at}.${key} must be a non-empty string, got ${JSON.stringify(n[key])}`);
       }
     }
-    const fqdn = n.fqdn as string;
-    if (!fqdn.endsWith('.') || fqdn !== fqdn.toLowerCase()) {
-      throw new ConfigError(`${at}.fqdn must be lower case with a trailing dot, got ${JSON.stringify(fqdn)}`);
-    }
     return {
       hostedZoneId: n.hostedZoneId as string,
-      fqdn,
+      fqdn: readFqdn(n.fqdn as string, at),
       serviceName: n.serviceName as string,
       ...(n.writeGroup !== undefined ? { writeGroup: readWriteGroup(n.writeGroup, at) } : {}),
     };
@@ -254,10 +251,7 @@ function readService(s: unknown, where: string): RegisteredService {
   if (typeof ttl !== 'number' || !Number.isInteger(ttl) || ttl < 0 || ttl > MAX_TTL_SECONDS) {
     throw new ConfigError(`${where}.ttl must be a whole number of seconds in 0..${MAX_TTL_SECONDS}, got ${JSON.stringify(ttl)}`);
   }
-  const fqdn = s.fqdn as string;
-  if (!fqdn.endsWith('.') || fqdn !== fqdn.toLowerCase()) {
-    throw new ConfigError(`${where}.fqdn must be lower case with a trailing dot, got ${JSON.stringify(fqdn)}`);
-  }
+  const fqdn = readFqdn(s.fqdn as string, where);
   return {
     serviceName: s.serviceName as string,
     name: s.name as string,
@@ -267,6 +261,14 @@ function readService(s: unknown, where: string): RegisteredService {
     hostedZoneId: s.hostedZoneId as string,
     ...(s.writeGroup !== undefined ? { writeGroup: readWriteGroup(s.writeGroup, where) } : {}),
   };
+}
+
+/** A record name as the construct writes it: in {@link normalizeName}'s form (lower case, with a trailing dot). */
+function readFqdn(fqdn: string, where: string): string {
+  if (!isNormalizedName(fqdn)) {
+    throw new ConfigError(`${where}.fqdn must be lower case with a trailing dot, got ${JSON.stringify(fqdn)}`);
+  }
+  return fqdn;
 }
 
 /** A write group: absent (0), or a whole number, also as a string (CloudFormation passes custom resource values as strings). */

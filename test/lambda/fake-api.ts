@@ -9,10 +9,9 @@
  * Route53's wording.
  */
 import { CLUSTER_ARN, taskArn } from './fixtures';
-import type { DiscoveryApi } from '../../src/lambda/aws';
-import type { EniObservation, RecordSet, TaskObservation } from '../../src/lambda/model';
-import { normalizeName } from '../../src/lambda/planner';
+import type { DiscoveryApi, EniObservation, RecordSet, TaskObservation } from '../../src/lambda/model';
 import { MAX_RECORDS_PER_NAME, RegisteredService, TAG_NAME } from '../../src/shared/contract';
+import { normalizeName } from '../../src/shared/dns-name';
 
 export type Method = 'describeTasks' | 'listServiceTasks' | 'describeNetworkInterfaces' | 'listRecordsAt' | 'changeRecords' | 'getParameters' | 'listZoneRecords';
 

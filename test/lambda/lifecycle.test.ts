@@ -2,7 +2,7 @@ import { awsError, FakeDiscoveryApi } from './fake-api';
 import { API, CLUSTER_ARN, MC, OTHER_ZONE, ownedRecord, simpleRecord, WEB, weightedRecord, ZONE } from './fixtures';
 import { CfnRequest, handleLifecycle, isCfnRequest, LifecycleDeps, purgeFailureReason, removedNames } from '../../src/lambda/lifecycle';
 import type { RecordSet } from '../../src/lambda/model';
-import { purgeNames } from '../../src/lambda/pipeline';
+import { purgeNames } from '../../src/lambda/purge';
 import { Logger, Metrics } from '../../src/lambda/telemetry';
 import { ConfigError, DiscoveryConfig, LIFECYCLE_RESOURCE_TYPE, LifecycleName, RegisteredService } from '../../src/shared/contract';
 

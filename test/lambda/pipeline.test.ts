@@ -3,9 +3,10 @@ import {
   API, CLUSTER_ARN, CONFIG, ecsEvent, ipOf, MC, OTHER_CLUSTER_ARN, OTHER_ZONE, ownedRecord, simpleRecord, startEvent, stopEvent, taskArn, WEB,
   weightedRecord, ZONE,
 } from './fixtures';
-import { DiscoveryApi } from '../../src/lambda/aws';
-import type { EniObservation, RecordSet, TaskOutcome } from '../../src/lambda/model';
-import { applyChanges, InboundMessage, PipelineDeps, processMessages, reconcile } from '../../src/lambda/pipeline';
+import { applyChanges } from '../../src/lambda/apply';
+import type { DiscoveryApi, EniObservation, PipelineDeps, RecordSet, TaskOutcome } from '../../src/lambda/model';
+import { InboundMessage, processMessages } from '../../src/lambda/pipeline';
+import { reconcile } from '../../src/lambda/reconcile';
 import { Logger, MetricName, Metrics } from '../../src/lambda/telemetry';
 import { DiscoveryConfig, METRIC, TAG_NAME } from '../../src/shared/contract';
 

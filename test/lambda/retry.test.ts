@@ -1,4 +1,4 @@
-import { backoffDelay, DEFAULT_RETRY, errorMessage, errorName, isRetryable, RetryPolicy, withRetry } from '../../src/lambda/retry';
+import { backoffDelay, DEFAULT_RETRY, isRetryable, RetryPolicy, withRetry } from '../../src/lambda/retry';
 
 /** An error shaped like the AWS SDK v3's service exceptions. */
 function awsError(name: string, status?: number, more: Record<string, unknown> = {}): Error {
@@ -18,6 +18,11 @@ describe('isRetryable', () => {
     ['a network error by code', Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }), true],
     ['a TimeoutError', awsError('TimeoutError'), true],
     ['an error the SDK marks $retryable', awsError('Odd', 400, { $retryable: { throttling: true } }), true],
+    ['a throttling name only the SDK\'s list has (EC2ThrottledException)', awsError('EC2ThrottledException', 400), true],
+    ['a 501 (a server error the SDK\'s standard strategy would not retry)', awsError('NotImplemented', 501), true],
+    ['a clock-skew error the SDK corrected', awsError('SignatureDoesNotMatch', 403, { $metadata: { httpStatusCode: 403, clockSkewCorrected: true } }), true],
+    ['a clock-skew error not corrected', awsError('RequestExpired', 403), false],
+    ['an AbortError', awsError('AbortError'), false],
     ['InvalidChangeBatch', awsError('InvalidChangeBatch', 400), false],
     ['InvalidInput', awsError('InvalidInput', 400), false],
     ['AccessDeniedException', awsError('AccessDeniedException', 403), false],
@@ -169,25 +174,5 @@ describe('withRetry', () => {
     const started = Date.now();
     await expect(withRetry('op', { maxAttempts: 2, baseDelayMs: 40, maxDelayMs: 40, random: () => 0.99 }, fn)).resolves.toBe('late');
     expect(Date.now() - started).toBeGreaterThanOrEqual(30);
-  });
-});
-
-describe('errorName and errorMessage', () => {
-  test.each<[unknown, string]>([
-    [awsError('Throttling'), 'Throttling'],
-    [{ code: 'ECONNRESET' }, 'ECONNRESET'],
-    [{}, 'Error'],
-    ['text', 'text'],
-    [42, '42'],
-  ])('errorName(%p) = %p', (err, name) => {
-    expect(errorName(err)).toBe(name);
-  });
-
-  test.each<[unknown, string]>([
-    [new Error('boom'), 'boom'],
-    ['text', 'text'],
-    [{ message: 'not an Error' }, '[object Object]'],
-  ])('errorMessage(%p) = %p', (err, message) => {
-    expect(errorMessage(err)).toBe(message);
   });
 });

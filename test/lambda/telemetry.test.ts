@@ -1,4 +1,4 @@
-import { Logger, Metrics } from '../../src/lambda/telemetry';
+import { errorMessage, errorName, Logger, Metrics } from '../../src/lambda/telemetry';
 import { DEFAULT_METRICS_NAMESPACE, METRIC } from '../../src/shared/contract';
 
 describe('Logger', () => {
@@ -127,5 +127,25 @@ describe('Metrics', () => {
         process.env.AWS_LAMBDA_FUNCTION_NAME = saved;
       }
     }
+  });
+});
+
+describe('errorName and errorMessage', () => {
+  test.each<[unknown, string]>([
+    [Object.assign(new Error('throttled'), { name: 'Throttling' }), 'Throttling'],
+    [{ code: 'ECONNRESET' }, 'ECONNRESET'],
+    [{}, 'Error'],
+    ['text', 'text'],
+    [42, '42'],
+  ])('errorName(%p) = %p', (err, name) => {
+    expect(errorName(err)).toBe(name);
+  });
+
+  test.each<[unknown, string]>([
+    [new Error('boom'), 'boom'],
+    ['text', 'text'],
+    [{ message: 'not an Error' }, '[object Object]'],
+  ])('errorMessage(%p) = %p', (err, message) => {
+    expect(errorMessage(err)).toBe(message);
   });
 });

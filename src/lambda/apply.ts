@@ -1,0 +1,146 @@
+/**
+ * The last steps of every workflow that writes records: apply the planned changes (isolating whatever
+ * Route53 rejects), check the tasks whose records were just written, settle each planned outcome as
+ * applied or failed, count the outcomes as metrics and log one line per outcome.
+ */
+import { PipelineDeps, PlannedChange, TaskObservation, TaskOutcome } from './model';
+import { batchChanges, intentOf } from './planner';
+import { errorMessage, errorName, MetricName, Metrics } from './telemetry';
+import { METRIC, taskIdFromArn } from '../shared/contract';
+
+/** Changes Route53 did not apply, by task id, with the reason. */
+export type ChangeFailures = Map<string, string>;
+
+/**
+ * Applies the changes, re-checks the tasks whose records were written, settles every planned outcome
+ * as applied or failed, counts the outcomes as metrics and logs one line per outcome.
+ */
+export async function applyAndReport(
+  deps: PipelineDeps, changes: readonly PlannedChange[], outcomes: TaskOutcome[], message: string,
+): Promise<TaskOutcome[]> {
+  const failures = await applyChanges(deps, changes);
+  outcomes.push(...await verifyUpserts(deps, changes, failures));
+  const final = settle(outcomes, failures);
+  countOutcomes(deps.metrics, final);
+  for (const { level, ...fields } of final) {
+    deps.log.log(level, message, fields);
+  }
+  return final;
+}
+
+/**
+ * Sends the changes in as few requests as Route53's limits allow (one per hosted zone below 1000
+ * changes). A rejected request is bisected so that one bad change cannot hold back the others.
+ */
+export async function applyChanges(deps: Pick<PipelineDeps, 'api' | 'log'>, changes: readonly PlannedChange[]): Promise<ChangeFailures> {
+  const failures: ChangeFailures = new Map();
+  for (const batch of batchChanges(changes)) {
+    await applyIsolating(deps, batch.hostedZoneId, batch.changes, failures);
+  }
+  return failures;
+}
+
+/** Route53's answers that refuse a change request for its content (not for throttling or a fault). */
+const REJECTIONS: ReadonlySet<string> = new Set(['InvalidChangeBatch', 'InvalidInput']);
+
+/** Sends one request; when Route53 rejects it, bisects it so that the rejected changes are found and reported alone. */
+async function applyIsolating(deps: Pick<PipelineDeps, 'api' | 'log'>, zoneId: string, changes: PlannedChange[], failures: ChangeFailures): Promise<void> {
+  try {
+    await deps.api.changeRecords(zoneId, changes);
+  } catch (err) {
+    const name = errorName(err);
+    const message = errorMessage(err);
+    if (REJECTIONS.has(name) && changes.length > 1) {
+      deps.log.warn('Route53 rejected a batch; isolating the rejected changes', { hostedZoneId: zoneId, changes: changes.length, detail: message });
+      const mid = Math.ceil(changes.length / 2);
+      await applyIsolating(deps, zoneId, changes.slice(0, mid), failures);
+      await applyIsolating(deps, zoneId, changes.slice(mid), failures);
+      return;
+    }
+    const single = changes.length === 1 ? changes[0] : undefined;
+    if (single?.action === 'DELETE' && REJECTIONS.has(name) && /not found/i.test(message)) {
+      deps.log.info('record was already deleted', { taskId: single.taskId, name: single.record.Name });
+      return;
+    }
+    for (const c of changes) {
+      failures.set(c.taskId, `${name}: ${message}`);
+    }
+  }
+}
+
+/**
+ * Closes the race between confirming that a task runs and writing its record: a stop handled in the
+ * meantime (by a concurrent invocation) found no record to delete, so the record just written would
+ * outlive its task and point at a released address. The tasks whose records were written are described
+ * again, and the records of those now stopping or gone are deleted with the values just written.
+ * Returns the outcomes of those deletions (planned; `settle` decides whether they applied).
+ */
+async function verifyUpserts(deps: PipelineDeps, changes: readonly PlannedChange[], failures: ChangeFailures): Promise<TaskOutcome[]> {
+  const written = changes.filter(c => c.action === 'UPSERT' && !failures.has(c.taskId));
+  if (written.length === 0) {
+    return [];
+  }
+  const { config, api, log } = deps;
+  const taskPrefix = config.clusterArn.replace(':cluster/', ':task/');
+  let observed: Map<string, TaskObservation>;
+  try {
+    observed = await api.describeTasks(config.clusterArn, written.map(c => `${taskPrefix}/${c.taskId}`));
+  } catch (err) {
+    log.warn('could not check that the tasks just published still run; the reconciler will', { error: errorName(err), detail: errorMessage(err) });
+    return [];
+  }
+  const byId = new Map([...observed.values()].map(o => [taskIdFromArn(o.taskArn), o] as const));
+  const stale = written.filter(c => {
+    const o = byId.get(c.taskId);
+    return !o || intentOf(o.lastStatus, o.desiredStatus) === 'remove';
+  });
+  if (stale.length === 0) {
+    return [];
+  }
+  const deletes: PlannedChange[] = stale.map(c => ({ ...c, action: 'DELETE' }));
+  const deleteFailures = await applyChanges(deps, deletes);
+  deleteFailures.forEach((reason, taskId) => failures.set(taskId, reason));
+  return deletes.map(c => ({
+    taskId: c.taskId,
+    service: c.service.serviceName,
+    name: c.service.fqdn,
+    action: 'DELETE',
+    outcome: 'planned',
+    level: 'warn',
+    reason: 'the task stopped while its record was being written; the record was removed again',
+  }));
+}
+
+/** Turns planned outcomes into applied or failed ones. */
+function settle(outcomes: readonly TaskOutcome[], failures: ChangeFailures): TaskOutcome[] {
+  return outcomes.map(o => {
+    if (o.outcome !== 'planned') {
+      return o;
+    }
+    const failure = failures.get(o.taskId);
+    return failure === undefined
+      ? { ...o, outcome: 'applied' }
+      : { ...o, outcome: 'failed', level: 'error', reason: `Route53 did not apply the change: ${failure}` };
+  });
+}
+
+/** The metric each outcome counts in (an applied change counts as an upsert or a deletion). */
+const OUTCOME_METRIC: Partial<Record<TaskOutcome['outcome'], MetricName>> = {
+  failed: METRIC.CHANGES_FAILED,
+  ignored: METRIC.EVENTS_IGNORED,
+  rejected: METRIC.TASKS_REJECTED,
+  conflict: METRIC.TASKS_REJECTED,
+  capacity: METRIC.CAPACITY_EXCEEDED,
+};
+
+/** Counts the outcomes as metrics. */
+function countOutcomes(metrics: Metrics, outcomes: readonly TaskOutcome[]): void {
+  for (const o of outcomes) {
+    const name = o.outcome === 'applied'
+      ? (o.action === 'DELETE' ? METRIC.RECORDS_DELETED : METRIC.RECORDS_UPSERTED)
+      : OUTCOME_METRIC[o.outcome];
+    if (name !== undefined) {
+      metrics.add(name);
+    }
+  }
+}

@@ -1,0 +1,52 @@
+/**
+ * One service's name converged on its running tasks: the step the reconciler runs for every service and
+ * the batch pipeline runs when a removal frees slots at a full name. It reads what it needs through
+ * {@link DiscoveryApi} and leaves the deciding to the planner.
+ */
+import { EniObservation, PipelineDeps, PlannedChange, PublishItem, RecordSet, TaskObservation, TaskOutcome } from './model';
+import { isOwned, planName, resolvePublish } from './planner';
+import { RegisteredService, taskIdFromArn } from '../shared/contract';
+
+/**
+ * Plans what converges one service's name on its running tasks: records for running tasks that
+ * lack one (existing holders first, so a full name does not churn), deletions of owned records no
+ * running task holds, corrections of wrong values. `records` are the name's records when the
+ * caller already knows them (or knows what they will be); otherwise they are listed. With `fillOnly`,
+ * only records for running tasks are planned, never a deletion.
+ */
+export async function planService(
+  deps: PipelineDeps, service: RegisteredService, records?: readonly RecordSet[], fillOnly = false,
+): Promise<{ changes: PlannedChange[]; outcomes: TaskOutcome[] }> {
+  const { config, api } = deps;
+  // Records are read before the tasks: a record published after this listing is not seen, so it cannot be
+  // mistaken for the record of a task that is not running yet when the tasks are read.
+  const current = records ?? await api.listRecordsAt(service.hostedZoneId, service.fqdn);
+  const arns = await api.listServiceTasks(config.clusterArn, service.serviceName);
+  const tasks = arns.length > 0 ? await api.describeTasks(config.clusterArn, arns) : new Map<string, TaskObservation>();
+  const running = [...tasks.values()].filter(t => t.lastStatus === 'RUNNING' && t.desiredStatus === 'RUNNING'
+    && t.group === `service:${service.serviceName}`);
+  const eniIds = running.map(t => t.eniId).filter((id): id is string => id !== undefined);
+  const enis = eniIds.length > 0 ? await api.describeNetworkInterfaces(eniIds) : new Map<string, EniObservation>();
+
+  const outcomes: TaskOutcome[] = [];
+  const publishes: PublishItem[] = [];
+  for (const t of running) {
+    const taskId = taskIdFromArn(t.taskArn);
+    const resolution = resolvePublish(service, taskId, t.eniId ? enis.get(t.eniId) : undefined, t.tags);
+    if (resolution.ok) {
+      publishes.push(resolution.item);
+    } else {
+      outcomes.push(resolution.outcome);
+    }
+  }
+  const holding = new Set(current.filter(r => isOwned(r, service.fqdn)).map(r => r.SetIdentifier as string));
+  publishes.sort((a, b) => Number(holding.has(b.taskId)) - Number(holding.has(a.taskId)) || a.taskId.localeCompare(b.taskId));
+  const wanted = new Set(publishes.map(p => p.taskId));
+  // Filling freed slots only adds: deleting records is left to the events and the reconciler, so the fill
+  // can never undo a change of the batch it joins (ListTasks may not list a task that just started).
+  const removals = fillOnly ? [] : [...holding].filter(id => !wanted.has(id))
+    .map(taskId => ({ taskId, reason: 'no running task of the service holds it (reconciler)' }));
+  const plan = planName(service, current, publishes, removals);
+  outcomes.push(...plan.outcomes.filter(o => o.outcome !== 'unchanged'));
+  return { changes: plan.changes, outcomes };
+}

@@ -1,0 +1,143 @@
+/**
+ * Deleting every record this library owns at given names: what the custom resource's Delete does for the
+ * stack's names, and its Update for the names no longer registered.
+ */
+import { applyChanges } from './apply';
+import { PipelineDeps, PlannedChange, RecordSet } from './model';
+import { isOwned } from './planner';
+import { errorMessage, errorName } from './telemetry';
+import { LifecycleName, METRIC, RegisteredService } from '../shared/contract';
+
+/** Result of {@link purgeNames}. */
+export interface PurgeSummary {
+  /** Records deleted. */
+  readonly deleted: number;
+  /** Names whose records could not all be deleted, with the reason. */
+  readonly failures: Array<LifecycleName & { readonly reason: string }>;
+}
+
+/** Options of {@link purgeNames}. */
+export interface PurgeOptions {
+  /** Milliseconds left for the work; no further name is read once fewer than `reserveMs` remain. */
+  readonly remainingMs?: () => number;
+  /** Time kept free for the last change request and the answer (default 10 s). */
+  readonly reserveMs?: number;
+}
+
+/**
+ * Past this many names in one zone, the zone is read page by page (300 records each) instead of name by
+ * name, as long as that takes fewer requests: Route53 answers 5 requests per second per account.
+ */
+const ZONE_SCAN_MIN_NAMES = 10;
+
+/**
+ * Deletes every record this library owns at the given names (see "Ownership" in docs/design.md) and
+ * nothing else: the names are read, their owned records are deleted with their exact values (one request
+ * per zone and write group), and the names that had records are read again, so that a record written, or
+ * changed, meanwhile is deleted too. Work stops in time to answer: a name that could not be cleared, or
+ * was not reached, is reported, never skipped silently.
+ */
+export async function purgeNames(
+  deps: Pick<PipelineDeps, 'api' | 'log' | 'metrics'>, names: readonly LifecycleName[], options: PurgeOptions = {},
+): Promise<PurgeSummary> {
+  const { log, metrics } = deps;
+  const failures = new Map<string, LifecycleName & { reason: string }>();
+  const key = (n: Pick<LifecycleName, 'hostedZoneId' | 'fqdn'>) => `${n.hostedZoneId}|${n.fqdn}`;
+  const outOfTime = () => options.remainingMs !== undefined && options.remainingMs() < (options.reserveMs ?? 10_000);
+  let deleted = 0;
+  let pending = [...new Map(names.map(n => [key(n), n] as const)).values()];
+  for (let pass = 1; pass <= 2 && pending.length > 0; pass++) {
+    // The second pass only checks again: a name it cannot reach in time was cleared by the first.
+    const { records, listed } = await readNames(deps, pending, failures, outOfTime, pass === 1);
+    const changes: PlannedChange[] = [];
+    for (const name of listed) {
+      const service: RegisteredService = {
+        serviceName: name.serviceName,
+        name: name.fqdn,
+        fqdn: name.fqdn,
+        ttl: 0,
+        ttlTagged: false,
+        hostedZoneId: name.hostedZoneId,
+        writeGroup: name.writeGroup,
+      };
+      for (const record of records.get(key(name)) ?? []) {
+        changes.push({ action: 'DELETE', hostedZoneId: name.hostedZoneId, record, taskId: record.SetIdentifier as string, service });
+      }
+    }
+    if (changes.length === 0) {
+      break;
+    }
+    const changeFailures = await applyChanges(deps, changes);
+    for (const c of changes) {
+      const reason = changeFailures.get(c.taskId);
+      if (reason === undefined) {
+        deleted++;
+        metrics.add(METRIC.RECORDS_DELETED);
+        log.info('record deleted with its registration', { taskId: c.taskId, name: c.service.fqdn, service: c.service.serviceName, action: 'DELETE', outcome: 'applied' });
+      } else {
+        metrics.add(METRIC.CHANGES_FAILED);
+        failures.set(key(c.service), {
+          hostedZoneId: c.hostedZoneId,
+          fqdn: c.service.fqdn,
+          serviceName: c.service.serviceName,
+          writeGroup: c.service.writeGroup,
+          reason: `ChangeResourceRecordSets failed: ${reason}`,
+        });
+      }
+    }
+    // Read the names that had records once more: a record written or changed meanwhile (a task event handled
+    // concurrently, a DELETE refused because the values moved) is deleted by the second pass.
+    const touched = new Set(changes.map(c => key(c.service)));
+    pending = listed.filter(n => touched.has(key(n)));
+  }
+  return { deleted, failures: [...failures.values()] };
+}
+
+/**
+ * Reads the owned records of the names: zone by zone, the whole zone when that is cheaper, else name by
+ * name. Names not read (an error, or no time left) are entered in `failures`; names read are cleared there.
+ */
+async function readNames(
+  deps: Pick<PipelineDeps, 'api' | 'log'>, names: readonly LifecycleName[],
+  failures: Map<string, LifecycleName & { reason: string }>, outOfTime: () => boolean, reportUnreached: boolean,
+): Promise<{ records: Map<string, RecordSet[]>; listed: LifecycleName[] }> {
+  const key = (n: Pick<LifecycleName, 'hostedZoneId' | 'fqdn'>) => `${n.hostedZoneId}|${n.fqdn}`;
+  const records = new Map<string, RecordSet[]>();
+  const listed: LifecycleName[] = [];
+  const byZone = new Map<string, LifecycleName[]>();
+  names.forEach(n => byZone.set(n.hostedZoneId, [...(byZone.get(n.hostedZoneId) ?? []), n]));
+  for (const [zone, zoneNames] of byZone) {
+    let remaining = zoneNames;
+    if (zoneNames.length >= ZONE_SCAN_MIN_NAMES && !outOfTime()) {
+      try {
+        const all = await deps.api.listZoneRecords(zone, Math.floor(zoneNames.length / 2));
+        if (all) {
+          for (const n of zoneNames) {
+            records.set(key(n), all.filter(r => isOwned(r, n.fqdn)));
+            listed.push(n);
+            failures.delete(key(n));
+          }
+          remaining = [];
+        }
+      } catch (err) {
+        deps.log.warn('could not read the zone at once; reading name by name', { hostedZoneId: zone, error: errorName(err), detail: errorMessage(err) });
+      }
+    }
+    for (const n of remaining) {
+      if (outOfTime()) {
+        if (reportUnreached) {
+          failures.set(key(n), { ...n, reason: 'not reached before the function\'s time ran out' });
+        }
+        continue;
+      }
+      try {
+        records.set(key(n), (await deps.api.listRecordsAt(zone, n.fqdn)).filter(r => isOwned(r, n.fqdn)));
+        listed.push(n);
+        failures.delete(key(n));
+      } catch (err) {
+        failures.set(key(n), { ...n, reason: `ListResourceRecordSets failed: ${errorName(err)}: ${errorMessage(err)}` });
+      }
+    }
+  }
+  return { records, listed };
+}

@@ -1,0 +1,101 @@
+/**
+ * The reconciler (the schedule, and every Create and Update of the custom resource): converges the
+ * records of the registered services on their running tasks, service by service while time allows.
+ */
+import { applyAndReport } from './apply';
+import { PipelineDeps, PlannedChange, TaskOutcome } from './model';
+import { planService } from './plan-service';
+import { errorMessage, errorName } from './telemetry';
+import { METRIC, RegisteredService } from '../shared/contract';
+
+/** Result of {@link reconcile}. */
+export interface ReconcileSummary {
+  readonly services: number;
+  /** Services left for a later run because the invocation's time ran short. */
+  readonly skipped?: number;
+  readonly upserted: number;
+  readonly deleted: number;
+  readonly failed: number;
+  readonly failedServices: string[];
+}
+
+/** Options of {@link reconcile}. */
+export interface ReconcileOptions {
+  /** Milliseconds left for the work; no further service is started once fewer than `reserveMs` remain. */
+  readonly remainingMs?: () => number;
+  /** Time kept free for applying the changes and answering (default 15 s). */
+  readonly reserveMs?: number;
+}
+
+/**
+ * Converges the records of the given services (all registered ones by default) on their running
+ * tasks: adds missing records, deletes records of tasks that are gone, fixes wrong values. When time
+ * runs short, the services not reached are left for a later run (counted in `skipped`).
+ */
+export async function reconcile(
+  deps: PipelineDeps, services: readonly RegisteredService[] = deps.config.services, options: ReconcileOptions = {},
+): Promise<ReconcileSummary> {
+  const { log, metrics } = deps;
+  const changes: PlannedChange[] = [];
+  const outcomes: TaskOutcome[] = [];
+  const failedServices: string[] = [];
+  let reached = 0;
+  for (const service of services) {
+    if (options.remainingMs && options.remainingMs() < (options.reserveMs ?? 15_000)) {
+      break;
+    }
+    reached++;
+    try {
+      const plan = await planService(deps, service);
+      changes.push(...plan.changes);
+      // A refused task is refused again at every run for as long as it runs: its start event logged it at
+      // error level once; here it is counted and summed up in one warning per service instead of one line per task.
+      const refused = plan.outcomes.filter(o => o.outcome === 'rejected');
+      outcomes.push(...plan.outcomes.filter(o => o.outcome !== 'rejected'));
+      reportRefused(deps, service, refused);
+    } catch (err) {
+      failedServices.push(service.serviceName);
+      log.error('reconciliation of a service failed; it is retried at the next run', { service: service.serviceName, error: errorName(err), detail: errorMessage(err) });
+    }
+  }
+  const skipped = services.length - reached;
+  if (skipped > 0) {
+    log.warn('time ran short: services left for the next reconciliation', { skipped, services: services.slice(reached).map(s => s.serviceName).slice(0, 20) });
+  }
+
+  const final = await applyAndReport(deps, changes, outcomes, 'reconciler outcome');
+  let upserted = 0;
+  let deleted = 0;
+  let failed = 0;
+  for (const o of final) {
+    if (o.outcome === 'applied') {
+      metrics.add(METRIC.DRIFT_REPAIRED);
+      upserted += o.action === 'UPSERT' ? 1 : 0;
+      deleted += o.action === 'DELETE' ? 1 : 0;
+    }
+    failed += o.outcome === 'failed' ? 1 : 0;
+  }
+  // A service that could not be reconciled is a failure too: its drift stays until a later run.
+  metrics.add(METRIC.CHANGES_FAILED, failedServices.length);
+  const summary = { services: services.length, skipped, upserted, deleted, failed, failedServices };
+  log.log(failedServices.length > 0 ? 'error' : 'info', 'reconciliation finished', { ...summary });
+  return summary;
+}
+
+/** Most refused tasks named in the reconciler's summary line; the count covers them all. */
+export const REFUSED_TASKS_LOGGED = 20;
+
+/** Counts the tasks the reconciler refused (`TasksRejected`) and logs them as one warning line. */
+function reportRefused(deps: PipelineDeps, service: RegisteredService, refused: readonly TaskOutcome[]): void {
+  if (refused.length === 0) {
+    return;
+  }
+  deps.metrics.add(METRIC.TASKS_REJECTED, refused.length);
+  deps.log.warn('tasks refused by the registration', {
+    service: service.serviceName,
+    name: service.fqdn,
+    count: refused.length,
+    tasks: refused.slice(0, REFUSED_TASKS_LOGGED).map(o => ({ taskId: o.taskId, reason: o.reason })),
+    ...(refused.length > REFUSED_TASKS_LOGGED ? { tasksNotListed: refused.length - REFUSED_TASKS_LOGGED } : {}),
+  });
+}

@@ -13,13 +13,13 @@ import {
   aws_events_targets as targets,
   aws_iam as iam,
   aws_lambda as lambda,
-  aws_lambda_event_sources as eventSources,
   aws_logs as logs,
   aws_route53 as route53,
   aws_sqs as sqs,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { DiscoveryFunction } from './lambda/discovery-function';
+import { EventPipeline } from './private/event-pipeline';
 import { HandlerConfigStore } from './private/handler-config';
 import { AWS_LIMITS, boundLength, resolvedJsonLength } from './private/limits';
 import { grantReads, RecordWritePolicies } from './private/permissions';
@@ -186,8 +186,6 @@ interface Registration {
 
 /** Timeout of the discovery function; the queue's visibility timeout is derived from it. */
 const FUNCTION_TIMEOUT = Duration.seconds(60);
-/** Statuses whose events are routed to the handler: the start status and every stopping one. */
-const ROUTED_STATUSES = ['RUNNING', 'DEACTIVATING', 'STOPPING', 'DEPROVISIONING', 'STOPPED'];
 /** Prefix of the ids of this library's warnings (acknowledge them with `Annotations.acknowledgeWarning`). */
 const WARNING_PREFIX = 'cdk-ecs-public-discovery';
 
@@ -244,8 +242,7 @@ export class EcsPublicDiscovery extends Construct {
   private writeGroups: number[] = [];
   /** The registrations as the handler reads them, built once each so that their sizes are measured once. */
   private services: RegisteredService[] = [];
-  /** Whether the rule lists the registered services' groups (false past EventBridge's pattern size). */
-  private ruleListsGroups = true;
+  private readonly pipeline: EventPipeline;
 
   constructor(scope: Construct, id: string, props: EcsPublicDiscoveryProps) {
     super(scope, id);
@@ -285,16 +282,19 @@ export class EcsPublicDiscovery extends Construct {
     this.handler = handler;
     grantReads(role, { cluster: this.cluster, logGroup, hostedZone: this.hostedZone });
 
-    const { queue, deadLetterQueue } = this.createQueues(props);
+    this.pipeline = new EventPipeline(this, {
+      clusterArn: this.cluster.clusterArn,
+      handler,
+      functionTimeout: FUNCTION_TIMEOUT,
+      batchSize: props.batchSize,
+      maxBatchingWindow: props.maxBatchingWindow,
+      maxConcurrency: props.maxConcurrency,
+      maxReceiveCount: props.maxReceiveCount,
+    });
+    const { queue, deadLetterQueue, rule } = this.pipeline;
     this.queue = queue;
     this.deadLetterQueue = deadLetterQueue;
-    handler.addEventSource(new eventSources.SqsEventSource(queue, {
-      batchSize: props.batchSize ?? 100,
-      maxBatchingWindow: props.maxBatchingWindow ?? Duration.seconds(2),
-      maxConcurrency: props.maxConcurrency ?? 2,
-      reportBatchItemFailures: true,
-    }));
-    this.rule = this.createRule(queue, deadLetterQueue);
+    this.rule = rule;
 
     // The lifecycle resource is served by the function. It depends on everything the function needs to
     // reach Route53, so CloudFormation deletes it (and so the records) before any of them; the event
@@ -310,7 +310,7 @@ export class EcsPublicDiscovery extends Construct {
       removalPolicy: props.removalPolicy ?? RemovalPolicy.DESTROY,
     });
     this.lifecycle.node.addDependency(role, logGroup, queue, this.rule);
-    for (const mapping of handler.node.children.filter(c => c instanceof lambda.EventSourceMapping)) {
+    for (const mapping of this.pipeline.eventSourceMappings) {
       mapping.node.addDependency(this.lifecycle);
     }
 
@@ -416,7 +416,7 @@ export class EcsPublicDiscovery extends Construct {
     this.writeGroups = writeGroups;
     this.registrations.push(registration);
     this.lifecycle.node.addDependency(...this.writes.resources, ...this.config.parameters);
-    this.updateRuleMode();
+    this.pipeline.routeServices(this.registrations.map(r => r.serviceName));
 
     // Tags go on the ECS service resource only, not on its other children (security group, ...).
     // A high priority keeps them authoritative over Tags.of(...).add() aspects applied above.
@@ -550,78 +550,6 @@ export class EcsPublicDiscovery extends Construct {
         + `Lambda's ${AWS_LIMITS.asyncInvokePayloadBytes} bytes for the asynchronous invocation CloudFormation makes: register fewer `
         + 'services per construct, e.g. by creating one EcsPublicDiscovery per group of services.');
     }
-  }
-
-  /**
-   * The rule lists the registered services' task groups while its pattern fits EventBridge's size limit;
-   * past it, the rule takes every service task of the cluster and the handler ignores the others.
-   */
-  private updateRuleMode(): void {
-    const pattern = this.eventPattern(this.registrations.map(r => `service:${r.serviceName}`));
-    const listsGroups = resolvedJsonLength(this, pattern) <= AWS_LIMITS.eventPatternChars;
-    if (this.ruleListsGroups && !listsGroups) {
-      Annotations.of(this).addInfo(`${this.registrations.length} registered services no longer fit an EventBridge event pattern `
-        + `(${AWS_LIMITS.eventPatternChars} characters): the rule forwards the task state changes of every service of the cluster, `
-        + 'and the function ignores those of services that are not registered (counted in EventsIgnored).');
-    }
-    this.ruleListsGroups = listsGroups;
-  }
-
-  private eventPattern(groups: unknown): Record<string, unknown> {
-    return {
-      'source': ['aws.ecs'],
-      'detail-type': ['ECS Task State Change'],
-      'detail': { clusterArn: [this.cluster.clusterArn], group: groups, lastStatus: ROUTED_STATUSES },
-    };
-  }
-
-  private createQueues(props: EcsPublicDiscoveryProps): { queue: sqs.Queue; deadLetterQueue: sqs.Queue } {
-    const deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-    const queue = new sqs.Queue(this, 'Queue', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      // AWS recommends at least six times the function timeout, so a message is not handed to a
-      // second invocation while a throttled or retried one still holds it.
-      visibilityTimeout: Duration.seconds(FUNCTION_TIMEOUT.toSeconds() * 6),
-      deadLetterQueue: { queue: deadLetterQueue, maxReceiveCount: props.maxReceiveCount ?? 5 },
-    });
-    return { queue, deadLetterQueue };
-  }
-
-  private createRule(queue: sqs.IQueue, deadLetterQueue: sqs.IQueue): events.Rule {
-    const rule = new events.Rule(this, 'TaskStateChangeRule', {
-      description: 'Routes the task state changes of the services registered with EcsPublicDiscovery to its queue',
-      eventPattern: {
-        source: ['aws.ecs'],
-        detailType: ['ECS Task State Change'],
-        detail: {
-          clusterArn: [this.cluster.clusterArn],
-          // EventBridge rejects an empty array: with no service registered, the filter is left out
-          // (and a warning is given at synthesis).
-          group: Lazy.any({
-            produce: () => {
-              if (this.registrations.length === 0) {
-                return undefined;
-              }
-              return this.ruleListsGroups ? this.registrations.map(r => `service:${r.serviceName}`) : [{ prefix: 'service:' }];
-            },
-          }),
-          lastStatus: ROUTED_STATUSES,
-        },
-      },
-    });
-    rule.addTarget(new targets.SqsQueue(queue, {
-      deadLetterQueue,
-      // Delivery to SQS only fails on a misconfiguration (policy, deleted queue): give up within the
-      // hour so that the alarm tells an operator, and let reconciliation repair what was missed.
-      retryAttempts: 20,
-      maxEventAge: Duration.hours(1),
-    }));
-    return rule;
   }
 
   private propagateTags(service: ecs.BaseService, cfnService: ecs.CfnService, where: string): void {

@@ -10,7 +10,6 @@ import {
   aws_cloudwatch as cloudwatch,
   aws_ecs as ecs,
   aws_events as events,
-  aws_events_targets as targets,
   aws_iam as iam,
   aws_lambda as lambda,
   aws_logs as logs,
@@ -19,10 +18,12 @@ import {
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { DiscoveryFunction } from './lambda/discovery-function';
+import { createDeadLetterAlarm } from './private/dead-letter-alarm';
 import { EventPipeline } from './private/event-pipeline';
 import { HandlerConfigStore } from './private/handler-config';
 import { AWS_LIMITS, boundLength, resolvedJsonLength } from './private/limits';
 import { grantReads, RecordWritePolicies } from './private/permissions';
+import { createReconciliationSchedule } from './private/reconciliation';
 import { cfnServiceOf, checkPublicIp, sameValue, serviceNameOf } from './private/service-checks';
 import {
   checkWholeNumber,
@@ -41,7 +42,6 @@ import {
   LifecycleName,
   METRIC,
   METRIC_DIMENSION,
-  RECONCILE_ACTION,
   RegisteredService,
   TAG_NAME,
   TAG_TTL,
@@ -315,28 +315,17 @@ export class EcsPublicDiscovery extends Construct {
     }
 
     if (props.reconciliation ?? true) {
-      const schedule = new events.Rule(this, 'ReconciliationSchedule', {
-        description: 'Periodically reconciles the EcsPublicDiscovery records with the running tasks',
-        schedule: events.Schedule.rate(props.reconciliationInterval ?? Duration.minutes(5)),
-        targets: [new targets.LambdaFunction(handler, {
-          event: events.RuleTargetInput.fromObject({ action: RECONCILE_ACTION }),
-        })],
-      });
+      const schedule = createReconciliationSchedule(this, handler, props.reconciliationInterval);
       schedule.node.addDependency(this.lifecycle);
     }
 
     if (props.deadLetterAlarm ?? true) {
-      this.deadLetterQueueAlarm = new cloudwatch.Alarm(this, 'DeadLetterQueueAlarm', {
-        alarmDescription: 'ECS public discovery: task state changes are waiting in the dead-letter queue '
-          + `${deadLetterQueue.queueName}. They could not be delivered to, or were not processed by, the discovery `
-          + `function ${handler.functionName}, so DNS records of the registered services may be stale until the next `
-          + `reconciliation. Look for errors in the log group ${logGroup.logGroupName}, fix the cause, then redrive `
-          + `the messages to ${queue.queueName} (SQS console: Start DLQ redrive).`,
-        metric: this.metricDeadLetterMessages({ period: Duration.minutes(1), statistic: cloudwatch.Stats.MAXIMUM }),
-        threshold: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        evaluationPeriods: 1,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      this.deadLetterQueueAlarm = createDeadLetterAlarm(this, {
+        deadLetterQueue,
+        queue,
+        handler,
+        logGroup,
+        messages: options => this.metricDeadLetterMessages(options),
       });
     }
 

@@ -2,7 +2,6 @@ import {
   Annotations,
   CustomResource,
   Duration,
-  Lazy,
   RemovalPolicy,
   Stack,
   Token,
@@ -21,6 +20,7 @@ import { DiscoveryFunction } from './lambda/discovery-function';
 import { createDeadLetterAlarm } from './private/dead-letter-alarm';
 import { EventPipeline } from './private/event-pipeline';
 import { HandlerConfigStore } from './private/handler-config';
+import { LifecycleResource } from './private/lifecycle-resource';
 import { AWS_LIMITS, boundLength, resolvedJsonLength } from './private/limits';
 import { grantReads, RecordWritePolicies } from './private/permissions';
 import { createReconciliationSchedule } from './private/reconciliation';
@@ -37,8 +37,6 @@ import {
   DEFAULT_METRICS_NAMESPACE,
   DEFAULT_TTL_SECONDS,
   ENV,
-  LIFECYCLE_NAMES_PROPERTY,
-  LIFECYCLE_RESOURCE_TYPE,
   LifecycleName,
   METRIC,
   METRIC_DIMENSION,
@@ -243,6 +241,7 @@ export class EcsPublicDiscovery extends Construct {
   /** The registrations as the handler reads them, built once each so that their sizes are measured once. */
   private services: RegisteredService[] = [];
   private readonly pipeline: EventPipeline;
+  private readonly lifecycleResource: LifecycleResource;
 
   constructor(scope: Construct, id: string, props: EcsPublicDiscoveryProps) {
     super(scope, id);
@@ -296,27 +295,20 @@ export class EcsPublicDiscovery extends Construct {
     this.deadLetterQueue = deadLetterQueue;
     this.rule = rule;
 
-    // The lifecycle resource is served by the function. It depends on everything the function needs to
-    // reach Route53, so CloudFormation deletes it (and so the records) before any of them; the event
-    // source and the schedule depend on it, so no event is handled after the records are deleted.
-    this.lifecycle = new CustomResource(this, 'Lifecycle', {
-      serviceToken: handler.functionArn,
-      resourceType: LIFECYCLE_RESOURCE_TYPE,
-      properties: {
-        [LIFECYCLE_NAMES_PROPERTY]: Lazy.any({ produce: () => this.lifecycleNames() }),
-        // Any change of the registrations (a TTL too) updates the resource, and so reconciles the records.
-        Fingerprint: Lazy.string({ produce: () => this.config.fingerprint() }),
-      },
-      removalPolicy: props.removalPolicy ?? RemovalPolicy.DESTROY,
+    // The lifecycle resource is served by the function and deleted before what the function needs to
+    // reach Route53, after what invokes it with events (see lifecycle-resource.ts).
+    this.lifecycleResource = new LifecycleResource(this, {
+      handler,
+      removalPolicy: props.removalPolicy,
+      names: () => this.lifecycleNames(),
+      fingerprint: () => this.config.fingerprint(),
     });
-    this.lifecycle.node.addDependency(role, logGroup, queue, this.rule);
-    for (const mapping of this.pipeline.eventSourceMappings) {
-      mapping.node.addDependency(this.lifecycle);
-    }
+    this.lifecycle = this.lifecycleResource.resource;
+    this.lifecycleResource.deleteBefore(role, logGroup, queue, rule);
+    this.lifecycleResource.deleteAfter(...this.pipeline.eventSourceMappings);
 
     if (props.reconciliation ?? true) {
-      const schedule = createReconciliationSchedule(this, handler, props.reconciliationInterval);
-      schedule.node.addDependency(this.lifecycle);
+      this.lifecycleResource.deleteAfter(createReconciliationSchedule(this, handler, props.reconciliationInterval));
     }
 
     if (props.deadLetterAlarm ?? true) {
@@ -404,7 +396,7 @@ export class EcsPublicDiscovery extends Construct {
     this.checkLifecycleSize(all, writeGroups);
     this.writeGroups = writeGroups;
     this.registrations.push(registration);
-    this.lifecycle.node.addDependency(...this.writes.resources, ...this.config.parameters);
+    this.lifecycleResource.deleteBefore(...this.writes.resources, ...this.config.parameters);
     this.pipeline.routeServices(this.registrations.map(r => r.serviceName));
 
     // Tags go on the ECS service resource only, not on its other children (security group, ...).

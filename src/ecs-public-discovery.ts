@@ -24,7 +24,7 @@ import { LifecycleResource } from './private/lifecycle-resource';
 import { AWS_LIMITS, boundLength, resolvedJsonLength } from './private/limits';
 import { grantReads, RecordWritePolicies } from './private/permissions';
 import { createReconciliationSchedule } from './private/reconciliation';
-import { cfnServiceOf, checkPublicIp, sameValue, serviceNameOf } from './private/service-checks';
+import { cfnServiceOf, checkPublicIp, checkSameCluster, sameValue, serviceNameOf } from './private/service-checks';
 import {
   checkWholeNumber,
   normalizedRecordName,
@@ -32,6 +32,7 @@ import {
   ttlSeconds,
   wholeMinutes,
   wholeSeconds,
+  zoneNameOf,
 } from './private/validation';
 import {
   DEFAULT_METRICS_NAMESPACE,
@@ -351,12 +352,7 @@ export class EcsPublicDiscovery extends Construct {
     const { service, name } = options;
     const where = `service '${service.node.path}'`;
 
-    const same = sameValue(Stack.of(this), this.cluster.clusterArn, service.cluster.clusterArn);
-    if (same === false) {
-      throw new Error(`The ${where} runs in the cluster '${service.cluster.node.path}' but this EcsPublicDiscovery `
-        + `watches the cluster '${this.cluster.node.path}': register the service with an EcsPublicDiscovery created for `
-        + 'its own cluster.');
-    }
+    checkSameCluster(this, this.cluster, service, where);
     const previous = this.registrations.find(r => r.service === service
       || sameValue(Stack.of(this), r.serviceName, serviceNameOf(service)) === true);
     if (previous) {
@@ -575,23 +571,4 @@ function validateProps(props: EcsPublicDiscoveryProps): void {
   }
   checkWholeNumber('maxReceiveCount', props.maxReceiveCount, 1, 1000,
     'it is how many failed receives move a message to the dead-letter queue (SQS allows 1 to 1000).');
-}
-
-/** The hosted zone's name, lower case without a trailing dot; fails clearly when it is not known at synthesis. */
-function zoneNameOf(zone: route53.IHostedZone): string {
-  let name: string;
-  try {
-    name = zone.zoneName;
-  } catch (e) {
-    throw new Error(`The hosted zone '${zone.node.path}' does not expose its name (${(e as Error).message}): EcsPublicDiscovery `
-      + 'needs it to build the record names; import the zone with HostedZone.fromHostedZoneAttributes({ hostedZoneId, zoneName }) '
-      + 'or HostedZone.fromLookup() instead of HostedZone.fromHostedZoneId().');
-  }
-  if (Token.isUnresolved(name)) {
-    throw new Error(`The name of the hosted zone '${zone.node.path}' is only known at deploy time (a parameter, an import or a reference), `
-      + 'but EcsPublicDiscovery writes the record names into IAM conditions that compare them exactly, lower case and without '
-      + 'a trailing dot, which CloudFormation cannot normalize: give the zone name as a literal, e.g. '
-      + 'HostedZone.fromHostedZoneAttributes(this, \'Zone\', { hostedZoneId, zoneName: \'example.com\' }).');
-  }
-  return name.toLowerCase().replace(/\.$/, '');
 }

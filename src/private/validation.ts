@@ -4,9 +4,11 @@
  * Nothing here creates constructs, so every rule can be exercised from a table in the tests.
  * Every function throws an `Error` whose message names the offending value and says how to fix
  * it, and returns unresolved tokens untouched: a value only known at deploy time cannot be
- * checked at synth time. This module is internal: it is not exported from the package index.
+ * checked at synth time. The exception is the hosted zone's name ({@link zoneNameOf}), which the
+ * record names and the IAM conditions need at synthesis. This module is internal: it is not
+ * exported from the package index.
  */
-import { Duration, Token } from 'aws-cdk-lib';
+import { Duration, Token, aws_route53 as route53 } from 'aws-cdk-lib';
 import { MAX_TTL_SECONDS } from '../shared/contract';
 
 /** Longest DNS label, in characters (RFC 1035). */
@@ -66,6 +68,25 @@ export function recordNameFor(name: string, zoneName: string): string {
       + `DNS allows at most ${MAX_NAME_LENGTH} (255 octets on the wire): use a shorter name.`);
   }
   return `${fqdn}.`;
+}
+
+/** The hosted zone's name, lower case without a trailing dot; fails clearly when it is not known at synthesis. */
+export function zoneNameOf(zone: route53.IHostedZone): string {
+  let name: string;
+  try {
+    name = zone.zoneName;
+  } catch (e) {
+    throw new Error(`The hosted zone '${zone.node.path}' does not expose its name (${(e as Error).message}): EcsPublicDiscovery `
+      + 'needs it to build the record names; import the zone with HostedZone.fromHostedZoneAttributes({ hostedZoneId, zoneName }) '
+      + 'or HostedZone.fromLookup() instead of HostedZone.fromHostedZoneId().');
+  }
+  if (Token.isUnresolved(name)) {
+    throw new Error(`The name of the hosted zone '${zone.node.path}' is only known at deploy time (a parameter, an import or a reference), `
+      + 'but EcsPublicDiscovery writes the record names into IAM conditions that compare them exactly, lower case and without '
+      + 'a trailing dot, which CloudFormation cannot normalize: give the zone name as a literal, e.g. '
+      + 'HostedZone.fromHostedZoneAttributes(this, \'Zone\', { hostedZoneId, zoneName: \'example.com\' }).');
+  }
+  return name.toLowerCase().replace(/\.$/, '');
 }
 
 /**

@@ -1,11 +1,9 @@
 import {
-  Annotations,
   CustomResource,
   Duration,
   RemovalPolicy,
   Stack,
   Token,
-  Tokenization,
   aws_cloudwatch as cloudwatch,
   aws_ecs as ecs,
   aws_events as events,
@@ -25,6 +23,7 @@ import { AWS_LIMITS, boundLength, resolvedJsonLength } from './private/limits';
 import { grantReads, RecordWritePolicies } from './private/permissions';
 import { createReconciliationSchedule } from './private/reconciliation';
 import { cfnServiceOf, checkPublicIp, checkSameCluster, sameValue, serviceNameOf } from './private/service-checks';
+import { tagService } from './private/service-tags';
 import {
   checkWholeNumber,
   normalizedRecordName,
@@ -34,6 +33,7 @@ import {
   wholeSeconds,
   zoneNameOf,
 } from './private/validation';
+import { addWarning } from './private/warnings';
 import {
   DEFAULT_METRICS_NAMESPACE,
   DEFAULT_TTL_SECONDS,
@@ -42,8 +42,6 @@ import {
   METRIC,
   METRIC_DIMENSION,
   RegisteredService,
-  TAG_NAME,
-  TAG_TTL,
 } from './shared/contract';
 
 /**
@@ -185,8 +183,6 @@ interface Registration {
 
 /** Timeout of the discovery function; the queue's visibility timeout is derived from it. */
 const FUNCTION_TIMEOUT = Duration.seconds(60);
-/** Prefix of the ids of this library's warnings (acknowledge them with `Annotations.acknowledgeWarning`). */
-const WARNING_PREFIX = 'cdk-ecs-public-discovery';
 
 /**
  * Publishes the public IPs of ECS tasks as Route53 multi-value A records, without a load balancer.
@@ -395,13 +391,7 @@ export class EcsPublicDiscovery extends Construct {
     this.lifecycleResource.deleteBefore(...this.writes.resources, ...this.config.parameters);
     this.pipeline.routeServices(this.registrations.map(r => r.serviceName));
 
-    // Tags go on the ECS service resource only, not on its other children (security group, ...).
-    // A high priority keeps them authoritative over Tags.of(...).add() aspects applied above.
-    cfnService.tags.setTag(TAG_NAME, name, 1000);
-    if (ttlTagged) {
-      cfnService.tags.setTag(TAG_TTL, Tokenization.stringifyNumber(ttl), 1000);
-    }
-    this.propagateTags(service, cfnService, where);
+    tagService(service, cfnService, registration, where);
   }
 
   /**
@@ -529,22 +519,9 @@ export class EcsPublicDiscovery extends Construct {
     }
   }
 
-  private propagateTags(service: ecs.BaseService, cfnService: ecs.CfnService, where: string): void {
-    const propagate = cfnService.propagateTags;
-    if (propagate === undefined) {
-      cfnService.propagateTags = ecs.PropagatedTagSource.SERVICE;
-    } else if (!Token.isUnresolved(propagate) && propagate !== ecs.PropagatedTagSource.SERVICE) {
-      Annotations.of(service).addWarningV2(`${WARNING_PREFIX}:propagateTags`,
-        `The ${where} propagates tags from ${propagate}, so its tasks will not carry the tags ${TAG_NAME}/${TAG_TTL} `
-        + 'that EcsPublicDiscovery puts on the service. The registration still publishes the service\'s tasks (the '
-        + 'handler falls back to it and logs a warning per task), but they cannot be checked against the tags. '
-        + 'To fix it, set propagateTags: ecs.PropagatedTagSource.SERVICE on the service.');
-    }
-  }
-
   private warnAboutRegistrations(): string[] {
     if (this.registrations.length === 0) {
-      Annotations.of(this).addWarningV2(`${WARNING_PREFIX}:noServices`,
+      addWarning(this, 'noServices',
         'No service is registered with this EcsPublicDiscovery, so no DNS record will be published and the rule '
         + 'forwards every task state change of the cluster: call addService() for each service to publish.');
     }

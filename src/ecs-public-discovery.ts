@@ -2,7 +2,6 @@ import {
   CustomResource,
   Duration,
   RemovalPolicy,
-  Stack,
   Token,
   aws_cloudwatch as cloudwatch,
   aws_ecs as ecs,
@@ -19,30 +18,14 @@ import { createDeadLetterAlarm } from './private/dead-letter-alarm';
 import { EventPipeline } from './private/event-pipeline';
 import { HandlerConfigStore } from './private/handler-config';
 import { LifecycleResource } from './private/lifecycle-resource';
-import { AWS_LIMITS, boundLength, resolvedJsonLength } from './private/limits';
+import { AWS_LIMITS, boundLength } from './private/limits';
 import { grantReads, RecordWritePolicies } from './private/permissions';
 import { createReconciliationSchedule } from './private/reconciliation';
-import { cfnServiceOf, checkPublicIp, checkSameCluster, sameValue, serviceNameOf } from './private/service-checks';
+import { Registrations } from './private/registrations';
+import { cfnServiceOf, checkPublicIp, checkSameCluster } from './private/service-checks';
 import { tagService } from './private/service-tags';
-import {
-  checkWholeNumber,
-  normalizedRecordName,
-  recordNameFor,
-  ttlSeconds,
-  wholeMinutes,
-  wholeSeconds,
-  zoneNameOf,
-} from './private/validation';
-import { addWarning } from './private/warnings';
-import {
-  DEFAULT_METRICS_NAMESPACE,
-  DEFAULT_TTL_SECONDS,
-  ENV,
-  LifecycleName,
-  METRIC,
-  METRIC_DIMENSION,
-  RegisteredService,
-} from './shared/contract';
+import { checkWholeNumber, wholeMinutes, wholeSeconds, zoneNameOf } from './private/validation';
+import { DEFAULT_METRICS_NAMESPACE, ENV, METRIC, METRIC_DIMENSION } from './shared/contract';
 
 /**
  * Properties of an {@link EcsPublicDiscovery}.
@@ -171,16 +154,6 @@ export interface ServiceOptions {
   readonly dnsTtl?: Duration;
 }
 
-/** One call to addService, as remembered until synthesis. */
-interface Registration {
-  readonly service: ecs.BaseService;
-  readonly serviceName: string;
-  readonly name: string;
-  readonly fqdn: string;
-  readonly ttl: number;
-  readonly ttlTagged: boolean;
-}
-
 /** Timeout of the discovery function; the queue's visibility timeout is derived from it. */
 const FUNCTION_TIMEOUT = Duration.seconds(60);
 
@@ -229,14 +202,9 @@ export class EcsPublicDiscovery extends Construct {
   public readonly deadLetterQueueAlarm?: cloudwatch.IAlarm;
 
   private readonly cluster: ecs.ICluster;
-  private readonly hostedZone: route53.IHostedZone;
-  private readonly zoneName: string;
-  private readonly registrations: Registration[] = [];
   private readonly config: HandlerConfigStore;
   private readonly writes: RecordWritePolicies;
-  private writeGroups: number[] = [];
-  /** The registrations as the handler reads them, built once each so that their sizes are measured once. */
-  private services: RegisteredService[] = [];
+  private readonly registrations: Registrations;
   private readonly pipeline: EventPipeline;
   private readonly lifecycleResource: LifecycleResource;
 
@@ -245,8 +213,8 @@ export class EcsPublicDiscovery extends Construct {
     validateProps(props);
 
     this.cluster = props.cluster;
-    this.hostedZone = props.hostedZone;
-    this.zoneName = zoneNameOf(props.hostedZone);
+    const hostedZone = props.hostedZone;
+    const zoneName = zoneNameOf(hostedZone);
     // An ECS cluster ARN, however it is given (a reference, an import), is at most this long.
     boundLength(this, this.cluster.clusterArn, 'arn::ecs:::cluster/'.length + 16 + 16 + 12 + AWS_LIMITS.ecsServiceName);
 
@@ -259,8 +227,9 @@ export class EcsPublicDiscovery extends Construct {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: 'Execution role of the ECS public discovery function: reads ECS tasks and their ENIs, writes the registered Route53 records',
     });
-    this.config = new HandlerConfigStore(this, role, this.cluster.clusterArn, this.hostedZone.hostedZoneId);
-    this.writes = new RecordWritePolicies(this, role, this.hostedZone);
+    this.config = new HandlerConfigStore(this, role, this.cluster.clusterArn, hostedZone.hostedZoneId);
+    this.writes = new RecordWritePolicies(this, role, hostedZone);
+    this.registrations = new Registrations(this, { hostedZone, zoneName, config: this.config, writes: this.writes });
 
     const handler = new DiscoveryFunction(this, 'Handler', {
       description: 'Keeps Route53 multi-value A records in step with the public IPs of ECS tasks (cdk-ecs-public-discovery)',
@@ -276,7 +245,7 @@ export class EcsPublicDiscovery extends Construct {
       },
     });
     this.handler = handler;
-    grantReads(role, { cluster: this.cluster, logGroup, hostedZone: this.hostedZone });
+    grantReads(role, { cluster: this.cluster, logGroup, hostedZone });
 
     this.pipeline = new EventPipeline(this, {
       clusterArn: this.cluster.clusterArn,
@@ -297,7 +266,7 @@ export class EcsPublicDiscovery extends Construct {
     this.lifecycleResource = new LifecycleResource(this, {
       handler,
       removalPolicy: props.removalPolicy,
-      names: () => this.lifecycleNames(),
+      names: () => this.registrations.lifecycleNames(),
       fingerprint: () => this.config.fingerprint(),
     });
     this.lifecycle = this.lifecycleResource.resource;
@@ -318,7 +287,8 @@ export class EcsPublicDiscovery extends Construct {
       });
     }
 
-    this.node.addValidation({ validate: () => this.warnAboutRegistrations() });
+    // Warns at synthesis when no service is registered.
+    this.node.addValidation(this.registrations);
   }
 
   /**
@@ -345,52 +315,17 @@ export class EcsPublicDiscovery extends Construct {
    * @throws Error when the service or the name cannot be published; the message says how to fix it
    */
   public addService(options: ServiceOptions): void {
-    const { service, name } = options;
+    const { service } = options;
     const where = `service '${service.node.path}'`;
 
     checkSameCluster(this, this.cluster, service, where);
-    const previous = this.registrations.find(r => r.service === service
-      || sameValue(Stack.of(this), r.serviceName, serviceNameOf(service)) === true);
-    if (previous) {
-      throw new Error(`The ${where} is already registered with the name '${previous.name}': a service can be registered only once; `
-        + 'remove the second addService() call (to change the name, change the first one).');
-    }
-
+    this.registrations.checkNotRegistered(service, where);
     const cfnService = cfnServiceOf(service, where);
     checkPublicIp(service, cfnService, where);
 
-    if (Token.isUnresolved(name)) {
-      throw new Error(`The DNS name of the ${where} is only known at deploy time (a parameter, an import or a reference), but `
-        + 'EcsPublicDiscovery writes it into IAM conditions that compare record names exactly, lower case and without a trailing '
-        + 'dot, which CloudFormation cannot normalize: give the name as a literal string, e.g. \'mc\'.');
-    }
-    const fqdn = recordNameFor(name, this.zoneName);
-    const owner = this.registrations.find(r => r.fqdn === fqdn);
-    if (owner) {
-      throw new Error(`The DNS name '${name}' of the ${where} is the record name '${fqdn}', which is already published for `
-        + `the service '${owner.service.node.path}' (given as '${owner.name}'): a name belongs to exactly one service; `
-        + 'give each service its own name.');
-    }
-
-    const ttlTagged = options.dnsTtl !== undefined;
-    const ttl = options.dnsTtl !== undefined ? ttlSeconds(options.dnsTtl) : DEFAULT_TTL_SECONDS;
-    const registration = { service, serviceName: serviceNameOf(service), name, fqdn, ttl, ttlTagged };
-    boundLength(this, registration.serviceName, AWS_LIMITS.ecsServiceName);
-
-    // Everything that depends on the full list of registrations is recomputed, and checked against AWS's
-    // limits, before the registration is kept: a registration that does not fit is refused here.
-    const all = [...this.registrations, registration];
-    const writeGroups = this.writes.assign(all.map(r => normalizedRecordName(r.fqdn)));
-    const services = all.map((r, i) => (this.services[i] && (this.services[i].writeGroup ?? 0) === writeGroups[i]
-      ? this.services[i] : this.registeredService(r, writeGroups[i])));
-    this.config.update(services);
-    this.services = services;
-    this.checkLifecycleSize(all, writeGroups);
-    this.writeGroups = writeGroups;
-    this.registrations.push(registration);
+    const registration = this.registrations.add(service, options.name, options.dnsTtl, where);
     this.lifecycleResource.deleteBefore(...this.writes.resources, ...this.config.parameters);
-    this.pipeline.routeServices(this.registrations.map(r => r.serviceName));
-
+    this.pipeline.routeServices(this.registrations.serviceNames);
     tagService(service, cfnService, registration, where);
   }
 
@@ -481,51 +416,6 @@ export class EcsPublicDiscovery extends Construct {
    */
   public metricDeadLetterMessages(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.deadLetterQueue.metricApproximateNumberOfMessagesVisible(props);
-  }
-
-  private registeredService(r: Registration, writeGroup: number): RegisteredService {
-    return {
-      serviceName: r.serviceName,
-      name: r.name,
-      fqdn: r.fqdn,
-      ttl: r.ttl,
-      ttlTagged: r.ttlTagged,
-      hostedZoneId: this.hostedZone.hostedZoneId,
-      ...(writeGroup > 0 ? { writeGroup } : {}),
-    };
-  }
-
-  /** The registered names as the lifecycle resource carries them. */
-  private lifecycleNames(groups: readonly number[] = this.writeGroups, registrations: readonly Registration[] = this.registrations): LifecycleName[] {
-    return registrations.map((r, i) => ({
-      hostedZoneId: this.hostedZone.hostedZoneId,
-      fqdn: r.fqdn,
-      serviceName: r.serviceName,
-      ...(groups[i] > 0 ? { writeGroup: groups[i] } : {}),
-    }));
-  }
-
-  /**
-   * CloudFormation hands the custom resource its old and new properties in one asynchronous invocation,
-   * whose payload Lambda limits: refuse a registration that would not fit.
-   */
-  private checkLifecycleSize(registrations: readonly Registration[], groups: readonly number[]): void {
-    // Old and new properties travel together, with about 4 KB of request fields around them.
-    const bytes = 2 * resolvedJsonLength(this, this.lifecycleNames(groups, registrations)) + 4096;
-    if (bytes > AWS_LIMITS.asyncInvokePayloadBytes) {
-      throw new Error(`${registrations.length} registrations make the EcsPublicDiscovery lifecycle request up to ${bytes} bytes, above `
-        + `Lambda's ${AWS_LIMITS.asyncInvokePayloadBytes} bytes for the asynchronous invocation CloudFormation makes: register fewer `
-        + 'services per construct, e.g. by creating one EcsPublicDiscovery per group of services.');
-    }
-  }
-
-  private warnAboutRegistrations(): string[] {
-    if (this.registrations.length === 0) {
-      addWarning(this, 'noServices',
-        'No service is registered with this EcsPublicDiscovery, so no DNS record will be published and the rule '
-        + 'forwards every task state change of the cluster: call addService() for each service to publish.');
-    }
-    return [];
   }
 }
 

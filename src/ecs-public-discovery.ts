@@ -19,13 +19,14 @@ import { EventPipeline } from './private/event-pipeline';
 import { HandlerConfigStore } from './private/handler-config';
 import { LifecycleResource } from './private/lifecycle-resource';
 import { AWS_LIMITS, boundLength } from './private/limits';
+import { handlerMetric } from './private/metrics';
 import { grantReads, RecordWritePolicies } from './private/permissions';
 import { createReconciliationSchedule } from './private/reconciliation';
 import { Registrations } from './private/registrations';
 import { cfnServiceOf, checkPublicIp, checkSameCluster } from './private/service-checks';
 import { tagService } from './private/service-tags';
 import { checkWholeNumber, wholeMinutes, wholeSeconds, zoneNameOf } from './private/validation';
-import { DEFAULT_METRICS_NAMESPACE, ENV, METRIC, METRIC_DIMENSION } from './shared/contract';
+import { DEFAULT_METRICS_NAMESPACE, ENV, METRIC } from './shared/contract';
 
 /**
  * Properties of an {@link EcsPublicDiscovery}.
@@ -336,14 +337,7 @@ export class EcsPublicDiscovery extends Construct {
    * @param props options overriding the defaults (Sum over 5 minutes)
    */
   public metric(metricName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return new cloudwatch.Metric({
-      namespace: DEFAULT_METRICS_NAMESPACE,
-      metricName,
-      dimensionsMap: { [METRIC_DIMENSION]: this.handler.functionName },
-      statistic: cloudwatch.Stats.SUM,
-      period: Duration.minutes(5),
-      ...props,
-    });
+    return handlerMetric(this.handler, metricName, props);
   }
 
   /**

@@ -3,7 +3,9 @@
 # (scripts/synth-templates.ts: test/fixtures/example-app.ts and test/support/stack.ts, several variants) at a
 # git ref and in the working tree, and diffs the templates and the synthesis messages, byte for byte.
 #
-# Usage: bash scripts/compare-templates.sh [<ref>]   (default: HEAD)
+# Usage: bash scripts/compare-templates.sh [--api] [<ref>]   (default: HEAD)
+#   --api  also compiles both sides with jsii and compares the public API in the .jsii assembly (every type,
+#          property, method, parameter and doc comment; only the source line numbers are left out)
 # Exit status: 0 when everything is identical, 1 when something differs (the diff is printed).
 #
 # The ref is checked out with `git worktree add` into a temporary folder that reuses this checkout's
@@ -14,6 +16,11 @@ set -euo pipefail
 
 root="$(git rev-parse --show-toplevel)"
 cd "$root"
+api=false
+if [ "${1:-}" = "--api" ]; then
+  api=true
+  shift
+fi
 ref="${1:-HEAD}"
 commit="$(git rev-parse --verify "${ref}^{commit}")"
 
@@ -49,6 +56,21 @@ echo "== $ref ($(git log -1 --format='%h %s' "$commit" | cut -c1-100))"
 synth "$base" "$tmp/out/ref"
 echo "== working tree ($(git rev-parse --short HEAD)$(git diff --quiet HEAD && echo '' || echo ', with uncommitted changes'))"
 synth "$root" "$tmp/out/worktree"
+
+if [ "$api" = true ]; then
+  # The public API as jsii records it, without the source locations (which move when code moves).
+  api_of() { # <checkout> <output file>
+    (cd "$1" && npx jsii --silence-warnings=reserved-word >"$tmp/jsii.log" 2>&1) || { cat "$tmp/jsii.log" >&2; exit 2; }
+    node -e '
+      const strip = (v) => Array.isArray(v) ? v.map(strip) : v && typeof v === "object"
+        ? Object.fromEntries(Object.entries(v).filter(([k]) => k !== "locationInModule").map(([k, x]) => [k, strip(x)])) : v;
+      const types = JSON.parse(require("fs").readFileSync(process.argv[1] + "/.jsii", "utf8")).types;
+      process.stdout.write(JSON.stringify(strip(types), null, 2) + "\n");' "$1" >"$2"
+  }
+  echo "== public API (jsii)"
+  api_of "$base" "$tmp/out/ref/public-api.jsii.json"
+  api_of "$root" "$tmp/out/worktree/public-api.jsii.json"
+fi
 
 echo "== comparison"
 status=0

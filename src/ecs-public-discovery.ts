@@ -319,12 +319,15 @@ export class EcsPublicDiscovery extends Construct {
     const { service } = options;
     const where = `service '${service.node.path}'`;
 
+    // The service first (a second registration is refused as such before the service's settings are
+    // examined), then the registration, which is refused whole when it does not fit; only then the tags.
     checkSameCluster(this, this.cluster, service, where);
     this.registrations.checkNotRegistered(service, where);
     const cfnService = cfnServiceOf(service, where);
     checkPublicIp(service, cfnService, where);
 
     const registration = this.registrations.add(service, options.name, options.dnsTtl, where);
+    // The registration may have added record-write policies or parameters: the function needs them too.
     this.lifecycleResource.deleteBefore(...this.writes.resources, ...this.config.parameters);
     this.pipeline.routeServices(this.registrations.serviceNames);
     tagService(service, cfnService, registration, where);

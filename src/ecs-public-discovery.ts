@@ -1,51 +1,32 @@
 import {
-  Annotations,
   CustomResource,
   Duration,
-  Lazy,
   RemovalPolicy,
-  Stack,
   Token,
-  Tokenization,
   aws_cloudwatch as cloudwatch,
   aws_ecs as ecs,
   aws_events as events,
-  aws_events_targets as targets,
   aws_iam as iam,
   aws_lambda as lambda,
-  aws_lambda_event_sources as eventSources,
   aws_logs as logs,
   aws_route53 as route53,
   aws_sqs as sqs,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { DiscoveryFunction } from './lambda/discovery-function';
+import { createDeadLetterAlarm } from './private/dead-letter-alarm';
+import { EventPipeline } from './private/event-pipeline';
 import { HandlerConfigStore } from './private/handler-config';
-import { AWS_LIMITS, boundLength, resolvedJsonLength } from './private/limits';
+import { LifecycleResource } from './private/lifecycle-resource';
+import { AWS_LIMITS, boundLength } from './private/limits';
+import { handlerMetric } from './private/metrics';
 import { grantReads, RecordWritePolicies } from './private/permissions';
-import { cfnServiceOf, checkPublicIp, sameValue, serviceNameOf } from './private/service-checks';
-import {
-  checkWholeNumber,
-  normalizedRecordName,
-  recordNameFor,
-  ttlSeconds,
-  wholeMinutes,
-  wholeSeconds,
-} from './private/validation';
-import {
-  DEFAULT_METRICS_NAMESPACE,
-  DEFAULT_TTL_SECONDS,
-  ENV,
-  LIFECYCLE_NAMES_PROPERTY,
-  LIFECYCLE_RESOURCE_TYPE,
-  LifecycleName,
-  METRIC,
-  METRIC_DIMENSION,
-  RECONCILE_ACTION,
-  RegisteredService,
-  TAG_NAME,
-  TAG_TTL,
-} from './shared/contract';
+import { createReconciliationSchedule } from './private/reconciliation';
+import { Registrations } from './private/registrations';
+import { cfnServiceOf, checkPublicIp, checkSameCluster } from './private/service-checks';
+import { tagService } from './private/service-tags';
+import { checkWholeNumber, wholeMinutes, wholeSeconds, zoneNameOf } from './private/validation';
+import { DEFAULT_METRICS_NAMESPACE, ENV, METRIC } from './shared/contract';
 
 /**
  * Properties of an {@link EcsPublicDiscovery}.
@@ -174,22 +155,8 @@ export interface ServiceOptions {
   readonly dnsTtl?: Duration;
 }
 
-/** One call to addService, as remembered until synthesis. */
-interface Registration {
-  readonly service: ecs.BaseService;
-  readonly serviceName: string;
-  readonly name: string;
-  readonly fqdn: string;
-  readonly ttl: number;
-  readonly ttlTagged: boolean;
-}
-
 /** Timeout of the discovery function; the queue's visibility timeout is derived from it. */
 const FUNCTION_TIMEOUT = Duration.seconds(60);
-/** Statuses whose events are routed to the handler: the start status and every stopping one. */
-const ROUTED_STATUSES = ['RUNNING', 'DEACTIVATING', 'STOPPING', 'DEPROVISIONING', 'STOPPED'];
-/** Prefix of the ids of this library's warnings (acknowledge them with `Annotations.acknowledgeWarning`). */
-const WARNING_PREFIX = 'cdk-ecs-public-discovery';
 
 /**
  * Publishes the public IPs of ECS tasks as Route53 multi-value A records, without a load balancer.
@@ -236,24 +203,19 @@ export class EcsPublicDiscovery extends Construct {
   public readonly deadLetterQueueAlarm?: cloudwatch.IAlarm;
 
   private readonly cluster: ecs.ICluster;
-  private readonly hostedZone: route53.IHostedZone;
-  private readonly zoneName: string;
-  private readonly registrations: Registration[] = [];
   private readonly config: HandlerConfigStore;
   private readonly writes: RecordWritePolicies;
-  private writeGroups: number[] = [];
-  /** The registrations as the handler reads them, built once each so that their sizes are measured once. */
-  private services: RegisteredService[] = [];
-  /** Whether the rule lists the registered services' groups (false past EventBridge's pattern size). */
-  private ruleListsGroups = true;
+  private readonly registrations: Registrations;
+  private readonly pipeline: EventPipeline;
+  private readonly lifecycleResource: LifecycleResource;
 
   constructor(scope: Construct, id: string, props: EcsPublicDiscoveryProps) {
     super(scope, id);
     validateProps(props);
 
     this.cluster = props.cluster;
-    this.hostedZone = props.hostedZone;
-    this.zoneName = zoneNameOf(props.hostedZone);
+    const hostedZone = props.hostedZone;
+    const zoneName = zoneNameOf(hostedZone);
     // An ECS cluster ARN, however it is given (a reference, an import), is at most this long.
     boundLength(this, this.cluster.clusterArn, 'arn::ecs:::cluster/'.length + 16 + 16 + 12 + AWS_LIMITS.ecsServiceName);
 
@@ -266,8 +228,9 @@ export class EcsPublicDiscovery extends Construct {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: 'Execution role of the ECS public discovery function: reads ECS tasks and their ENIs, writes the registered Route53 records',
     });
-    this.config = new HandlerConfigStore(this, role, this.cluster.clusterArn, this.hostedZone.hostedZoneId);
-    this.writes = new RecordWritePolicies(this, role, this.hostedZone);
+    this.config = new HandlerConfigStore(this, role, this.cluster.clusterArn, hostedZone.hostedZoneId);
+    this.writes = new RecordWritePolicies(this, role, hostedZone);
+    this.registrations = new Registrations(this, { hostedZone, zoneName, config: this.config, writes: this.writes });
 
     const handler = new DiscoveryFunction(this, 'Handler', {
       description: 'Keeps Route53 multi-value A records in step with the public IPs of ECS tasks (cdk-ecs-public-discovery)',
@@ -283,64 +246,50 @@ export class EcsPublicDiscovery extends Construct {
       },
     });
     this.handler = handler;
-    grantReads(role, { cluster: this.cluster, logGroup, hostedZone: this.hostedZone });
+    grantReads(role, { cluster: this.cluster, logGroup, hostedZone });
 
-    const { queue, deadLetterQueue } = this.createQueues(props);
+    this.pipeline = new EventPipeline(this, {
+      clusterArn: this.cluster.clusterArn,
+      handler,
+      functionTimeout: FUNCTION_TIMEOUT,
+      batchSize: props.batchSize,
+      maxBatchingWindow: props.maxBatchingWindow,
+      maxConcurrency: props.maxConcurrency,
+      maxReceiveCount: props.maxReceiveCount,
+    });
+    const { queue, deadLetterQueue, rule } = this.pipeline;
     this.queue = queue;
     this.deadLetterQueue = deadLetterQueue;
-    handler.addEventSource(new eventSources.SqsEventSource(queue, {
-      batchSize: props.batchSize ?? 100,
-      maxBatchingWindow: props.maxBatchingWindow ?? Duration.seconds(2),
-      maxConcurrency: props.maxConcurrency ?? 2,
-      reportBatchItemFailures: true,
-    }));
-    this.rule = this.createRule(queue, deadLetterQueue);
+    this.rule = rule;
 
-    // The lifecycle resource is served by the function. It depends on everything the function needs to
-    // reach Route53, so CloudFormation deletes it (and so the records) before any of them; the event
-    // source and the schedule depend on it, so no event is handled after the records are deleted.
-    this.lifecycle = new CustomResource(this, 'Lifecycle', {
-      serviceToken: handler.functionArn,
-      resourceType: LIFECYCLE_RESOURCE_TYPE,
-      properties: {
-        [LIFECYCLE_NAMES_PROPERTY]: Lazy.any({ produce: () => this.lifecycleNames() }),
-        // Any change of the registrations (a TTL too) updates the resource, and so reconciles the records.
-        Fingerprint: Lazy.string({ produce: () => this.config.fingerprint() }),
-      },
-      removalPolicy: props.removalPolicy ?? RemovalPolicy.DESTROY,
+    // The lifecycle resource is served by the function and deleted before what the function needs to
+    // reach Route53, after what invokes it with events (see lifecycle-resource.ts).
+    this.lifecycleResource = new LifecycleResource(this, {
+      handler,
+      removalPolicy: props.removalPolicy,
+      names: () => this.registrations.lifecycleNames(),
+      fingerprint: () => this.config.fingerprint(),
     });
-    this.lifecycle.node.addDependency(role, logGroup, queue, this.rule);
-    for (const mapping of handler.node.children.filter(c => c instanceof lambda.EventSourceMapping)) {
-      mapping.node.addDependency(this.lifecycle);
-    }
+    this.lifecycle = this.lifecycleResource.resource;
+    this.lifecycleResource.deleteBefore(role, logGroup, queue, rule);
+    this.lifecycleResource.deleteAfter(...this.pipeline.eventSourceMappings);
 
     if (props.reconciliation ?? true) {
-      const schedule = new events.Rule(this, 'ReconciliationSchedule', {
-        description: 'Periodically reconciles the EcsPublicDiscovery records with the running tasks',
-        schedule: events.Schedule.rate(props.reconciliationInterval ?? Duration.minutes(5)),
-        targets: [new targets.LambdaFunction(handler, {
-          event: events.RuleTargetInput.fromObject({ action: RECONCILE_ACTION }),
-        })],
-      });
-      schedule.node.addDependency(this.lifecycle);
+      this.lifecycleResource.deleteAfter(createReconciliationSchedule(this, handler, props.reconciliationInterval));
     }
 
     if (props.deadLetterAlarm ?? true) {
-      this.deadLetterQueueAlarm = new cloudwatch.Alarm(this, 'DeadLetterQueueAlarm', {
-        alarmDescription: 'ECS public discovery: task state changes are waiting in the dead-letter queue '
-          + `${deadLetterQueue.queueName}. They could not be delivered to, or were not processed by, the discovery `
-          + `function ${handler.functionName}, so DNS records of the registered services may be stale until the next `
-          + `reconciliation. Look for errors in the log group ${logGroup.logGroupName}, fix the cause, then redrive `
-          + `the messages to ${queue.queueName} (SQS console: Start DLQ redrive).`,
-        metric: this.metricDeadLetterMessages({ period: Duration.minutes(1), statistic: cloudwatch.Stats.MAXIMUM }),
-        threshold: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        evaluationPeriods: 1,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      this.deadLetterQueueAlarm = createDeadLetterAlarm(this, {
+        deadLetterQueue,
+        queue,
+        handler,
+        logGroup,
+        messages: options => this.metricDeadLetterMessages(options),
       });
     }
 
-    this.node.addValidation({ validate: () => this.warnAboutRegistrations() });
+    // Warns at synthesis when no service is registered.
+    this.node.addValidation(this.registrations);
   }
 
   /**
@@ -367,67 +316,21 @@ export class EcsPublicDiscovery extends Construct {
    * @throws Error when the service or the name cannot be published; the message says how to fix it
    */
   public addService(options: ServiceOptions): void {
-    const { service, name } = options;
+    const { service } = options;
     const where = `service '${service.node.path}'`;
 
-    const same = sameValue(Stack.of(this), this.cluster.clusterArn, service.cluster.clusterArn);
-    if (same === false) {
-      throw new Error(`The ${where} runs in the cluster '${service.cluster.node.path}' but this EcsPublicDiscovery `
-        + `watches the cluster '${this.cluster.node.path}': register the service with an EcsPublicDiscovery created for `
-        + 'its own cluster.');
-    }
-    const previous = this.registrations.find(r => r.service === service
-      || sameValue(Stack.of(this), r.serviceName, serviceNameOf(service)) === true);
-    if (previous) {
-      throw new Error(`The ${where} is already registered with the name '${previous.name}': a service can be registered only once; `
-        + 'remove the second addService() call (to change the name, change the first one).');
-    }
-
+    // The service first (a second registration is refused as such before the service's settings are
+    // examined), then the registration, which is refused whole when it does not fit; only then the tags.
+    checkSameCluster(this, this.cluster, service, where);
+    this.registrations.checkNotRegistered(service, where);
     const cfnService = cfnServiceOf(service, where);
     checkPublicIp(service, cfnService, where);
 
-    if (Token.isUnresolved(name)) {
-      throw new Error(`The DNS name of the ${where} is only known at deploy time (a parameter, an import or a reference), but `
-        + 'EcsPublicDiscovery writes it into IAM conditions that compare record names exactly, lower case and without a trailing '
-        + 'dot, which CloudFormation cannot normalize: give the name as a literal string, e.g. \'mc\'.');
-    }
-    const fqdn = recordNameFor(name, this.zoneName);
-    const owner = this.registrations.find(r => r.fqdn === fqdn);
-    if (owner) {
-      throw new Error(`The DNS name '${name}' of the ${where} is the record name '${fqdn}', which is already published for `
-        + `the service '${owner.service.node.path}' (given as '${owner.name}'): a name belongs to exactly one service; `
-        + 'give each service its own name.');
-    }
-
-    const ttlTagged = options.dnsTtl !== undefined;
-    const ttl = options.dnsTtl !== undefined ? ttlSeconds(options.dnsTtl) : DEFAULT_TTL_SECONDS;
-    const registration = { service, serviceName: serviceNameOf(service), name, fqdn, ttl, ttlTagged };
-    boundLength(this, registration.serviceName, AWS_LIMITS.ecsServiceName);
-
-    // Everything that depends on the full list of registrations is recomputed, and checked against AWS's
-    // limits, before the registration is kept: a registration that does not fit is refused here.
-    const all = [...this.registrations, registration];
-    const writes = this.writes.plan(all.map(r => normalizedRecordName(r.fqdn)));
-    const services = all.map((r, i) => (this.services[i] && (this.services[i].writeGroup ?? 0) === writes.groups[i]
-      ? this.services[i] : this.registeredService(r, writes.groups[i])));
-    const config = this.config.plan(services);
-    this.checkLifecycleSize(all, writes.groups);
-    // Every limit holds: only now is anything changed.
-    writes.commit();
-    config.commit();
-    this.services = services;
-    this.writeGroups = writes.groups;
-    this.registrations.push(registration);
-    this.lifecycle.node.addDependency(...this.writes.resources, ...this.config.parameters);
-    this.updateRuleMode();
-
-    // Tags go on the ECS service resource only, not on its other children (security group, ...).
-    // A high priority keeps them authoritative over Tags.of(...).add() aspects applied above.
-    cfnService.tags.setTag(TAG_NAME, name, 1000);
-    if (ttlTagged) {
-      cfnService.tags.setTag(TAG_TTL, Tokenization.stringifyNumber(ttl), 1000);
-    }
-    this.propagateTags(service, cfnService, where);
+    const registration = this.registrations.add(service, options.name, options.dnsTtl, where);
+    // The registration may have added record-write policies or parameters: the function needs them too.
+    this.lifecycleResource.deleteBefore(...this.writes.resources, ...this.config.parameters);
+    this.pipeline.routeServices(this.registrations.serviceNames);
+    tagService(service, cfnService, registration, where);
   }
 
   /**
@@ -437,14 +340,7 @@ export class EcsPublicDiscovery extends Construct {
    * @param props options overriding the defaults (Sum over 5 minutes)
    */
   public metric(metricName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return new cloudwatch.Metric({
-      namespace: DEFAULT_METRICS_NAMESPACE,
-      metricName,
-      dimensionsMap: { [METRIC_DIMENSION]: this.handler.functionName },
-      statistic: cloudwatch.Stats.SUM,
-      period: Duration.minutes(5),
-      ...props,
-    });
+    return handlerMetric(this.handler, metricName, props);
   }
 
   /**
@@ -518,136 +414,6 @@ export class EcsPublicDiscovery extends Construct {
   public metricDeadLetterMessages(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.deadLetterQueue.metricApproximateNumberOfMessagesVisible(props);
   }
-
-  private registeredService(r: Registration, writeGroup: number): RegisteredService {
-    return {
-      serviceName: r.serviceName,
-      name: r.name,
-      fqdn: r.fqdn,
-      ttl: r.ttl,
-      ttlTagged: r.ttlTagged,
-      hostedZoneId: this.hostedZone.hostedZoneId,
-      ...(writeGroup > 0 ? { writeGroup } : {}),
-    };
-  }
-
-  /** The registered names as the lifecycle resource carries them. */
-  private lifecycleNames(groups: readonly number[] = this.writeGroups, registrations: readonly Registration[] = this.registrations): LifecycleName[] {
-    return registrations.map((r, i) => ({
-      hostedZoneId: this.hostedZone.hostedZoneId,
-      fqdn: r.fqdn,
-      serviceName: r.serviceName,
-      ...(groups[i] > 0 ? { writeGroup: groups[i] } : {}),
-    }));
-  }
-
-  /**
-   * CloudFormation hands the custom resource its old and new properties in one asynchronous invocation,
-   * whose payload Lambda limits: refuse a registration that would not fit.
-   */
-  private checkLifecycleSize(registrations: readonly Registration[], groups: readonly number[]): void {
-    // Old and new properties travel together, with about 4 KB of request fields around them.
-    const bytes = 2 * resolvedJsonLength(this, this.lifecycleNames(groups, registrations)) + 4096;
-    if (bytes > AWS_LIMITS.asyncInvokePayloadBytes) {
-      throw new Error(`${registrations.length} registrations make the EcsPublicDiscovery lifecycle request up to ${bytes} bytes, above `
-        + `Lambda's ${AWS_LIMITS.asyncInvokePayloadBytes} bytes for the asynchronous invocation CloudFormation makes: register fewer `
-        + 'services per construct, e.g. by creating one EcsPublicDiscovery per group of services.');
-    }
-  }
-
-  /**
-   * The rule lists the registered services' task groups while its pattern fits EventBridge's size limit;
-   * past it, the rule takes every service task of the cluster and the handler ignores the others.
-   */
-  private updateRuleMode(): void {
-    const pattern = this.eventPattern(this.registrations.map(r => `service:${r.serviceName}`));
-    const listsGroups = resolvedJsonLength(this, pattern) <= AWS_LIMITS.eventPatternChars;
-    if (this.ruleListsGroups && !listsGroups) {
-      Annotations.of(this).addInfo(`${this.registrations.length} registered services no longer fit an EventBridge event pattern `
-        + `(${AWS_LIMITS.eventPatternChars} characters): the rule forwards the task state changes of every service of the cluster, `
-        + 'and the function ignores those of services that are not registered (counted in EventsIgnored).');
-    }
-    this.ruleListsGroups = listsGroups;
-  }
-
-  private eventPattern(groups: unknown): Record<string, unknown> {
-    return {
-      'source': ['aws.ecs'],
-      'detail-type': ['ECS Task State Change'],
-      'detail': { clusterArn: [this.cluster.clusterArn], group: groups, lastStatus: ROUTED_STATUSES },
-    };
-  }
-
-  private createQueues(props: EcsPublicDiscoveryProps): { queue: sqs.Queue; deadLetterQueue: sqs.Queue } {
-    const deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-    const queue = new sqs.Queue(this, 'Queue', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      // AWS recommends at least six times the function timeout, so a message is not handed to a
-      // second invocation while a throttled or retried one still holds it.
-      visibilityTimeout: Duration.seconds(FUNCTION_TIMEOUT.toSeconds() * 6),
-      deadLetterQueue: { queue: deadLetterQueue, maxReceiveCount: props.maxReceiveCount ?? 5 },
-    });
-    return { queue, deadLetterQueue };
-  }
-
-  private createRule(queue: sqs.IQueue, deadLetterQueue: sqs.IQueue): events.Rule {
-    const rule = new events.Rule(this, 'TaskStateChangeRule', {
-      description: 'Routes the task state changes of the services registered with EcsPublicDiscovery to its queue',
-      eventPattern: {
-        source: ['aws.ecs'],
-        detailType: ['ECS Task State Change'],
-        detail: {
-          clusterArn: [this.cluster.clusterArn],
-          // EventBridge rejects an empty array: with no service registered, the filter is left out
-          // (and a warning is given at synthesis).
-          group: Lazy.any({
-            produce: () => {
-              if (this.registrations.length === 0) {
-                return undefined;
-              }
-              return this.ruleListsGroups ? this.registrations.map(r => `service:${r.serviceName}`) : [{ prefix: 'service:' }];
-            },
-          }),
-          lastStatus: ROUTED_STATUSES,
-        },
-      },
-    });
-    rule.addTarget(new targets.SqsQueue(queue, {
-      deadLetterQueue,
-      // Delivery to SQS only fails on a misconfiguration (policy, deleted queue): give up within the
-      // hour so that the alarm tells an operator, and let reconciliation repair what was missed.
-      retryAttempts: 20,
-      maxEventAge: Duration.hours(1),
-    }));
-    return rule;
-  }
-
-  private propagateTags(service: ecs.BaseService, cfnService: ecs.CfnService, where: string): void {
-    const propagate = cfnService.propagateTags;
-    if (propagate === undefined) {
-      cfnService.propagateTags = ecs.PropagatedTagSource.SERVICE;
-    } else if (!Token.isUnresolved(propagate) && propagate !== ecs.PropagatedTagSource.SERVICE) {
-      Annotations.of(service).addWarningV2(`${WARNING_PREFIX}:propagateTags`,
-        `The ${where} propagates tags from ${propagate}, so its tasks will not carry the tags ${TAG_NAME}/${TAG_TTL} `
-        + 'that EcsPublicDiscovery puts on the service. The registration still publishes the service\'s tasks (the '
-        + 'handler falls back to it and logs a warning per task), but they cannot be checked against the tags. '
-        + 'To fix it, set propagateTags: ecs.PropagatedTagSource.SERVICE on the service.');
-    }
-  }
-
-  private warnAboutRegistrations(): string[] {
-    if (this.registrations.length === 0) {
-      Annotations.of(this).addWarningV2(`${WARNING_PREFIX}:noServices`,
-        'No service is registered with this EcsPublicDiscovery, so no DNS record will be published and the rule '
-        + 'forwards every task state change of the cluster: call addService() for each service to publish.');
-    }
-    return [];
-  }
 }
 
 function validateProps(props: EcsPublicDiscoveryProps): void {
@@ -669,23 +435,4 @@ function validateProps(props: EcsPublicDiscoveryProps): void {
   }
   checkWholeNumber('maxReceiveCount', props.maxReceiveCount, 1, 1000,
     'it is how many failed receives move a message to the dead-letter queue (SQS allows 1 to 1000).');
-}
-
-/** The hosted zone's name, lower case without a trailing dot; fails clearly when it is not known at synthesis. */
-function zoneNameOf(zone: route53.IHostedZone): string {
-  let name: string;
-  try {
-    name = zone.zoneName;
-  } catch (e) {
-    throw new Error(`The hosted zone '${zone.node.path}' does not expose its name (${(e as Error).message}): EcsPublicDiscovery `
-      + 'needs it to build the record names; import the zone with HostedZone.fromHostedZoneAttributes({ hostedZoneId, zoneName }) '
-      + 'or HostedZone.fromLookup() instead of HostedZone.fromHostedZoneId().');
-  }
-  if (Token.isUnresolved(name)) {
-    throw new Error(`The name of the hosted zone '${zone.node.path}' is only known at deploy time (a parameter, an import or a reference), `
-      + 'but EcsPublicDiscovery writes the record names into IAM conditions that compare them exactly, lower case and without '
-      + 'a trailing dot, which CloudFormation cannot normalize: give the zone name as a literal, e.g. '
-      + 'HostedZone.fromHostedZoneAttributes(this, \'Zone\', { hostedZoneId, zoneName: \'example.com\' }).');
-  }
-  return name.toLowerCase().replace(/\.$/, '');
 }

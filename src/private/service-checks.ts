@@ -1,9 +1,20 @@
 /**
- * Checks of a service given to `addService`: that it is an ECS service of this app, that its tasks get a
- * public IP, and which name the rule and the handler know it by. Values only known at deploy time are not
+ * Checks of a service given to `addService`: that it runs in the construct's cluster, that it is an ECS service
+ * of this app, that its tasks get a public IP, and which name the rule and the handler know it by. Values only known at deploy time are not
  * checked. Every error names the service and says how to fix it.
  */
 import { CfnResource, Stack, Token, aws_ecs as ecs } from 'aws-cdk-lib';
+import { IConstruct } from 'constructs';
+
+/** Refuses a service of another cluster than the construct's. Clusters only known at deploy time are not compared. */
+export function checkSameCluster(scope: IConstruct, cluster: ecs.ICluster, service: ecs.BaseService, where: string): void {
+  const same = sameValue(Stack.of(scope), cluster.clusterArn, service.cluster.clusterArn);
+  if (same === false) {
+    throw new Error(`The ${where} runs in the cluster '${service.cluster.node.path}' but this EcsPublicDiscovery `
+      + `watches the cluster '${cluster.node.path}': register the service with an EcsPublicDiscovery created for `
+      + 'its own cluster.');
+  }
+}
 
 /** The L1 resource of a service; the checks and tags are applied to it. */
 export function cfnServiceOf(service: ecs.BaseService, where: string): ecs.CfnService {

@@ -4,18 +4,16 @@
  * Nothing here creates constructs, so every rule can be exercised from a table in the tests.
  * Every function throws an `Error` whose message names the offending value and says how to fix
  * it, and returns unresolved tokens untouched: a value only known at deploy time cannot be
- * checked at synth time. This module is internal: it is not exported from the package index.
+ * checked at synth time. The exception is the hosted zone's name ({@link zoneNameOf}), which the
+ * record names and the IAM conditions need at synthesis. This module is internal: it is not
+ * exported from the package index.
  */
-import { Duration, Token } from 'aws-cdk-lib';
+import { Duration, Token, aws_route53 as route53 } from 'aws-cdk-lib';
 import { MAX_TTL_SECONDS } from '../shared/contract';
+import { LABEL_PATTERN, labelFault, MAX_LABEL_LENGTH, MAX_NAME_LENGTH, stripDot } from '../shared/dns-name';
 
-/** Longest DNS label, in characters (RFC 1035). */
-export const MAX_LABEL_LENGTH = 63;
-/** Longest name in presentation form without the trailing dot (255 octets on the wire). */
-export const MAX_NAME_LENGTH = 253;
-
-/** Characters a label of a registered name may hold. */
-const LABEL_PATTERN = /^[A-Za-z0-9_-]+$/;
+// The spelling rules of a DNS name are shared with the handler and the contract (src/shared/dns-name.ts).
+export { MAX_LABEL_LENGTH, MAX_NAME_LENGTH };
 
 /**
  * Turns the name given to `addService` into the record name the handler writes: lower case with a
@@ -66,6 +64,25 @@ export function recordNameFor(name: string, zoneName: string): string {
       + `DNS allows at most ${MAX_NAME_LENGTH} (255 octets on the wire): use a shorter name.`);
   }
   return `${fqdn}.`;
+}
+
+/** The hosted zone's name, lower case without a trailing dot; fails clearly when it is not known at synthesis. */
+export function zoneNameOf(zone: route53.IHostedZone): string {
+  let name: string;
+  try {
+    name = zone.zoneName;
+  } catch (e) {
+    throw new Error(`The hosted zone '${zone.node.path}' does not expose its name (${(e as Error).message}): EcsPublicDiscovery `
+      + 'needs it to build the record names; import the zone with HostedZone.fromHostedZoneAttributes({ hostedZoneId, zoneName }) '
+      + 'or HostedZone.fromLookup() instead of HostedZone.fromHostedZoneId().');
+  }
+  if (Token.isUnresolved(name)) {
+    throw new Error(`The name of the hosted zone '${zone.node.path}' is only known at deploy time (a parameter, an import or a reference), `
+      + 'but EcsPublicDiscovery writes the record names into IAM conditions that compare them exactly, lower case and without '
+      + 'a trailing dot, which CloudFormation cannot normalize: give the zone name as a literal, e.g. '
+      + 'HostedZone.fromHostedZoneAttributes(this, \'Zone\', { hostedZoneId, zoneName: \'example.com\' }).');
+  }
+  return stripDot(name.toLowerCase());
 }
 
 /**
@@ -162,33 +179,29 @@ function convert(property: string, value: Duration, unit: 'seconds' | 'minutes',
   }
 }
 
+/** Refuses the first label that breaks the shared spelling rules ({@link labelFault}), saying how to fix it. */
 function checkLabels(name: string, body: string): void {
-  const labels = body.split('.');
-  for (const label of labels) {
-    if (label === '') {
-      throw new Error(`The DNS name '${name}' contains an empty label (a leading dot, two dots in a row, or only a dot): `
-        + 'separate non-empty labels with single dots, e.g. \'eu.mc\'.');
-    }
-    if (label.includes('*')) {
-      throw new Error(`The DNS name '${name}' contains a wildcard '*': records are published per name, `
-        + 'wildcards are not supported; give the exact name clients resolve, e.g. \'mc\'.');
-    }
-    if (!LABEL_PATTERN.test(label)) {
-      const bad = [...label].filter(c => !/[A-Za-z0-9_-]/.test(c));
-      throw new Error(`The DNS name '${name}' has the label '${label}' with character(s) ${bad.map(c => JSON.stringify(c)).join(', ')} `
-        + 'that are not allowed: use only letters, digits, \'_\' and \'-\' in each label.');
-    }
-    if (label.length > MAX_LABEL_LENGTH) {
-      throw new Error(`The DNS name '${name}' has a label of ${label.length} characters ('${label.slice(0, 20)}...'); `
-        + `DNS allows at most ${MAX_LABEL_LENGTH} per label: shorten it or split it with dots.`);
-    }
-    if (label.startsWith('-') || label.endsWith('-')) {
-      throw new Error(`The DNS name '${name}' has the label '${label}' that starts or ends with '-': `
-        + 'a hyphen is only allowed inside a label, e.g. \'my-game\'.');
+  for (const label of body.split('.')) {
+    switch (labelFault(label)) {
+      case 'empty':
+        throw new Error(`The DNS name '${name}' contains an empty label (a leading dot, two dots in a row, or only a dot): `
+          + 'separate non-empty labels with single dots, e.g. \'eu.mc\'.');
+      case 'wildcard':
+        throw new Error(`The DNS name '${name}' contains a wildcard '*': records are published per name, `
+          + 'wildcards are not supported; give the exact name clients resolve, e.g. \'mc\'.');
+      case 'characters': {
+        const bad = [...label].filter(c => !LABEL_PATTERN.test(c));
+        throw new Error(`The DNS name '${name}' has the label '${label}' with character(s) ${bad.map(c => JSON.stringify(c)).join(', ')} `
+          + 'that are not allowed: use only letters, digits, \'_\' and \'-\' in each label.');
+      }
+      case 'too-long':
+        throw new Error(`The DNS name '${name}' has a label of ${label.length} characters ('${label.slice(0, 20)}...'); `
+          + `DNS allows at most ${MAX_LABEL_LENGTH} per label: shorten it or split it with dots.`);
+      case 'hyphen-at-edge':
+        throw new Error(`The DNS name '${name}' has the label '${label}' that starts or ends with '-': `
+          + 'a hyphen is only allowed inside a label, e.g. \'my-game\'.');
+      default:
+        break;
     }
   }
-}
-
-function stripDot(s: string): string {
-  return s.endsWith('.') ? s.slice(0, -1) : s;
 }

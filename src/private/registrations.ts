@@ -1,0 +1,151 @@
+/**
+ * The registered services: the list `addService` keeps until synthesis, the checks that need the whole list
+ * (a service is registered once, a record name belongs to one service), and what is derived from it: the
+ * registrations as the handler reads them (in its configuration), the record-write groups and the names the
+ * lifecycle resource carries. Everything derived is recomputed, and checked against AWS's limits, before a
+ * registration is kept: a registration that does not fit is refused, and nothing of it is kept.
+ */
+import { Duration, Stack, Token, aws_ecs as ecs, aws_route53 as route53 } from 'aws-cdk-lib';
+import { Construct, IValidation } from 'constructs';
+import { HandlerConfigStore } from './handler-config';
+import { AWS_LIMITS, boundLength, resolvedJsonLength } from './limits';
+import { RecordWritePolicies } from './permissions';
+import { sameValue, serviceNameOf } from './service-checks';
+import { normalizedRecordName, recordNameFor, ttlSeconds } from './validation';
+import { addWarning } from './warnings';
+import { DEFAULT_TTL_SECONDS, LifecycleName, RegisteredService } from '../shared/contract';
+
+/** One call to addService, as remembered until synthesis. */
+export interface Registration {
+  readonly service: ecs.BaseService;
+  readonly serviceName: string;
+  readonly name: string;
+  readonly fqdn: string;
+  readonly ttl: number;
+  readonly ttlTagged: boolean;
+}
+
+/** Where the registrations go. */
+export interface RegistrationsProps {
+  readonly hostedZone: route53.IHostedZone;
+  /** The hosted zone's name, lower case without a trailing dot. */
+  readonly zoneName: string;
+  /** The handler's configuration, updated with every registration. */
+  readonly config: HandlerConfigStore;
+  /** The record-write policies, which assign each name its write group. */
+  readonly writes: RecordWritePolicies;
+}
+
+/**
+ * The registrations of one construct. As a validation of the construct, it warns at synthesis when no
+ * service was registered.
+ */
+export class Registrations implements IValidation {
+  private readonly registrations: Registration[] = [];
+  private writeGroups: number[] = [];
+  /** The registrations as the handler reads them, built once each so that their sizes are measured once. */
+  private services: RegisteredService[] = [];
+
+  constructor(private readonly scope: Construct, private readonly props: RegistrationsProps) {}
+
+  /** The registered services' names, in registration order. */
+  public get serviceNames(): string[] {
+    return this.registrations.map(r => r.serviceName);
+  }
+
+  /** Refuses a service that is already registered: the same service, or one with the same name. */
+  public checkNotRegistered(service: ecs.BaseService, where: string): void {
+    const previous = this.registrations.find(r => r.service === service
+      || sameValue(Stack.of(this.scope), r.serviceName, serviceNameOf(service)) === true);
+    if (previous) {
+      throw new Error(`The ${where} is already registered with the name '${previous.name}': a service can be registered only once; `
+        + 'remove the second addService() call (to change the name, change the first one).');
+    }
+  }
+
+  /**
+   * Registers the service under the DNS name. Throws, keeping nothing, when the name is not valid or
+   * belongs to another service, or when the registrations would no longer fit AWS's limits.
+   */
+  public add(service: ecs.BaseService, name: string, dnsTtl: Duration | undefined, where: string): Registration {
+    if (Token.isUnresolved(name)) {
+      throw new Error(`The DNS name of the ${where} is only known at deploy time (a parameter, an import or a reference), but `
+        + 'EcsPublicDiscovery writes it into IAM conditions that compare record names exactly, lower case and without a trailing '
+        + 'dot, which CloudFormation cannot normalize: give the name as a literal string, e.g. \'mc\'.');
+    }
+    const fqdn = recordNameFor(name, this.props.zoneName);
+    const owner = this.registrations.find(r => r.fqdn === fqdn);
+    if (owner) {
+      throw new Error(`The DNS name '${name}' of the ${where} is the record name '${fqdn}', which is already published for `
+        + `the service '${owner.service.node.path}' (given as '${owner.name}'): a name belongs to exactly one service; `
+        + 'give each service its own name.');
+    }
+
+    const ttlTagged = dnsTtl !== undefined;
+    const ttl = dnsTtl !== undefined ? ttlSeconds(dnsTtl) : DEFAULT_TTL_SECONDS;
+    const registration = { service, serviceName: serviceNameOf(service), name, fqdn, ttl, ttlTagged };
+    boundLength(this.scope, registration.serviceName, AWS_LIMITS.ecsServiceName);
+
+    // Everything that depends on the full list of registrations is recomputed, and checked against AWS's
+    // limits, before the registration is kept: a registration that does not fit is refused here.
+    const all = [...this.registrations, registration];
+    const writes = this.props.writes.plan(all.map(r => normalizedRecordName(r.fqdn)));
+    const services = all.map((r, i) => (this.services[i] && (this.services[i].writeGroup ?? 0) === writes.groups[i]
+      ? this.services[i] : this.registeredService(r, writes.groups[i])));
+    const config = this.props.config.plan(services);
+    this.checkLifecycleSize(all, writes.groups);
+    // Every limit holds: only now is anything changed (policies and parameters created, the lists extended).
+    writes.commit();
+    config.commit();
+    this.services = services;
+    this.writeGroups = writes.groups;
+    this.registrations.push(registration);
+    return registration;
+  }
+
+  /** The registered names as the lifecycle resource carries them. */
+  public lifecycleNames(groups: readonly number[] = this.writeGroups, registrations: readonly Registration[] = this.registrations): LifecycleName[] {
+    return registrations.map((r, i) => ({
+      hostedZoneId: this.props.hostedZone.hostedZoneId,
+      fqdn: r.fqdn,
+      serviceName: r.serviceName,
+      ...(groups[i] > 0 ? { writeGroup: groups[i] } : {}),
+    }));
+  }
+
+  /** Warns (it returns no error) when no service is registered. */
+  public validate(): string[] {
+    if (this.registrations.length === 0) {
+      addWarning(this.scope, 'noServices',
+        'No service is registered with this EcsPublicDiscovery, so no DNS record will be published and the rule '
+        + 'forwards every task state change of the cluster: call addService() for each service to publish.');
+    }
+    return [];
+  }
+
+  private registeredService(r: Registration, writeGroup: number): RegisteredService {
+    return {
+      serviceName: r.serviceName,
+      name: r.name,
+      fqdn: r.fqdn,
+      ttl: r.ttl,
+      ttlTagged: r.ttlTagged,
+      hostedZoneId: this.props.hostedZone.hostedZoneId,
+      ...(writeGroup > 0 ? { writeGroup } : {}),
+    };
+  }
+
+  /**
+   * CloudFormation hands the custom resource its old and new properties in one asynchronous invocation,
+   * whose payload Lambda limits: refuse a registration that would not fit.
+   */
+  private checkLifecycleSize(registrations: readonly Registration[], groups: readonly number[]): void {
+    // Old and new properties travel together, with about 4 KB of request fields around them.
+    const bytes = 2 * resolvedJsonLength(this.scope, this.lifecycleNames(groups, registrations)) + 4096;
+    if (bytes > AWS_LIMITS.asyncInvokePayloadBytes) {
+      throw new Error(`${registrations.length} registrations make the EcsPublicDiscovery lifecycle request up to ${bytes} bytes, above `
+        + `Lambda's ${AWS_LIMITS.asyncInvokePayloadBytes} bytes for the asynchronous invocation CloudFormation makes: register fewer `
+        + 'services per construct, e.g. by creating one EcsPublicDiscovery per group of services.');
+    }
+  }
+}

@@ -89,10 +89,10 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '@aws-cdk/integ-runner@^2.197.10',
   ],
 
-  // Lint src, test, demo and bench with the dev tsconfig, which includes them all.
+  // Lint src, test, the emulator harness, demo and bench with the dev tsconfig, which includes them all.
   eslintOptions: {
     dirs: ['src'],
-    devdirs: ['test', 'demo', 'bench', 'projenrc'],
+    devdirs: ['test', 'emulator', 'demo', 'bench', 'projenrc'],
     tsconfigPath: './tsconfig.dev.json',
     projectService: false,
   },
@@ -102,7 +102,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
       testTimeout: 120_000,
       // The emulator-backed suites start their own moto_server per file; two cores are plenty.
       maxWorkers: 2,
-      coveragePathIgnorePatterns: ['/node_modules/', '/test/'],
+      coveragePathIgnorePatterns: ['/node_modules/', '/test/', '/emulator/'],
     },
   },
 
@@ -113,7 +113,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
 project.deps.removeDependency('typescript');
 project.addDevDeps('typescript@~5.9.3');
 
-for (const pattern of ['/.venv/', '/.bench/', '/.esbuild/', '/.smoke-venv/', '/.smoke-venv-out/', '/scripts/', '/demo/', '/bench/', '/examples/', '/.ci/', '/requirements-dev.txt']) {
+for (const pattern of ['/.venv/', '/.bench/', '/.esbuild/', '/.smoke-venv/', '/.smoke-venv-out/', '/scripts/', '/emulator/', '/demo/', '/bench/', '/examples/', '/.ci/', '/requirements-dev.txt']) {
   project.addPackageIgnore(pattern);
 }
 
@@ -241,6 +241,9 @@ project.addTask('test:consumers', {
 });
 
 project.tsconfigDev.addInclude('.projenrc.ts');
+// The emulator harness (emulator/: moto_server, the proxy in front of it, the world builder, the example app) is
+// shared by test/, demo/ and bench/; it is compiled and linted with them and never packaged.
+project.tsconfigDev.addInclude('emulator/**/*.ts');
 project.tsconfigDev.addInclude('demo/**/*.ts');
 project.tsconfigDev.addInclude('bench/**/*.ts');
 // Lambda code is bundled by esbuild: its AWS SDK imports are build-time (dev) dependencies by design.
@@ -248,6 +251,7 @@ project.eslint?.addOverride({
   files: ['src/lambda/**/*.ts'],
   rules: { 'import/no-extraneous-dependencies': ['error', { devDependencies: true, optionalDependencies: false, peerDependencies: true }] },
 });
+project.eslint?.addLintPattern('emulator');
 project.eslint?.addLintPattern('demo');
 project.eslint?.addLintPattern('bench');
 

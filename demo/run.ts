@@ -13,14 +13,14 @@
 import { ResourceRecordSet } from '@aws-sdk/client-route-53';
 import type { RegisteredService } from '../src/shared/contract';
 import { buildExampleStack, ExampleRegistration } from '../test/fixtures/example-app';
-import { running, sqsBatch, stopRequested, stopped, TaskEventOptions } from '../test/support/events';
-import { handlerEnv, HandlerProcess, LogLine, startHandlerProcess } from '../test/support/handler';
-import { MotoServer, startMoto } from '../test/support/moto';
-import { AwsProxy } from '../test/support/proxy';
-import { neighbourRecords, notOwned, ownedAt, snapshot } from '../test/support/records';
-import { appWithPathMetadata, CfnResourceJson, CfnTemplate, templateOf } from '../test/support/stack';
-import { handlerEnvironment } from '../test/support/template-config';
-import { TaskInfo, World } from '../test/support/world';
+import { running, sqsBatch, stopRequested, stopped, TaskEventOptions } from '../emulator/events';
+import { handlerEnv, HandlerProcess, LogLine, startHandlerProcess } from '../emulator/handler';
+import { MotoServer, startMoto } from '../emulator/moto';
+import { AwsProxy } from '../emulator/proxy';
+import { neighbourRecords, notOwned, ownedAt, snapshot } from '../emulator/records';
+import { appWithPathMetadata, CfnResourceJson, CfnTemplate, templateOf } from '../emulator/stack';
+import { handlerEnvironment } from '../emulator/template-config';
+import { TaskInfo, World } from '../emulator/world';
 
 /** The example app's service the demo scales. */
 const DEMO_SERVICE = 'game';

@@ -7,8 +7,8 @@ import { Duration } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { discovery, fargateService, testStack } from './helpers';
 import { readEnvelope, readLifecycleNames, readServicesParameter } from '../../src/shared/contract';
-import { buildManyServicesApp, CfnTemplate, STACK_NAME, templateOf } from '../support/stack';
-import { physicalValues, resolveIntrinsics, ResolveContext } from '../support/template-config';
+import { buildManyServicesApp, CfnTemplate, STACK_NAME, templateOf } from '../../emulator/stack';
+import { physicalValues, resolveIntrinsics, ResolveContext } from '../../emulator/template-config';
 
 const COUNT = 200;
 /** The longest region name today, and an account id. */

@@ -6,8 +6,8 @@
  */
 import { expectAcknowledged, expectZone } from '../support/assertions';
 import { useE2e } from '../support/e2e';
-import { running, sqsBatch, stopped } from '../support/events';
-import { handlerEnv, startHandlerProcess } from '../support/handler';
+import { running, sqsBatch, stopped } from '../../emulator/events';
+import { handlerEnv, startHandlerProcess } from '../../emulator/handler';
 
 const e2e = useE2e();
 

@@ -5,7 +5,7 @@
  */
 import { expectZone } from '../support/assertions';
 import { useE2e } from '../support/e2e';
-import { logsWith, metricsOf } from '../support/handler';
+import { logsWith, metricsOf } from '../../emulator/handler';
 
 const e2e = useE2e();
 

@@ -4,8 +4,8 @@
  */
 import { expectAcknowledged, expectZone, recordCalls } from '../support/assertions';
 import { useE2e } from '../support/e2e';
-import { running, stopped } from '../support/events';
-import { logsWith, metricsOf } from '../support/handler';
+import { running, stopped } from '../../emulator/events';
+import { logsWith, metricsOf } from '../../emulator/handler';
 
 const e2e = useE2e();
 

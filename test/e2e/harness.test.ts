@@ -4,13 +4,13 @@
 import { DescribeNetworkInterfacesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { DescribeTasksCommand, ECSClient, ListTasksCommand } from '@aws-sdk/client-ecs';
 import { ChangeResourceRecordSetsCommand, ListResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
-import { running, sqsBatch, stopped } from '../support/events';
-import { MotoServer, startMoto } from '../support/moto';
-import { AwsProxy, classify } from '../support/proxy';
-import { checkChangeBatch, parseChangeBatch } from '../support/route53-rules';
-import { synthesizeExampleTemplate } from '../support/stack';
-import { handlerEnvironment, resolveIntrinsics } from '../support/template-config';
-import { REGION, World } from '../support/world';
+import { running, sqsBatch, stopped } from '../../emulator/events';
+import { MotoServer, startMoto } from '../../emulator/moto';
+import { AwsProxy, classify } from '../../emulator/proxy';
+import { checkChangeBatch, parseChangeBatch } from '../../emulator/route53-rules';
+import { synthesizeExampleTemplate } from '../../emulator/stack';
+import { handlerEnvironment, resolveIntrinsics } from '../../emulator/template-config';
+import { REGION, World } from '../../emulator/world';
 
 let moto: MotoServer;
 let proxy: AwsProxy;

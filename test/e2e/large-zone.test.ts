@@ -4,8 +4,8 @@
  */
 import { expectAcknowledged, expectCallsWithin, expectZone } from '../support/assertions';
 import { useE2e } from '../support/e2e';
-import { running, stopped } from '../support/events';
-import { bulkRecords } from '../support/records';
+import { running, stopped } from '../../emulator/events';
+import { bulkRecords } from '../../emulator/records';
 
 const e2e = useE2e({ seed: (world) => world.putRecords(bulkRecords(world.zoneName, 2000)) });
 

@@ -5,9 +5,9 @@
  */
 import { expectAcknowledged, expectCallsWithin, expectZone } from '../support/assertions';
 import { useE2e } from '../support/e2e';
-import { running, stopped, stopRequested, stopSequence, taskStateChange } from '../support/events';
-import { logsWith, metricsOf } from '../support/handler';
-import { published } from '../support/records';
+import { running, stopped, stopRequested, stopSequence, taskStateChange } from '../../emulator/events';
+import { logsWith, metricsOf } from '../../emulator/handler';
+import { published } from '../../emulator/records';
 
 const e2e = useE2e();
 

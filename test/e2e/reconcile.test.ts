@@ -3,9 +3,9 @@
  */
 import { expectCallsWithin, expectZone } from '../support/assertions';
 import { useE2e } from '../support/e2e';
-import { running } from '../support/events';
-import { logsWith, metricsOf } from '../support/handler';
-import { ownedAt } from '../support/records';
+import { running } from '../../emulator/events';
+import { logsWith, metricsOf } from '../../emulator/handler';
+import { ownedAt } from '../../emulator/records';
 
 const e2e = useE2e();
 

@@ -5,10 +5,10 @@
  */
 import { expectAcknowledged, expectCallsWithin, expectZone } from '../support/assertions';
 import { useE2e } from '../support/e2e';
-import { running } from '../support/events';
-import { LogLine, logsWith, metricsOf } from '../support/handler';
-import { published } from '../support/records';
-import type { EcsTag, TaskInfo } from '../support/world';
+import { running } from '../../emulator/events';
+import { LogLine, logsWith, metricsOf } from '../../emulator/handler';
+import { published } from '../../emulator/records';
+import type { EcsTag, TaskInfo } from '../../emulator/world';
 
 const e2e = useE2e();
 

@@ -8,7 +8,7 @@ import * as http from 'http';
 import { Route53WriteAuthorizer, Route53WriteRequest } from './proxy';
 import { CfnTemplate } from './stack';
 import { DeployedWorld, physicalValues, resolveIntrinsics, ResolveContext } from './template-config';
-import { LIFECYCLE_RESOURCE_TYPE } from '../../src/shared/contract';
+import { LIFECYCLE_RESOURCE_TYPE } from '../src/shared/contract';
 
 /** What the function answered to CloudFormation. */
 export interface CfnAnswer {

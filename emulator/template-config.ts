@@ -6,7 +6,7 @@
  */
 import { CfnResourceJson, CfnTemplate } from './stack';
 import { ACCOUNT, REGION } from './world';
-import { DiscoveryConfig, ENV, readEnvelope, readServicesParameter } from '../../src/shared/contract';
+import { DiscoveryConfig, ENV, readEnvelope, readServicesParameter } from '../src/shared/contract';
 
 /** Physical values of one resource: what `Ref` returns and its `Fn::GetAtt` attributes. */
 export interface Physical {

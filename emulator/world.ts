@@ -17,7 +17,7 @@ import {
   ChangeResourceRecordSetsCommand, CreateHostedZoneCommand, ListResourceRecordSetsCommand, ResourceRecordSet, Route53Client,
 } from '@aws-sdk/client-route-53';
 import { startedByForService } from './proxy';
-import { DiscoveryConfig, RegisteredService, TAG_NAME, TAG_TTL, taskIdFromArn } from '../../src/shared/contract';
+import { DiscoveryConfig, RegisteredService, TAG_NAME, TAG_TTL, taskIdFromArn } from '../src/shared/contract';
 
 export const REGION = 'us-east-1';
 export const ACCOUNT = '123456789012';

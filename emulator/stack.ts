@@ -13,7 +13,7 @@
  */
 import { App, Duration, Stack, aws_ec2 as ec2, aws_ecs as ecs, aws_route53 as route53 } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { EcsPublicDiscovery } from '../../src';
+import { EcsPublicDiscovery } from '../src';
 
 export const STACK_NAME = 'PublicDiscoveryE2e';
 

@@ -87,6 +87,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     // Integration test in the aws-cdk style (test/integ/): the assertions library matches the minimum aws-cdk-lib.
     '@aws-cdk/integ-tests-alpha@2.177.0-alpha.0',
     '@aws-cdk/integ-runner@^2.197.10',
+    // The emulator proxy reads and writes Route53's REST-XML with it (test-only: the handler's bundle never imports it).
+    'fast-xml-parser@^5.12.1',
   ],
 
   // Lint src, test, the emulator harness, demo and bench with the dev tsconfig, which includes them all.

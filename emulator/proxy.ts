@@ -18,8 +18,8 @@
 import { randomUUID } from 'crypto';
 import * as http from 'http';
 import { GetHostedZoneCommand, ListResourceRecordSetsCommand, ListResourceRecordSetsCommandOutput, Route53Client } from '@aws-sdk/client-route-53';
+import { XMLBuilder } from 'fast-xml-parser';
 import { checkChangeBatch, fromSdk, normalizeName, parseChangeBatch, Rrset } from './route53-rules';
-import { escapeXml } from './xml';
 
 /** ECS sets a service task's `startedBy` to `ecs-svc/...`; the world helpers use this value per service. */
 export function startedByForService(serviceName: string): string {
@@ -94,6 +94,15 @@ function toPredicate(m: CallMatcher): (c: CallInfo) => boolean {
 
 const ROUTE53_NS = 'https://route53.amazonaws.com/doc/2013-04-01/';
 
+const xmlBuilder = new XMLBuilder({ ignoreAttributes: false, attributeNamePrefix: '@_' });
+
+/** A Route53 `ErrorResponse` document, as Route53 answers a refused request. */
+function route53ErrorBody(type: 'Sender' | 'Receiver', code: string, message: string, requestId: string): string {
+  return `<?xml version="1.0"?>\n${xmlBuilder.build({
+    ErrorResponse: { '@_xmlns': ROUTE53_NS, 'Error': { Type: type, Code: code, Message: message }, 'RequestId': requestId },
+  })}`;
+}
+
 function route53Action(method: string, path: string): string {
   const p = path.replace(/^\/2013-04-01/, '');
   if (/^\/hostedzone\/[^/]+\/rrset\/?$/.test(p)) {
@@ -154,8 +163,7 @@ function faultReply(service: string, code: FaultCode): Reply {
     return {
       status,
       headers: { 'content-type': 'text/xml', 'x-amzn-requestid': requestId },
-      body: `<?xml version="1.0"?>\n<ErrorResponse xmlns="${ROUTE53_NS}"><Error><Type>${type}</Type><Code>${xmlCode}</Code>`
-        + `<Message>${escapeXml(message)}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`,
+      body: route53ErrorBody(type, xmlCode, message, requestId),
     };
   }
   if (service === 'ec2') {
@@ -193,8 +201,7 @@ function route53Error(code: string, messages: string[]): Reply {
   return {
     status: 400,
     headers: { 'content-type': 'text/xml', 'x-amzn-requestid': requestId },
-    body: `<?xml version="1.0"?>\n<ErrorResponse xmlns="${ROUTE53_NS}"><Error><Type>Sender</Type><Code>${code}</Code>`
-      + `<Message>${escapeXml(message)}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`,
+    body: route53ErrorBody('Sender', code, message, requestId),
   };
 }
 

@@ -10,7 +10,7 @@
  * harness's own.
  */
 import type { ResourceRecordSet } from '@aws-sdk/client-route-53';
-import { child, childrenNamed, childText, parseXml } from './xml';
+import { XMLParser } from 'fast-xml-parser';
 
 /** Route53 answers for (and this harness allows) at most this many routed records per name and type. */
 export const MAX_ROUTED_RECORDS_PER_NAME_AND_TYPE = 100;
@@ -48,30 +48,48 @@ export function normalizeName(name: string): string {
   return lower.endsWith('.') ? lower : `${lower}.`;
 }
 
+/** Route53's REST-XML as the SDK writes it: every value kept as text, lists always arrays. */
+const requestParser = new XMLParser({
+  ignoreAttributes: true,
+  removeNSPrefix: true,
+  parseTagValue: false,
+  trimValues: true,
+  isArray: (name) => name === 'Change' || name === 'ResourceRecord',
+});
+
+type XmlNode = Record<string, unknown>;
+
 /** Reads the changes of a ChangeResourceRecordSets request body. */
 export function parseChangeBatch(body: string): Change[] {
-  const root = parseXml(body);
-  const changes = childrenNamed(child(child(root, 'ChangeBatch'), 'Changes'), 'Change');
+  const doc = requestParser.parse(body, true) as XmlNode;
+  const request = doc.ChangeResourceRecordSetsRequest as XmlNode | undefined;
+  const batch = request?.ChangeBatch as XmlNode | undefined;
+  if (!batch) {
+    throw new Error('no ChangeResourceRecordSetsRequest/ChangeBatch element');
+  }
+  const changes = ((batch.Changes as XmlNode | undefined)?.Change ?? []) as XmlNode[];
   return changes.map((c) => {
-    const rr = child(c, 'ResourceRecordSet');
-    const num = (s: string | undefined) => (s === undefined ? undefined : Number(s));
-    const geo = child(rr, 'GeoLocation');
-    const alias = child(rr, 'AliasTarget');
+    const rr = (c.ResourceRecordSet ?? {}) as Record<string, string | undefined> & XmlNode;
+    const num = (s: unknown) => (s === undefined ? undefined : Number(s));
+    const text = (s: unknown) => (s === undefined ? undefined : String(s));
+    const values = ((rr.ResourceRecords as XmlNode | undefined)?.ResourceRecord ?? []) as XmlNode[];
+    const geo = rr.GeoLocation as XmlNode | undefined;
+    const alias = rr.AliasTarget as XmlNode | undefined;
     return {
-      action: (childText(c, 'Action') ?? '') as ChangeAction,
+      action: String(c.Action ?? '') as ChangeAction,
       rrset: {
-        name: childText(rr, 'Name') ?? '',
-        type: childText(rr, 'Type') ?? '',
-        setIdentifier: childText(rr, 'SetIdentifier'),
-        multiValueAnswer: childText(rr, 'MultiValueAnswer') === undefined ? undefined : childText(rr, 'MultiValueAnswer') === 'true',
-        weight: num(childText(rr, 'Weight')),
-        failover: childText(rr, 'Failover'),
-        region: childText(rr, 'Region'),
-        geo: geo ? JSON.stringify(geo.children.map((g) => [g.name, g.text.trim()])) : undefined,
-        healthCheckId: childText(rr, 'HealthCheckId'),
-        ttl: num(childText(rr, 'TTL')),
-        values: childrenNamed(child(rr, 'ResourceRecords'), 'ResourceRecord').map((r) => childText(r, 'Value') ?? ''),
-        alias: alias ? `${childText(alias, 'HostedZoneId')}|${childText(alias, 'DNSName')}|${childText(alias, 'EvaluateTargetHealth')}` : undefined,
+        name: text(rr.Name) ?? '',
+        type: text(rr.Type) ?? '',
+        setIdentifier: text(rr.SetIdentifier),
+        multiValueAnswer: rr.MultiValueAnswer === undefined ? undefined : rr.MultiValueAnswer === 'true',
+        weight: num(rr.Weight),
+        failover: text(rr.Failover),
+        region: text(rr.Region),
+        geo: geo ? JSON.stringify(Object.entries(geo)) : undefined,
+        healthCheckId: text(rr.HealthCheckId),
+        ttl: num(rr.TTL),
+        values: values.map((r) => text(r.Value) ?? ''),
+        alias: alias ? `${alias.HostedZoneId}|${alias.DNSName}|${alias.EvaluateTargetHealth}` : undefined,
       },
     };
   });

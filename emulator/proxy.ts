@@ -429,8 +429,8 @@ export class AwsProxy {
       };
       const denied = this.writeAuthorizer?.({
         zoneId,
-        names: changes.map((c) => normalizeName(c.rrset.name)),
-        types: changes.map((c) => c.rrset.type),
+        names: changes.map((c) => normalizeName(c.record.name)),
+        types: changes.map((c) => c.record.type),
         actions: changes.map((c) => c.action),
       });
       if (denied) {
@@ -442,12 +442,12 @@ export class AwsProxy {
         if (zoneName === undefined) {
           return { ...route53Error('NoSuchHostedZone', [`No hosted zone found with ID: ${zoneId}`]), status: 404 };
         }
-        const names = [...new Set(changes.map((c) => normalizeName(c.rrset.name)))];
+        const names = [...new Set(changes.map((c) => normalizeName(c.record.name)))];
         const current = (await Promise.all(names.map((n) => this.recordsAt(zoneId, n)))).flat();
-        const errors = checkChangeBatch(zoneName, current, changes);
-        if (errors.length > 0) {
-          record.rejected = errors;
-          return route53Error('InvalidChangeBatch', errors);
+        const rejection = checkChangeBatch(zoneName, current, changes);
+        if (rejection) {
+          record.rejected = rejection.messages;
+          return route53Error(rejection.code, rejection.messages);
         }
       }
     }

@@ -16,7 +16,7 @@ import { CreateClusterCommand, ECSClient, RegisterTaskDefinitionCommand, RunTask
 import {
   ChangeResourceRecordSetsCommand, CreateHostedZoneCommand, ListResourceRecordSetsCommand, ResourceRecordSet, Route53Client,
 } from '@aws-sdk/client-route-53';
-import { startedByForService } from './proxy';
+import { startedByForService } from './moto-gaps';
 import { DiscoveryConfig, RegisteredService, TAG_NAME, TAG_TTL, taskIdFromArn } from '../src/shared/contract';
 
 export const REGION = 'us-east-1';

@@ -89,6 +89,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '@aws-cdk/integ-runner@^2.197.10',
     // The emulator proxy reads and writes Route53's REST-XML with it (test-only: the handler's bundle never imports it).
     'fast-xml-parser@^5.12.1',
+    // The SDK adapter's unit tests mock the AWS SDK clients with it, as the cdklabs constructs do.
+    'aws-sdk-client-mock@^4.1.0',
+    'aws-sdk-client-mock-jest@^4.1.0',
   ],
 
   // Lint src, test, the emulator harness, demo and bench with the dev tsconfig, which includes them all.

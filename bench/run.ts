@@ -17,10 +17,10 @@ import * as path from 'path';
 import { pathToFileURL } from 'url';
 import * as zlib from 'zlib';
 import { running, sqsBatch, stopped } from '../emulator/events';
+import { synthesizeExampleTemplate } from '../emulator/example-app';
 import { BUNDLE_DIR, BUNDLE_PATH, checkBundle, handlerEnv, HandlerProcess, startHandlerProcess } from '../emulator/handler';
 import { MotoServer, REPO_ROOT, startMoto } from '../emulator/moto';
 import { AwsProxy } from '../emulator/proxy';
-import { synthesizeExampleTemplate } from '../emulator/stack';
 import { handlerEnvironment } from '../emulator/template-config';
 import { TaskInfo, World } from '../emulator/world';
 

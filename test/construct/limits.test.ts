@@ -6,9 +6,9 @@
 import { Duration } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { discovery, fargateService, testStack } from './helpers';
-import { readEnvelope, readLifecycleNames, readServicesParameter } from '../../src/shared/contract';
-import { buildManyServicesApp, CfnTemplate, STACK_NAME, templateOf } from '../../emulator/stack';
+import { buildManyServicesApp, CfnTemplate, STACK_NAME, templateOf } from '../../emulator/example-app';
 import { physicalValues, resolveIntrinsics, ResolveContext } from '../../emulator/template-config';
+import { readEnvelope, readLifecycleNames, readServicesParameter } from '../../src/shared/contract';
 
 const COUNT = 200;
 /** The longest region name today, and an account id. */

@@ -5,10 +5,10 @@ import { DescribeNetworkInterfacesCommand, EC2Client } from '@aws-sdk/client-ec2
 import { DescribeTasksCommand, ECSClient, ListTasksCommand } from '@aws-sdk/client-ecs';
 import { ChangeResourceRecordSetsCommand, ListResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
 import { running, sqsBatch, stopped } from '../../emulator/events';
+import { synthesizeExampleTemplate } from '../../emulator/example-app';
 import { MotoServer, startMoto } from '../../emulator/moto';
 import { AwsProxy, classify } from '../../emulator/proxy';
 import { Change, checkChangeBatch, parseChangeBatch, Rrset } from '../../emulator/route53-rules';
-import { synthesizeExampleTemplate } from '../../emulator/stack';
 import { handlerEnvironment, resolveIntrinsics } from '../../emulator/template-config';
 import { REGION, World } from '../../emulator/world';
 

@@ -5,10 +5,10 @@
  * permissions from the template as IAM does, so a request that mixed write groups would be denied.
  */
 import { iamAuthorizer, lifecycleRequest, lifecycleResource, ResponseCatcher, rolePolicies } from '../../emulator/cloudformation';
-import { useE2e } from '../support/e2e';
 import { running } from '../../emulator/events';
+import { buildManyServicesApp, manyServiceId, templateOf } from '../../emulator/example-app';
 import { expectedRows, ownedAt, published } from '../../emulator/records';
-import { buildManyServicesApp, manyServiceId, templateOf } from '../../emulator/stack';
+import { useE2e } from '../support/e2e';
 
 const COUNT = 200;
 /** Long names, so that 200 of them need several write policies. */

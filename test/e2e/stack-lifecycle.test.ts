@@ -7,11 +7,11 @@
 import {
   CfnAnswer, iamAuthorizer, lifecycleRequest, lifecycleResource, ResponseCatcher, rolePolicies, updateOrder,
 } from '../../emulator/cloudformation';
-import { useE2e } from '../support/e2e';
 import { running } from '../../emulator/events';
+import { synthesizeExampleTemplate } from '../../emulator/example-app';
 import { logsWith, metricsOf } from '../../emulator/handler';
 import { expectedRows, ownedAt, published, snapshot, notOwned } from '../../emulator/records';
-import { synthesizeExampleTemplate } from '../../emulator/stack';
+import { useE2e } from '../support/e2e';
 
 const e2e = useE2e();
 let catcher: ResponseCatcher;

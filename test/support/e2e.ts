@@ -8,11 +8,11 @@
 import type { ResourceRecordSet } from '@aws-sdk/client-route-53';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { running, sqsBatch, SqsMessageInput } from '../../emulator/events';
+import { CfnTemplate, synthesizeExampleTemplate } from '../../emulator/example-app';
 import { HandlerProcess, Invocation, handlerEnv, startHandlerProcess } from '../../emulator/handler';
 import { MotoServer, startMoto } from '../../emulator/moto';
 import { AwsProxy } from '../../emulator/proxy';
 import { neighbourRecords, notOwned, snapshot } from '../../emulator/records';
-import { CfnTemplate, synthesizeExampleTemplate } from '../../emulator/stack';
 import { DeployedWorld, handlerEnvironment } from '../../emulator/template-config';
 import { REGION, TaskInfo, World } from '../../emulator/world';
 import type { DiscoveryConfig, RegisteredService } from '../../src/shared/contract';

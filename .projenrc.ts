@@ -89,12 +89,17 @@ const project = new awscdk.AwsCdkConstructLibrary({
     // Integration test in the aws-cdk style (test/integ/): the assertions library matches the minimum aws-cdk-lib.
     '@aws-cdk/integ-tests-alpha@2.177.0-alpha.0',
     '@aws-cdk/integ-runner@^2.197.10',
+    // The emulator proxy reads and writes Route53's REST-XML with it (test-only: the handler's bundle never imports it).
+    'fast-xml-parser@^5.12.1',
+    // The SDK adapter's unit tests mock the AWS SDK clients with it, as the cdklabs constructs do.
+    'aws-sdk-client-mock@^4.1.0',
+    'aws-sdk-client-mock-jest@^4.1.0',
   ],
 
-  // Lint src, test, demo and bench with the dev tsconfig, which includes them all.
+  // Lint src, test, the emulator harness, demo and bench with the dev tsconfig, which includes them all.
   eslintOptions: {
     dirs: ['src'],
-    devdirs: ['test', 'demo', 'bench', 'projenrc'],
+    devdirs: ['test', 'emulator', 'demo', 'bench', 'projenrc'],
     tsconfigPath: './tsconfig.dev.json',
     projectService: false,
   },
@@ -104,7 +109,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
       testTimeout: 120_000,
       // The emulator-backed suites start their own moto_server per file; two cores are plenty.
       maxWorkers: 2,
-      coveragePathIgnorePatterns: ['/node_modules/', '/test/'],
+      coveragePathIgnorePatterns: ['/node_modules/', '/test/', '/emulator/'],
     },
   },
 
@@ -115,7 +120,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
 project.deps.removeDependency('typescript');
 project.addDevDeps('typescript@~5.9.3');
 
-for (const pattern of ['/.venv/', '/.bench/', '/.esbuild/', '/.smoke-venv/', '/.smoke-venv-out/', '/scripts/', '/demo/', '/bench/', '/examples/', '/.ci/', '/requirements-dev.txt']) {
+for (const pattern of ['/.venv/', '/.bench/', '/.esbuild/', '/.smoke-venv/', '/.smoke-venv-out/', '/scripts/', '/emulator/', '/demo/', '/bench/', '/examples/', '/.ci/', '/requirements-dev.txt']) {
   project.addPackageIgnore(pattern);
 }
 
@@ -250,6 +255,9 @@ project.addTask('test:consumers', {
 });
 
 project.tsconfigDev.addInclude('.projenrc.ts');
+// The emulator harness (emulator/: moto_server, the proxy in front of it, the world builder, the example app) is
+// shared by test/, demo/ and bench/; it is compiled and linted with them and never packaged.
+project.tsconfigDev.addInclude('emulator/**/*.ts');
 project.tsconfigDev.addInclude('demo/**/*.ts');
 project.tsconfigDev.addInclude('bench/**/*.ts');
 // Lambda code is bundled by esbuild: its AWS SDK imports are build-time (dev) dependencies by design.
@@ -257,6 +265,7 @@ project.eslint?.addOverride({
   files: ['src/lambda/**/*.ts'],
   rules: { 'import/no-extraneous-dependencies': ['error', { devDependencies: true, optionalDependencies: false, peerDependencies: true }] },
 });
+project.eslint?.addLintPattern('emulator');
 project.eslint?.addLintPattern('demo');
 project.eslint?.addLintPattern('bench');
 

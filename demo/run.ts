@@ -11,20 +11,21 @@
  * expected answers, 1 (with the reason) otherwise; the emulator is stopped either way.
  */
 import { ResourceRecordSet } from '@aws-sdk/client-route-53';
+import { running, sqsBatch, stopRequested, stopped, TaskEventOptions } from '../emulator/events';
+import { buildExampleStack, CfnResourceJson, CfnTemplate, ExampleRegistration, templateOf } from '../emulator/example-app';
+import { handlerEnv, HandlerProcess, LogLine, startHandlerProcess } from '../emulator/handler';
+import { MotoServer, startMoto } from '../emulator/moto';
+import { AwsProxy } from '../emulator/proxy';
+import { neighbourRecords, notOwned, ownedAt, snapshot } from '../emulator/records';
+import { lifecycleRequest, lifecycleResource, ResponseCatcher } from '../emulator/cloudformation';
+import { DeployedWorld, handlerEnvironment } from '../emulator/template-config';
+import { TaskInfo, World } from '../emulator/world';
 import type { RegisteredService } from '../src/shared/contract';
-import { buildExampleStack, ExampleRegistration } from '../test/fixtures/example-app';
-import { running, sqsBatch, stopRequested, stopped, TaskEventOptions } from '../test/support/events';
-import { handlerEnv, HandlerProcess, LogLine, startHandlerProcess } from '../test/support/handler';
-import { MotoServer, startMoto } from '../test/support/moto';
-import { AwsProxy } from '../test/support/proxy';
-import { neighbourRecords, notOwned, ownedAt, snapshot } from '../test/support/records';
-import { appWithPathMetadata, CfnResourceJson, CfnTemplate, templateOf } from '../test/support/stack';
-import { lifecycleRequest, lifecycleResource, ResponseCatcher } from '../test/support/cloudformation';
-import { DeployedWorld, handlerEnvironment } from '../test/support/template-config';
-import { TaskInfo, World } from '../test/support/world';
 
 /** The example app's service the demo scales. */
 const DEMO_SERVICE = 'game';
+/** The ECS service names the emulator gives the example's services whose names CloudFormation generates (by construct id). */
+const SERVICE_NAMES: Record<string, string> = { Web: 'web', Game: DEMO_SERVICE };
 const useColor = process.stdout.isTTY && !process.env.NO_COLOR;
 const bold = (s: string) => (useColor ? `\x1b[1m${s}\x1b[0m` : s);
 const dim = (s: string) => (useColor ? `\x1b[2m${s}\x1b[0m` : s);
@@ -77,10 +78,10 @@ function summarizeTemplate(template: CfnTemplate, registrations: readonly Exampl
   const names = Object.fromEntries(Object.entries(template.Resources).map(([id, r]) => [id, pathOf(r)]));
   const own = Object.entries(template.Resources).filter(([, r]) => pathOf(r).startsWith('Discovery/'));
   heading('1. What the example app deploys (from its synthesized CloudFormation template)');
-  say('The example app (test/fixtures/example-app.ts) is a VPC with public subnets, an ECS cluster, the public hosted');
-  say('zone example.com and two Fargate services registered with EcsPublicDiscovery:');
+  say('The example app (emulator/example-app.ts) is a VPC with public subnets, an ECS cluster, the public hosted');
+  say(`zone example.com and ${registrations.length} Fargate services registered with EcsPublicDiscovery:`);
   for (const r of registrations) {
-    say(`  ECS service "${r.serviceName}" → ${r.fqdn} (TTL ${r.ttl} s${r.ttlTagged ? ', given as dnsTtl' : ', the default'})`);
+    say(`  ECS service "${r.serviceName ?? SERVICE_NAMES[r.id]}" → ${r.fqdn} (TTL ${r.ttl} s${r.ttlTagged ? ', given as dnsTtl' : ', the default'})`);
   }
   say();
   say(`EcsPublicDiscovery adds ${own.length} resources:`);
@@ -258,7 +259,7 @@ async function story(demo: Demo): Promise<void> {
 
 async function main(): Promise<void> {
   say(bold('cdk-ecs-public-discovery demo') + dim('  (AWS API emulator on 127.0.0.1; nothing reaches AWS)'));
-  const example = buildExampleStack({ app: appWithPathMetadata() });
+  const example = buildExampleStack();
   const template = templateOf(example.stack);
   summarizeTemplate(template, example.registrations);
 
@@ -279,7 +280,7 @@ async function main(): Promise<void> {
     const world = await World.create(moto.endpoint);
     await world.putRecords(neighbourRecords(world.zoneName));
     const { env, config } = handlerEnvironment(template, {
-      clusterName: world.clusterName, clusterArn: world.clusterArn, zoneId: world.zoneId, serviceNames: {},
+      clusterName: world.clusterName, clusterArn: world.clusterArn, zoneId: world.zoneId, serviceNames: SERVICE_NAMES,
     });
     world.register(config);
     handler = await startHandlerProcess(handlerEnv(proxy.endpoint));
@@ -293,7 +294,7 @@ async function main(): Promise<void> {
     say(dim(`  ${env.PUBLIC_DISCOVERY_CONFIG}`));
     const unrelated = async () => snapshot(notOwned(await world.zoneRecords(), config.services.map((s) => s.fqdn)));
     const before = await unrelated();
-    const deployed = { clusterName: world.clusterName, clusterArn: world.clusterArn, zoneId: world.zoneId, serviceNames: {} };
+    const deployed = { clusterName: world.clusterName, clusterArn: world.clusterArn, zoneId: world.zoneId, serviceNames: SERVICE_NAMES };
     await story({ template, deployed, world, proxy, handler, env, service });
     if (await unrelated() !== before) {
       throw new Error('records the handler does not own were changed');

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Proves that a change leaves the synthesized CloudFormation unchanged: synthesizes the example apps
-# (scripts/synth-templates.ts: test/fixtures/example-app.ts and test/support/stack.ts, several variants) at a
+# (scripts/synth-templates.ts: the example apps of emulator/example-app.ts, or of the older layout, several variants) at a
 # git ref and in the working tree, and diffs the templates and the synthesis messages, byte for byte.
 #
 # Usage: bash scripts/compare-templates.sh [--api] [<ref>]   (default: HEAD)

@@ -11,7 +11,7 @@ import { join, resolve } from 'path';
 import { Duration, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { buildExampleStack } from './fixtures/example-app';
+import { buildExampleStack } from '../emulator/example-app';
 
 const CFN_LINT = resolve(__dirname, '..', '.venv', 'bin', 'cfn-lint');
 

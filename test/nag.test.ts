@@ -21,8 +21,8 @@ import {
   NagLoggerSuppressedData,
   NagLoggerSuppressedErrorData,
 } from 'cdk-nag';
+import { buildExampleStack } from '../emulator/example-app';
 import { EcsPublicDiscovery } from '../src';
-import { buildExampleStack } from './fixtures/example-app';
 
 interface Acknowledged {
   readonly path: string;

@@ -6,9 +6,9 @@
 import { Duration } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { discovery, fargateService, testStack } from './helpers';
+import { buildManyServicesApp, CfnTemplate, STACK_NAME, templateOf } from '../../emulator/example-app';
+import { physicalValues, resolveIntrinsics, ResolveContext } from '../../emulator/template-config';
 import { readEnvelope, readLifecycleNames, readServicesParameter } from '../../src/shared/contract';
-import { buildManyServicesApp, CfnTemplate, STACK_NAME, templateOf } from '../support/stack';
-import { physicalValues, resolveIntrinsics, ResolveContext } from '../support/template-config';
 
 const COUNT = 200;
 /** The longest region name today, and an account id. */

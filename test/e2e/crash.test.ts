@@ -4,10 +4,10 @@
  * messages it never heard back about to a fresh instance. Whatever point the crash hit, the records
  * converge and nothing is created twice or lost.
  */
+import { running, sqsBatch, stopped } from '../../emulator/events';
+import { handlerEnv, startHandlerProcess } from '../../emulator/handler';
 import { expectAcknowledged, expectZone } from '../support/assertions';
 import { useE2e } from '../support/e2e';
-import { running, sqsBatch, stopped } from '../support/events';
-import { handlerEnv, startHandlerProcess } from '../support/handler';
 
 const e2e = useE2e();
 

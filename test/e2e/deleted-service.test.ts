@@ -3,9 +3,9 @@
  * `ServiceNotFoundException` (the proxy does, where moto cannot); the reconciler reads that as a service
  * with no tasks and deletes the records it owns at the service's name, and nothing else.
  */
+import { logsWith, metricsOf } from '../../emulator/handler';
 import { expectZone } from '../support/assertions';
 import { useE2e } from '../support/e2e';
-import { logsWith, metricsOf } from '../support/handler';
 
 const e2e = useE2e();
 

@@ -2,10 +2,10 @@
  * End-to-end: throttling, transient errors and rejected changes. Whatever AWS answers, the records
  * converge (possibly after SQS redelivers the messages reported as failed) and nothing is lost.
  */
+import { running, stopped } from '../../emulator/events';
+import { logsWith, metricsOf } from '../../emulator/handler';
 import { expectAcknowledged, expectZone, recordCalls } from '../support/assertions';
 import { useE2e } from '../support/e2e';
-import { running, stopped } from '../support/events';
-import { logsWith, metricsOf } from '../support/handler';
 
 const e2e = useE2e();
 

@@ -4,13 +4,13 @@
 import { DescribeNetworkInterfacesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { DescribeTasksCommand, ECSClient, ListTasksCommand } from '@aws-sdk/client-ecs';
 import { ChangeResourceRecordSetsCommand, ListResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
-import { running, sqsBatch, stopped } from '../support/events';
-import { MotoServer, startMoto } from '../support/moto';
-import { AwsProxy, classify } from '../support/proxy';
-import { checkChangeBatch, parseChangeBatch } from '../support/route53-rules';
-import { synthesizeExampleTemplate } from '../support/stack';
-import { handlerEnvironment, resolveIntrinsics } from '../support/template-config';
-import { REGION, World } from '../support/world';
+import { running, sqsBatch, stopped } from '../../emulator/events';
+import { synthesizeExampleTemplate } from '../../emulator/example-app';
+import { MotoServer, startMoto } from '../../emulator/moto';
+import { AwsProxy, classify } from '../../emulator/proxy';
+import { Change, checkChangeBatch, parseChangeBatch, Rrset } from '../../emulator/route53-rules';
+import { handlerEnvironment, resolveIntrinsics } from '../../emulator/template-config';
+import { REGION, World } from '../../emulator/world';
 
 let moto: MotoServer;
 let proxy: AwsProxy;
@@ -185,13 +185,13 @@ describe('Route53 change rules', () => {
   test('the rules in isolation: limits, CNAME, 100 routed records per name', () => {
     const mv = (id: string) => ({ name: 'w.example.com.', type: 'A', setIdentifier: id, multiValueAnswer: true, ttl: 60, values: ['192.0.2.1'] });
     const hundred = Array.from({ length: 100 }, (_v, i) => mv(`t${i}`));
-    expect(checkChangeBatch('example.com.', hundred, [{ action: 'UPSERT', rrset: mv('t0') }])).toEqual([]);
-    expect(checkChangeBatch('example.com.', hundred, [{ action: 'UPSERT', rrset: mv('new') }])[0]).toMatch(/already holds 100/);
-    expect(checkChangeBatch('example.com.', [], Array.from({ length: 501 }, (_v, i) => ({ action: 'UPSERT' as const, rrset: mv(`u${i}`) })))[0])
-      .toMatch(/limit of 1000/);
-    expect(checkChangeBatch('example.com.', [{ name: 'w.example.com.', type: 'CNAME', ttl: 5, values: ['x.'] }], [{ action: 'UPSERT', rrset: mv('a') }])[0])
+    const refusal = (current: Rrset[], changes: Change[]) => checkChangeBatch('example.com.', current, changes)?.messages[0];
+    expect(checkChangeBatch('example.com.', hundred, [{ action: 'UPSERT', record: mv('t0') }])).toBeUndefined();
+    expect(refusal(hundred, [{ action: 'UPSERT', record: mv('new') }])).toMatch(/already holds 100/);
+    expect(refusal([], Array.from({ length: 501 }, (_v, i) => ({ action: 'UPSERT' as const, record: mv(`u${i}`) })))).toMatch(/limit of 1000/);
+    expect(refusal([{ name: 'w.example.com.', type: 'CNAME', ttl: 5, values: ['x.'] }], [{ action: 'UPSERT', record: mv('a') }]))
       .toMatch(/conflicting RRSet of type CNAME/);
-    expect(checkChangeBatch('example.com.', [], [{ action: 'UPSERT', rrset: { ...mv('a'), name: 'w.example.org.' } }])[0]).toMatch(/not permitted in zone/);
+    expect(refusal([], [{ action: 'UPSERT', record: { ...mv('a'), name: 'w.example.org.' } }])).toMatch(/not permitted in zone/);
   });
 
   test('parseChangeBatch reads the SDK\'s XML', () => {
@@ -202,7 +202,7 @@ describe('Route53 change rules', () => {
       + '</ChangeResourceRecordSetsRequest>';
     expect(parseChangeBatch(xml)).toEqual([{
       action: 'DELETE',
-      rrset: expect.objectContaining({ name: 'a&b.example.com.', type: 'A', setIdentifier: 'id', multiValueAnswer: true, ttl: 60, values: ['192.0.2.1'] }),
+      record: expect.objectContaining({ name: 'a&b.example.com.', type: 'A', setIdentifier: 'id', multiValueAnswer: true, ttl: 60, values: ['192.0.2.1'] }),
     }]);
   });
 });

@@ -2,10 +2,10 @@
  * End-to-end: a zone holding 2,000 unrelated records. The handler reads the registered names only,
  * never the whole zone, so its cost does not grow with the zone.
  */
+import { running, stopped } from '../../emulator/events';
+import { bulkRecords } from '../../emulator/records';
 import { expectAcknowledged, expectCallsWithin, expectZone } from '../support/assertions';
 import { useE2e } from '../support/e2e';
-import { running, stopped } from '../support/events';
-import { bulkRecords } from '../support/records';
 
 const e2e = useE2e({ seed: (world) => world.putRecords(bulkRecords(world.zoneName, 2000)) });
 

@@ -3,11 +3,11 @@
  * the emulator. Each scenario checks the zone's full contents afterwards (the registered names hold
  * exactly the expected records; every other record is untouched) and bounds the AWS calls made.
  */
+import { running, stopped, stopRequested, stopSequence, taskStateChange } from '../../emulator/events';
+import { logsWith, metricsOf } from '../../emulator/handler';
+import { published } from '../../emulator/records';
 import { expectAcknowledged, expectCallsWithin, expectZone } from '../support/assertions';
 import { useE2e } from '../support/e2e';
-import { running, stopped, stopRequested, stopSequence, taskStateChange } from '../support/events';
-import { logsWith, metricsOf } from '../support/handler';
-import { published } from '../support/records';
 
 const e2e = useE2e();
 

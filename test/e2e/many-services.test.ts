@@ -4,11 +4,11 @@
  * each change request may only touch the names of one of them. The proxy evaluates the role's Route53
  * permissions from the template as IAM does, so a request that mixed write groups would be denied.
  */
-import { iamAuthorizer, lifecycleRequest, lifecycleResource, ResponseCatcher, rolePolicies } from '../support/cloudformation';
+import { iamAuthorizer, lifecycleRequest, lifecycleResource, ResponseCatcher, rolePolicies } from '../../emulator/cloudformation';
+import { running } from '../../emulator/events';
+import { buildManyServicesApp, manyServiceId, templateOf } from '../../emulator/example-app';
+import { expectedRows, ownedAt, published } from '../../emulator/records';
 import { useE2e } from '../support/e2e';
-import { running } from '../support/events';
-import { expectedRows, ownedAt, published } from '../support/records';
-import { buildManyServicesApp, manyServiceId, templateOf } from '../support/stack';
 
 const COUNT = 200;
 /** Long names, so that 200 of them need several write policies. */

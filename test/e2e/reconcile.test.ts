@@ -1,11 +1,11 @@
 /**
  * End-to-end: the reconciler (`{"action": "reconcile"}`, sent by the schedule) repairs what events missed.
  */
+import { running } from '../../emulator/events';
+import { logsWith, metricsOf } from '../../emulator/handler';
+import { ownedAt } from '../../emulator/records';
 import { expectCallsWithin, expectZone } from '../support/assertions';
 import { useE2e } from '../support/e2e';
-import { running } from '../support/events';
-import { logsWith, metricsOf } from '../support/handler';
-import { ownedAt } from '../support/records';
 
 const e2e = useE2e();
 

@@ -3,13 +3,13 @@
  * service with more tasks than a name can hold (100 multi-value records).
  */
 import type { ResourceRecordSet } from '@aws-sdk/client-route-53';
+import { running, stopped } from '../../emulator/events';
+import { LogLine, logsWith, metricsOf } from '../../emulator/handler';
+import { notOwned, published, snapshot } from '../../emulator/records';
+import type { TaskInfo } from '../../emulator/world';
 import { MAX_RECORDS_PER_NAME, RegisteredService } from '../../src/shared/contract';
 import { expectAcknowledged, recordCalls } from '../support/assertions';
 import { useE2e } from '../support/e2e';
-import { running, stopped } from '../support/events';
-import { LogLine, logsWith, metricsOf } from '../support/handler';
-import { notOwned, published, snapshot } from '../support/records';
-import type { TaskInfo } from '../support/world';
 
 const e2e = useE2e();
 

@@ -3,12 +3,12 @@
  * over) a name: the registration is the authority, a task tag may only agree with it. The ENI's tags
  * are not read at all (ECS does not copy task tags there; anyone allowed ec2:CreateTags can write them).
  */
+import { running } from '../../emulator/events';
+import { LogLine, logsWith, metricsOf } from '../../emulator/handler';
+import { published } from '../../emulator/records';
+import type { EcsTag, TaskInfo } from '../../emulator/world';
 import { expectAcknowledged, expectCallsWithin, expectZone } from '../support/assertions';
 import { useE2e } from '../support/e2e';
-import { running } from '../support/events';
-import { LogLine, logsWith, metricsOf } from '../support/handler';
-import { published } from '../support/records';
-import type { EcsTag, TaskInfo } from '../support/world';
 
 const e2e = useE2e();
 

@@ -6,12 +6,12 @@
  */
 import {
   CfnAnswer, iamAuthorizer, lifecycleRequest, lifecycleResource, ResponseCatcher, rolePolicies, updateOrder,
-} from '../support/cloudformation';
+} from '../../emulator/cloudformation';
+import { running } from '../../emulator/events';
+import { synthesizeExampleTemplate } from '../../emulator/example-app';
+import { logsWith, metricsOf } from '../../emulator/handler';
+import { expectedRows, ownedAt, published, snapshot, notOwned } from '../../emulator/records';
 import { useE2e } from '../support/e2e';
-import { running } from '../support/events';
-import { logsWith, metricsOf } from '../support/handler';
-import { expectedRows, ownedAt, published, snapshot, notOwned } from '../support/records';
-import { synthesizeExampleTemplate } from '../support/stack';
 
 const e2e = useE2e();
 let catcher: ResponseCatcher;

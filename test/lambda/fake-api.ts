@@ -1,16 +1,17 @@
 /**
  * An in-memory {@link DiscoveryApi}: ECS tasks, EC2 network interfaces and Route53 hosted zones.
  *
- * `changeRecords` follows Route53's rules closely enough for the pipeline's decisions to matter:
- * a batch is applied atomically (all or nothing), a DELETE must repeat the record's exact current
- * values, a record that is absent cannot be deleted, a CNAME cannot share a name with other
- * records, simple and multi-value records cannot share a name and type, and a name holds at most
- * 100 routed records of one type. Violations throw an error named `InvalidChangeBatch` with
- * Route53's wording.
+ * `changeRecords` applies Route53's change-batch rules, the same ones the emulator proxy applies in front of
+ * moto (emulator/route53-rules.ts): a batch is applied atomically (all or nothing), a DELETE must repeat the
+ * record's exact current values, a record appears once per batch, a CNAME cannot share a name with other
+ * records, simple and multi-value records cannot share a name and type, a name holds at most 100 routed
+ * records of one type, and a batch holds at most 1000 records (an UPSERT's counting twice). Violations throw
+ * an error named `InvalidChangeBatch` (an empty batch: `InvalidInput`) with Route53's wording.
  */
 import { CLUSTER_ARN, taskArn } from './fixtures';
+import { applyChangeBatch, fromSdk, SdkRecordSet } from '../../emulator/route53-rules';
 import type { DiscoveryApi, EniObservation, RecordSet, TaskObservation } from '../../src/lambda/model';
-import { MAX_RECORDS_PER_NAME, RegisteredService, TAG_NAME } from '../../src/shared/contract';
+import { RegisteredService, TAG_NAME } from '../../src/shared/contract';
 import { normalizeName } from '../../src/shared/dns-name';
 
 export type Method = 'describeTasks' | 'listServiceTasks' | 'describeNetworkInterfaces' | 'listRecordsAt' | 'changeRecords' | 'getParameters' | 'listZoneRecords';
@@ -190,48 +191,15 @@ export class FakeDiscoveryApi implements DiscoveryApi {
   public async changeRecords(hostedZoneId: string, changes: readonly Change[]): Promise<void> {
     this.enter('changeRecords', [hostedZoneId, changes.map(c => ({ action: c.action, record: clone(c.record) }))]);
     this.beforeChange?.(hostedZoneId, changes);
-    if (changes.length === 0) {
-      throw awsError('InvalidInput', 'Invalid request: Expected at least 1 Change');
+    const result = applyChangeBatch(this.zone(hostedZoneId), changes, {
+      view: r => fromSdk(r as SdkRecordSet),
+      veto: this.rejectChange,
+    });
+    if (result.rejection) {
+      const { code, messages } = result.rejection;
+      throw awsError(code, code === 'InvalidInput' ? messages.join(' ') : `[${messages.join(', ')}]`);
     }
-    const next = this.zone(hostedZoneId).map(clone);
-    const problems: string[] = [];
-    const seen = new Set<string>();
-    for (const change of changes) {
-      const r = change.record;
-      const key = keyOf(r);
-      if (seen.has(key)) {
-        problems.push(`Duplicate Resource Record: ${describe(r)}`);
-        continue;
-      }
-      seen.add(key);
-      const rejected = this.rejectChange?.(change);
-      if (rejected) {
-        problems.push(rejected);
-        continue;
-      }
-      const at = next.findIndex(x => keyOf(x) === key);
-      if (change.action === 'DELETE') {
-        if (at < 0) {
-          problems.push(`Tried to delete resource record set ${describe(r)} but it was not found`);
-        } else if (!sameRecord(next[at], r)) {
-          problems.push(`Tried to delete resource record set ${describe(r)} but the values provided do not match the current values`);
-        } else {
-          next.splice(at, 1);
-        }
-        continue;
-      }
-      const problem = upsertProblem(next, r);
-      if (problem) {
-        problems.push(problem);
-      } else if (at >= 0) {
-        next[at] = clone(r);
-      } else {
-        next.push(clone(r));
-      }
-    }
-    if (problems.length > 0) {
-      throw awsError('InvalidChangeBatch', `[${problems.join(', ')}]`);
-    }
+    const next = result.records.map(clone);
     this.zones.set(hostedZoneId, next);
     this.appliedBatches.push({ hostedZoneId, changes: changes.map(c => ({ action: c.action, record: clone(c.record) })) });
   }
@@ -257,37 +225,4 @@ export class FakeDiscoveryApi implements DiscoveryApi {
 
 function clone<T>(v: T): T {
   return JSON.parse(JSON.stringify(v));
-}
-
-function keyOf(r: RecordSet): string {
-  return `${normalizeName(r.Name)}|${r.Type}|${r.SetIdentifier ?? ''}`;
-}
-
-function describe(r: RecordSet): string {
-  return `[name='${normalizeName(r.Name)}', type='${r.Type}'${r.SetIdentifier ? `, set-identifier='${r.SetIdentifier}'` : ''}]`;
-}
-
-/** Route53 compares every value of a record set for a DELETE. */
-function sameRecord(a: RecordSet, b: RecordSet): boolean {
-  const norm = (r: RecordSet) => JSON.stringify(Object.keys(r).sort().map(k => [k, k === 'Name' ? normalizeName(r.Name) : r[k]]));
-  return norm(a) === norm(b);
-}
-
-function upsertProblem(records: readonly RecordSet[], r: RecordSet): string | undefined {
-  const name = normalizeName(r.Name);
-  const atName = records.filter(x => normalizeName(x.Name) === name && keyOf(x) !== keyOf(r));
-  if (r.Type === 'CNAME' ? atName.length > 0 : atName.some(x => x.Type === 'CNAME')) {
-    return `RRSet of type ${r.Type} with DNS name ${name} is not permitted because a conflicting RRSet of type CNAME with the same DNS name already exists in zone`;
-  }
-  const sameType = atName.filter(x => x.Type === r.Type);
-  if ((r.SetIdentifier && sameType.some(x => !x.SetIdentifier)) || (!r.SetIdentifier && sameType.length > 0)) {
-    return `RRSet with DNS name ${name}, type ${r.Type}, SetIdentifier ${r.SetIdentifier} cannot be created because a non multivalue answer rrset exists with the same name and type.`;
-  }
-  if (sameType.some(x => x.SetIdentifier && (x.MultiValueAnswer === true) !== (r.MultiValueAnswer === true))) {
-    return `RRSet with DNS name ${name}, type ${r.Type} cannot be created because a routing policy other than multivalue answer exists with the same name and type.`;
-  }
-  if (r.SetIdentifier && sameType.length + 1 > MAX_RECORDS_PER_NAME) {
-    return `Too many resource record sets with DNS name ${name} and type ${r.Type}`;
-  }
-  return undefined;
 }

@@ -4,10 +4,10 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import type { E2e } from './e2e';
-import type { Invocation } from './handler';
-import type { AwsProxy } from './proxy';
-import { expectedRows, notOwned, published, snapshot } from './records';
-import type { TaskInfo } from './world';
+import type { Invocation } from '../../emulator/handler';
+import type { AwsProxy } from '../../emulator/proxy';
+import { expectedRows, notOwned, published, snapshot } from '../../emulator/records';
+import type { TaskInfo } from '../../emulator/world';
 
 /**
  * The zone's full contents: each registered name holds exactly the records of the given tasks (with the

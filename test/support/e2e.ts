@@ -7,14 +7,14 @@
  */
 import type { ResourceRecordSet } from '@aws-sdk/client-route-53';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { running, sqsBatch, SqsMessageInput } from './events';
-import { HandlerProcess, Invocation, handlerEnv, startHandlerProcess } from './handler';
-import { MotoServer, startMoto } from './moto';
-import { AwsProxy } from './proxy';
-import { neighbourRecords, notOwned, snapshot } from './records';
-import { CfnTemplate, synthesizeExampleTemplate } from './stack';
-import { DeployedWorld, handlerEnvironment } from './template-config';
-import { REGION, TaskInfo, World } from './world';
+import { running, sqsBatch, SqsMessageInput } from '../../emulator/events';
+import { CfnTemplate, synthesizeExampleTemplate } from '../../emulator/example-app';
+import { HandlerProcess, Invocation, handlerEnv, startHandlerProcess } from '../../emulator/handler';
+import { MotoServer, startMoto } from '../../emulator/moto';
+import { AwsProxy } from '../../emulator/proxy';
+import { neighbourRecords, notOwned, snapshot } from '../../emulator/records';
+import { DeployedWorld, handlerEnvironment } from '../../emulator/template-config';
+import { REGION, TaskInfo, World } from '../../emulator/world';
 import type { DiscoveryConfig, RegisteredService } from '../../src/shared/contract';
 
 /** Physical ECS service names of the example app's services, by construct id. */

@@ -3,38 +3,23 @@
  * AWS_ENDPOINT_URL); test-side setup and assertions talk to moto directly, so only the handler's
  * calls are counted.
  *
- * It does three things:
- * - counts AWS API calls by service and action and keeps a log of them;
- * - injects faults (Route53 `Throttling` / `PriorRequestNotComplete`, ECS/EC2 throttling, 5xx), either
- *   on the next n matching calls or with a seeded probability;
- * - closes known gaps between moto 5.2.5 and AWS, so the handler meets AWS's rules:
- *   Route53 change batches are checked as Route53 checks them (see route53-rules.ts) and applied
- *   atomically; ListResourceRecordSets pages hold at most 300 records; ECS ListTasks filters by
- *   `serviceName` (moto ignores it) and pages by 100, and answers `ServiceNotFoundException` for a service a
- *   test deleted (moto never does: it ignores `serviceName`, and the world's tasks are not started through a
- *   moto service); DescribeTasks refuses more than 100 tasks and reports unknown tasks as `MISSING` failures;
- *   EC2 refuses more than 200 filter values.
+ * This file is the plumbing and the fault injection:
+ * - it counts AWS API calls by service and action and keeps a log of them;
+ * - it injects faults (Route53 `Throttling` / `PriorRequestNotComplete`, ECS/EC2 throttling, 5xx), either
+ *   on the next n matching calls or with a seeded probability, and runs hooks before a call is forwarded;
+ * - it plays IAM for Route53 writes when a test gives it an authorizer (moto evaluates no IAM policy).
+ *
+ * The workarounds for the places where moto 5.2.5 answers differently from AWS (Route53 change-batch rules,
+ * page sizes, ECS ListTasks/DescribeTasks, EC2 filter limits) are in moto-gaps.ts, each naming its gap; the
+ * proxy applies them in strict mode (the default).
  */
 import { randomUUID } from 'crypto';
 import * as http from 'http';
-import { GetHostedZoneCommand, ListResourceRecordSetsCommand, ListResourceRecordSetsCommandOutput, Route53Client } from '@aws-sdk/client-route-53';
-import { checkChangeBatch, fromSdk, normalizeName, parseChangeBatch, Rrset } from './route53-rules';
-import { escapeXml } from './xml';
+import { MotoGaps } from './moto-gaps';
+import { normalizeName, parseChangeBatch } from './route53-rules';
+import { CallInfo, ec2Error, jsonError, Reply, route53Error, route53ErrorBody } from './wire';
 
-/** ECS sets a service task's `startedBy` to `ecs-svc/...`; the world helpers use this value per service. */
-export function startedByForService(serviceName: string): string {
-  return `ecs-svc/${serviceName}`.slice(0, 36);
-}
-
-export interface CallInfo {
-  /** Signing name: `ec2`, `ecs`, `route53`, ... */
-  readonly service: string;
-  /** API action, e.g. `DescribeTasks`, `ChangeResourceRecordSets`. */
-  readonly action: string;
-  readonly method: string;
-  readonly path: string;
-  readonly body: string;
-}
+export type { CallInfo } from './wire';
 
 export interface CallRecord {
   readonly seq: number;
@@ -71,7 +56,7 @@ interface OneShotFault { match: (c: CallInfo) => boolean; remaining: number; cod
 interface RandomFault { match: (c: CallInfo) => boolean; probability: number; code: FaultCode; next: () => number }
 
 export interface ProxyOptions {
-  /** Apply the AWS fidelity rules described above (default true). */
+  /** Apply the workarounds for moto's gaps (moto-gaps.ts; default true). */
   readonly strict?: boolean;
 }
 
@@ -91,8 +76,6 @@ function toPredicate(m: CallMatcher): (c: CallInfo) => boolean {
   }
   return (c) => (m.service === undefined || m.service === c.service) && (m.action === undefined || m.action === c.action);
 }
-
-const ROUTE53_NS = 'https://route53.amazonaws.com/doc/2013-04-01/';
 
 function route53Action(method: string, path: string): string {
   const p = path.replace(/^\/2013-04-01/, '');
@@ -139,10 +122,7 @@ export function classify(method: string, rawPath: string, headers: http.Incoming
   return { service: service || 'unknown', action: action ?? `${method} ${path}` };
 }
 
-interface Reply { status: number; headers: Record<string, string>; body: string }
-
 function faultReply(service: string, code: FaultCode): Reply {
-  const requestId = randomUUID();
   if (service === 'route53') {
     const status = code === 'InternalError' ? 500 : code === 'ServiceUnavailable' ? 503 : 400;
     const type = status >= 500 ? 'Receiver' : 'Sender';
@@ -151,51 +131,21 @@ function faultReply(service: string, code: FaultCode): Reply {
       : code === 'PriorRequestNotComplete' ? 'The request was rejected because Route 53 was still processing a prior request.'
         : code === 'InvalidChangeBatch' ? '[Change rejected by the test proxy]'
           : 'Service error injected by the test proxy';
+    const requestId = randomUUID();
     return {
       status,
       headers: { 'content-type': 'text/xml', 'x-amzn-requestid': requestId },
-      body: `<?xml version="1.0"?>\n<ErrorResponse xmlns="${ROUTE53_NS}"><Error><Type>${type}</Type><Code>${xmlCode}</Code>`
-        + `<Message>${escapeXml(message)}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`,
+      body: route53ErrorBody(type, xmlCode, message, requestId),
     };
   }
   if (service === 'ec2') {
-    const [status, ec2Code, message] = code === 'InternalError' ? [500, 'InternalError', 'An internal error has occurred']
-      : code === 'ServiceUnavailable' ? [503, 'Unavailable', 'The server is overloaded and cannot handle the request']
-        : [503, 'RequestLimitExceeded', 'Request limit exceeded.'];
-    return {
-      status,
-      headers: { 'content-type': 'text/xml;charset=UTF-8' },
-      body: `<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error><Code>${ec2Code}</Code><Message>${message}</Message></Error></Errors>`
-        + `<RequestID>${requestId}</RequestID></Response>`,
-    };
+    return code === 'InternalError' ? ec2Error(500, 'InternalError', 'An internal error has occurred')
+      : code === 'ServiceUnavailable' ? ec2Error(503, 'Unavailable', 'The server is overloaded and cannot handle the request')
+        : ec2Error(503, 'RequestLimitExceeded', 'Request limit exceeded.');
   }
-  const [status, type, message] = code === 'InternalError' || code === 'ServiceUnavailable'
-    ? [500, 'ServerException', 'Service error injected by the test proxy']
-    : [400, 'ThrottlingException', 'Rate exceeded'];
-  return {
-    status,
-    headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': requestId, 'x-amzn-errortype': type },
-    body: JSON.stringify({ __type: type, message }),
-  };
-}
-
-function jsonError(type: string, message: string): Reply {
-  return {
-    status: 400,
-    headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-errortype': type, 'x-amzn-requestid': randomUUID() },
-    body: JSON.stringify({ __type: type, message }),
-  };
-}
-
-function route53Error(code: string, messages: string[]): Reply {
-  const requestId = randomUUID();
-  const message = messages.length === 1 && code !== 'InvalidChangeBatch' ? messages[0] : `[${messages.join(', ')}]`;
-  return {
-    status: 400,
-    headers: { 'content-type': 'text/xml', 'x-amzn-requestid': requestId },
-    body: `<?xml version="1.0"?>\n<ErrorResponse xmlns="${ROUTE53_NS}"><Error><Type>Sender</Type><Code>${code}</Code>`
-      + `<Message>${escapeXml(message)}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`,
-  };
+  return code === 'InternalError' || code === 'ServiceUnavailable'
+    ? jsonError('ServerException', 'Service error injected by the test proxy', 500)
+    : jsonError('ThrottlingException', 'Rate exceeded');
 }
 
 export class AwsProxy {
@@ -209,25 +159,18 @@ export class AwsProxy {
   private readonly server: http.Server;
   private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 32 });
   private readonly targetUrl: URL;
-  private readonly route53: Route53Client;
-  private readonly zoneNames = new Map<string, string>();
+  private readonly gaps: MotoGaps;
   private log: CallRecord[] = [];
   private seq = 0;
   private oneShots: OneShotFault[] = [];
   private hooks: Array<{ match: (c: CallInfo) => boolean; action: () => Promise<void> }> = [];
   private randoms: RandomFault[] = [];
-  private readonly deletedServices = new Set<string>();
   private port = 0;
   private writeAuthorizer?: Route53WriteAuthorizer;
 
   private constructor(target: string, private readonly strict: boolean) {
     this.targetUrl = new URL(target);
-    this.route53 = new Route53Client({
-      endpoint: target,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'harness', secretAccessKey: 'harness' },
-      maxAttempts: 1,
-    });
+    this.gaps = new MotoGaps(target);
     this.server = http.createServer((req, res) => {
       this.handle(req, res).catch((e: unknown) => {
         if (!res.headersSent) {
@@ -314,12 +257,12 @@ export class AwsProxy {
    * ignores `serviceName` in ListTasks, and the world starts tasks with RunTask rather than through a service.
    */
   public deleteService(serviceName: string): void {
-    this.deletedServices.add(serviceName);
+    this.gaps.deletedServices.add(serviceName);
   }
 
   /** Forgets the services deleted with {@link deleteService} (call after resetting the emulator). */
   public restoreServices(): void {
-    this.deletedServices.clear();
+    this.gaps.deletedServices.clear();
   }
 
   public clearFaults(): void {
@@ -336,7 +279,7 @@ export class AwsProxy {
 
   public async stop(): Promise<void> {
     this.agent.destroy();
-    this.route53.destroy();
+    this.gaps.destroy();
     await new Promise<void>((resolve) => {
       this.server.close(() => resolve());
       this.server.closeAllConnections();
@@ -401,136 +344,54 @@ export class AwsProxy {
   }
 
   private async forwardWithRules(call: CallInfo, req: http.IncomingMessage, record: CallRecord): Promise<Reply> {
-    const headers = { ...req.headers };
-    let path = call.path;
-    let body = call.body;
-
     if (call.service === 'route53' && call.action === 'ChangeResourceRecordSets') {
-      const zoneId = /\/hostedzone\/([^/]+)\/rrset/.exec(path)?.[1] ?? '';
-      let changes;
-      try {
-        changes = parseChangeBatch(body);
-      } catch (e) {
-        return route53Error('InvalidInput', [`Could not parse the request body: ${(e as Error).message}`]);
-      }
-      record.changes = {
-        total: changes.length,
-        upserts: changes.filter((c) => c.action === 'UPSERT').length,
-        deletes: changes.filter((c) => c.action === 'DELETE').length,
-        creates: changes.filter((c) => c.action === 'CREATE').length,
-        zoneId,
-      };
-      const denied = this.writeAuthorizer?.({
-        zoneId,
-        names: changes.map((c) => normalizeName(c.rrset.name)),
-        types: changes.map((c) => c.rrset.type),
-        actions: changes.map((c) => c.action),
-      });
-      if (denied) {
-        record.rejected = [denied];
-        return { ...route53Error('AccessDenied', [denied]), status: 403 };
-      }
-      if (this.strict) {
-        const zoneName = await this.zoneName(zoneId);
-        if (zoneName === undefined) {
-          return { ...route53Error('NoSuchHostedZone', [`No hosted zone found with ID: ${zoneId}`]), status: 404 };
-        }
-        const names = [...new Set(changes.map((c) => normalizeName(c.rrset.name)))];
-        const current = (await Promise.all(names.map((n) => this.recordsAt(zoneId, n)))).flat();
-        const errors = checkChangeBatch(zoneName, current, changes);
-        if (errors.length > 0) {
-          record.rejected = errors;
-          return route53Error('InvalidChangeBatch', errors);
-        }
+      const refused = this.checkRoute53Write(call, record);
+      if (refused) {
+        return refused;
       }
     }
-
-    if (this.strict && call.service === 'route53' && call.action === 'ListResourceRecordSets') {
-      const url = new URL(path, 'http://x');
-      const max = Number(url.searchParams.get('maxitems') ?? '300');
-      if (!Number.isFinite(max) || max > 300) {
-        url.searchParams.set('maxitems', '300');
-        path = url.pathname + url.search;
-      }
+    const fix = this.strict ? await this.gaps.fix(call) : {};
+    if (fix.reply) {
+      record.rejected = fix.rejected;
+      return fix.reply;
     }
-
-    let listTasksPage: { start: number; size: number } | undefined;
-    let describeTasksWanted: string[] | undefined;
-    if (this.strict && call.service === 'ecs') {
-      let json: Record<string, unknown> = {};
-      try {
-        json = JSON.parse(body || '{}') as Record<string, unknown>;
-      } catch {
-        // let moto answer
-      }
-      if (call.action === 'ListTasks') {
-        const size = Math.min(Number(json.maxResults ?? 100), 100);
-        const start = typeof json.nextToken === 'string' ? Number(Buffer.from(json.nextToken, 'base64').toString('utf8').replace('offset:', '')) : 0;
-        if (!Number.isInteger(size) || size < 1) {
-          return jsonError('InvalidParameterException', 'maxResults must be between 1 and 100');
-        }
-        if (!Number.isInteger(start) || start < 0) {
-          return jsonError('InvalidParameterException', 'Invalid nextToken');
-        }
-        if (typeof json.serviceName === 'string') {
-          if (this.deletedServices.has(json.serviceName)) {
-            return jsonError('ServiceNotFoundException', 'Service not found.');
-          }
-          if (json.startedBy !== undefined) {
-            return jsonError('InvalidParameterException', 'startedBy may not be specified with serviceName');
-          }
-          json.startedBy = startedByForService(json.serviceName);
-          delete json.serviceName;
-        }
-        delete json.maxResults;
-        delete json.nextToken;
-        listTasksPage = { start, size };
-        body = JSON.stringify(json);
-      }
-      if (call.action === 'DescribeTasks' && Array.isArray(json.tasks)) {
-        if (json.tasks.length > 100) {
-          return jsonError('InvalidParameterException', `tasks can have at most 100 items, got ${json.tasks.length}`);
-        }
-        describeTasksWanted = json.tasks as string[];
-      }
-    }
-
-    if (this.strict && call.service === 'ec2' && call.action.startsWith('Describe')) {
-      const form = new URLSearchParams(body);
-      const values = [...form.keys()].filter((k) => /^Filter\.\d+\.Value\.\d+$/.test(k)).length;
-      if (values > 200) {
-        return {
-          status: 400,
-          headers: { 'content-type': 'text/xml;charset=UTF-8' },
-          body: '<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error><Code>FilterLimitExceeded</Code>'
-            + `<Message>The maximum number of filter values specified on a single call is 200</Message></Error></Errors><RequestID>${randomUUID()}</RequestID></Response>`,
-        };
-      }
-    }
-
+    const headers = { ...req.headers };
     delete headers['content-length'];
     delete headers['transfer-encoding'];
-    const reply = await this.forward(call.method, path, headers, body);
-
-    if (listTasksPage && reply.status === 200) {
-      const out = JSON.parse(reply.body) as { taskArns?: string[] };
-      const all = out.taskArns ?? [];
-      const page = all.slice(listTasksPage.start, listTasksPage.start + listTasksPage.size);
-      const next = listTasksPage.start + listTasksPage.size;
-      const result: Record<string, unknown> = { taskArns: page };
-      if (next < all.length) {
-        result.nextToken = Buffer.from(`offset:${next}`, 'utf8').toString('base64');
-      }
-      reply.body = JSON.stringify(result);
-    }
-    if (describeTasksWanted && reply.status === 200) {
-      const out = JSON.parse(reply.body) as { tasks?: Array<{ taskArn?: string }>; failures?: unknown[] };
-      const found = (out.tasks ?? []).map((t) => t.taskArn ?? '');
-      const missing = describeTasksWanted.filter((w) => !found.some((f) => f === w || f.endsWith(`/${w}`)));
-      out.failures = [...(out.failures ?? []), ...missing.map((arn) => ({ arn, reason: 'MISSING' }))];
-      reply.body = JSON.stringify(out);
+    const reply = await this.forward(call.method, fix.request?.path ?? call.path, headers, fix.request?.body ?? call.body);
+    if (fix.after && reply.status === 200) {
+      fix.after(reply);
     }
     return reply;
+  }
+
+  /** Logs a Route53 change request's changes and plays IAM for it; returns the refusal, if any. */
+  private checkRoute53Write(call: CallInfo, record: CallRecord): Reply | undefined {
+    const zoneId = /\/hostedzone\/([^/]+)\/rrset/.exec(call.path)?.[1] ?? '';
+    let changes;
+    try {
+      changes = parseChangeBatch(call.body);
+    } catch (e) {
+      return route53Error('InvalidInput', [`Could not parse the request body: ${(e as Error).message}`]);
+    }
+    record.changes = {
+      total: changes.length,
+      upserts: changes.filter((c) => c.action === 'UPSERT').length,
+      deletes: changes.filter((c) => c.action === 'DELETE').length,
+      creates: changes.filter((c) => c.action === 'CREATE').length,
+      zoneId,
+    };
+    const denied = this.writeAuthorizer?.({
+      zoneId,
+      names: changes.map((c) => normalizeName(c.record.name)),
+      types: changes.map((c) => c.record.type),
+      actions: changes.map((c) => c.action),
+    });
+    if (denied) {
+      record.rejected = [denied];
+      return route53Error('AccessDenied', [denied], 403);
+    }
+    return undefined;
   }
 
   private forward(method: string, path: string, headers: http.IncomingHttpHeaders, body: string): Promise<Reply> {
@@ -562,46 +423,8 @@ export class AwsProxy {
     });
   }
 
-  private async zoneName(zoneId: string): Promise<string | undefined> {
-    const cached = this.zoneNames.get(zoneId);
-    if (cached) {
-      return cached;
-    }
-    try {
-      const z = await this.route53.send(new GetHostedZoneCommand({ Id: zoneId }));
-      const name = z.HostedZone?.Name;
-      if (name) {
-        this.zoneNames.set(zoneId, name);
-      }
-      return name;
-    } catch {
-      return undefined;
-    }
-  }
-
-  /** Every record at one name (all types), read from moto directly (not counted). */
-  private async recordsAt(zoneId: string, name: string): Promise<Rrset[]> {
-    const out: Rrset[] = [];
-    let startName: string | undefined = name;
-    let startType: string | undefined;
-    for (;;) {
-      const page: ListResourceRecordSetsCommandOutput = await this.route53.send(new ListResourceRecordSetsCommand({
-        HostedZoneId: zoneId, StartRecordName: startName, StartRecordType: startType as never, MaxItems: 1000,
-      }));
-      const sets = page.ResourceRecordSets ?? [];
-      const here = sets.filter((s) => normalizeName(s.Name ?? '') === name);
-      out.push(...here.map(fromSdk));
-      if (!page.IsTruncated || here.length < sets.length || page.NextRecordName === undefined
-        || normalizeName(page.NextRecordName) !== name || page.NextRecordType === startType) {
-        return out;
-      }
-      startName = page.NextRecordName;
-      startType = page.NextRecordType;
-    }
-  }
-
   /** Forgets the cached zone names (call after resetting the emulator). */
   public forgetZones(): void {
-    this.zoneNames.clear();
+    this.gaps.forgetZones();
   }
 }

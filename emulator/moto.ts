@@ -11,8 +11,8 @@ import * as http from 'http';
 import * as net from 'net';
 import * as path from 'path';
 
-/** Repository root (this file lives in test/support). */
-export const REPO_ROOT = path.resolve(__dirname, '..', '..');
+/** Repository root (this file lives in emulator/). */
+export const REPO_ROOT = path.resolve(__dirname, '..');
 /** The emulator binary installed by scripts/ensure-venv.sh. */
 export const MOTO_SERVER_BIN = path.join(REPO_ROOT, '.venv', 'bin', 'moto_server');
 

@@ -16,8 +16,8 @@ import { CreateClusterCommand, ECSClient, RegisterTaskDefinitionCommand, RunTask
 import {
   ChangeResourceRecordSetsCommand, CreateHostedZoneCommand, ListResourceRecordSetsCommand, ResourceRecordSet, Route53Client,
 } from '@aws-sdk/client-route-53';
-import { startedByForService } from './proxy';
-import { DiscoveryConfig, RegisteredService, TAG_NAME, TAG_TTL, taskIdFromArn } from '../../src/shared/contract';
+import { startedByForService } from './moto-gaps';
+import { DiscoveryConfig, RegisteredService, TAG_NAME, TAG_TTL, taskIdFromArn } from '../src/shared/contract';
 
 export const REGION = 'us-east-1';
 export const ACCOUNT = '123456789012';

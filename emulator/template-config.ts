@@ -4,9 +4,9 @@
  * CloudFormation intrinsics in its environment variables with the physical values of the
  * resources "deployed" in the emulator, as CloudFormation would at deploy time.
  */
-import { CfnResourceJson, CfnTemplate } from './stack';
+import { CfnResourceJson, CfnTemplate } from './example-app';
 import { ACCOUNT, REGION } from './world';
-import { DiscoveryConfig, ENV, readEnvelope, readServicesParameter } from '../../src/shared/contract';
+import { DiscoveryConfig, ENV, readEnvelope, readServicesParameter } from '../src/shared/contract';
 
 /** Physical values of one resource: what `Ref` returns and its `Fn::GetAtt` attributes. */
 export interface Physical {

@@ -5,10 +5,10 @@
  * update, and evaluates the role's Route53 write permissions the way IAM does (moto does not).
  */
 import * as http from 'http';
+import { CfnTemplate, STACK_NAME } from './example-app';
 import { Route53WriteAuthorizer, Route53WriteRequest } from './proxy';
-import { CfnTemplate } from './stack';
 import { DeployedWorld, physicalValues, resolveIntrinsics, ResolveContext } from './template-config';
-import { LIFECYCLE_RESOURCE_TYPE } from '../../src/shared/contract';
+import { LIFECYCLE_RESOURCE_TYPE } from '../src/shared/contract';
 
 /** What the function answered to CloudFormation. */
 export interface CfnAnswer {
@@ -63,10 +63,10 @@ export class ResponseCatcher {
   }
 }
 
-export const STACK_ID = 'arn:aws:cloudformation:us-east-1:123456789012:stack/PublicDiscoveryE2e/0f8b2d10-aaaa-bbbb-cccc-000000000001';
+export const STACK_ID = `arn:aws:cloudformation:us-east-1:123456789012:stack/${STACK_NAME}/0f8b2d10-aaaa-bbbb-cccc-000000000001`;
 
 function resolveContext(template: CfnTemplate, world: DeployedWorld): ResolveContext {
-  return { resources: physicalValues(template, world), region: world.region, account: world.account, stackName: 'PublicDiscoveryE2e' };
+  return { resources: physicalValues(template, world), region: world.region, account: world.account, stackName: STACK_NAME };
 }
 
 /** The discovery lifecycle resource of a template: its logical id and resolved properties (ServiceToken removed). */

@@ -1,0 +1,254 @@
+/**
+ * Where moto 5.2.5 answers differently from AWS, and how the proxy (proxy.ts) closes each gap so that the
+ * handler meets AWS's rules. Each workaround below names the gap: what moto does, and what AWS does.
+ *
+ * The proxy applies them in strict mode (its default) to the handler's calls only; test-side setup talks to
+ * moto directly. A workaround either answers in AWS's place (AWS refuses what moto would accept), or rewrites
+ * the request moto gets and the reply it gives.
+ */
+import { GetHostedZoneCommand, ListResourceRecordSetsCommand, ListResourceRecordSetsCommandOutput, Route53Client } from '@aws-sdk/client-route-53';
+import { checkChangeBatch, fromSdk, normalizeName, parseChangeBatch, Rrset } from './route53-rules';
+import { CallInfo, ec2Error, jsonError, Reply, route53Error } from './wire';
+
+/** ECS sets a service task's `startedBy` to `ecs-svc/...`; the world helpers use this value per service. */
+export function startedByForService(serviceName: string): string {
+  return `ecs-svc/${serviceName}`.slice(0, 36);
+}
+
+/** What a workaround does with one call; nothing when it leaves the call alone. */
+export interface GapFix {
+  /** AWS's reply, given in moto's place (the call never reaches moto). */
+  readonly reply?: Reply;
+  /** Why AWS refuses the call, for the proxy's call log. */
+  readonly rejected?: string[];
+  /** The request moto gets instead of the handler's (same method and headers). */
+  readonly request?: { readonly path: string; readonly body: string };
+  /** Rewrites moto's successful (200) reply into AWS's. */
+  readonly after?: (reply: Reply) => void;
+}
+
+/** What the workarounds need of the emulator: the zones and records moto holds, and the services a test deleted. */
+interface GapState {
+  readonly deletedServices: ReadonlySet<string>;
+  zoneName(zoneId: string): Promise<string | undefined>;
+  recordsAt(zoneId: string, name: string): Promise<Rrset[]>;
+}
+
+type Workaround = (call: CallInfo, state: GapState) => GapFix | undefined | Promise<GapFix | undefined>;
+
+/**
+ * Route53 ChangeResourceRecordSets. moto 5.2.5 deletes a record by SetIdentifier alone (whatever its name),
+ * accepts a DELETE whose values differ from the record's, lets a simple and a multi-value record share a name
+ * and type, ignores the per-batch limits, and applies a batch change by change, keeping the changes before a
+ * failing one. Route53 checks the whole batch against its rules (route53-rules.ts) and applies all of it or
+ * none. The batch is checked here against the records moto holds at the names it touches; moto applies only
+ * batches Route53 would accept, which it then applies whole.
+ */
+const route53ChangeBatch: Workaround = async (call, state) => {
+  if (call.service !== 'route53' || call.action !== 'ChangeResourceRecordSets') {
+    return undefined;
+  }
+  const zoneId = /\/hostedzone\/([^/]+)\/rrset/.exec(call.path)?.[1] ?? '';
+  const zoneName = await state.zoneName(zoneId);
+  if (zoneName === undefined) {
+    return { reply: route53Error('NoSuchHostedZone', [`No hosted zone found with ID: ${zoneId}`], 404) };
+  }
+  const changes = parseChangeBatch(call.body);
+  const names = [...new Set(changes.map((c) => normalizeName(c.record.name)))];
+  const current = (await Promise.all(names.map((n) => state.recordsAt(zoneId, n)))).flat();
+  const rejection = checkChangeBatch(zoneName, current, changes);
+  return rejection ? { reply: route53Error(rejection.code, rejection.messages), rejected: rejection.messages } : undefined;
+};
+
+/**
+ * Route53 ListResourceRecordSets. moto 5.2.5 returns as many records per page as `maxitems` asks for; Route53
+ * returns at most 300 a page (a larger `maxitems` is treated as 300), so a handler reading a large zone must
+ * follow `NextRecordName`.
+ */
+const route53ListPageSize: Workaround = (call) => {
+  if (call.service !== 'route53' || call.action !== 'ListResourceRecordSets') {
+    return undefined;
+  }
+  const url = new URL(call.path, 'http://x');
+  const max = Number(url.searchParams.get('maxitems') ?? '300');
+  if (Number.isFinite(max) && max <= 300) {
+    return undefined;
+  }
+  url.searchParams.set('maxitems', '300');
+  return { request: { path: url.pathname + url.search, body: call.body } };
+};
+
+/**
+ * ECS ListTasks. moto 5.2.5 ignores `serviceName` (it lists every task of the cluster), ignores `maxResults`
+ * and `nextToken` (one page holds everything), and never answers `ServiceNotFoundException` (and the world
+ * starts its tasks with RunTask, not through a moto service). ECS lists a service's tasks only, 100 a page at
+ * most, and refuses a service that does not exist (here: one a test deleted with `AwsProxy.deleteService`).
+ * The service filter becomes the `startedBy` the world gives each service's tasks, and the pages are cut here.
+ */
+const ecsListTasks: Workaround = (call, state) => {
+  if (call.service !== 'ecs' || call.action !== 'ListTasks') {
+    return undefined;
+  }
+  const json = jsonBody(call);
+  if (!json) {
+    return undefined;
+  }
+  const size = Math.min(Number(json.maxResults ?? 100), 100);
+  const start = typeof json.nextToken === 'string' ? Number(Buffer.from(json.nextToken, 'base64').toString('utf8').replace('offset:', '')) : 0;
+  if (!Number.isInteger(size) || size < 1) {
+    return { reply: jsonError('InvalidParameterException', 'maxResults must be between 1 and 100') };
+  }
+  if (!Number.isInteger(start) || start < 0) {
+    return { reply: jsonError('InvalidParameterException', 'Invalid nextToken') };
+  }
+  if (typeof json.serviceName === 'string') {
+    if (state.deletedServices.has(json.serviceName)) {
+      return { reply: jsonError('ServiceNotFoundException', 'Service not found.') };
+    }
+    if (json.startedBy !== undefined) {
+      return { reply: jsonError('InvalidParameterException', 'startedBy may not be specified with serviceName') };
+    }
+    json.startedBy = startedByForService(json.serviceName);
+    delete json.serviceName;
+  }
+  delete json.maxResults;
+  delete json.nextToken;
+  return {
+    request: { path: call.path, body: JSON.stringify(json) },
+    after: (reply) => {
+      const all = (JSON.parse(reply.body) as { taskArns?: string[] }).taskArns ?? [];
+      const next = start + size;
+      const result: Record<string, unknown> = { taskArns: all.slice(start, next) };
+      if (next < all.length) {
+        result.nextToken = Buffer.from(`offset:${next}`, 'utf8').toString('base64');
+      }
+      reply.body = JSON.stringify(result);
+    },
+  };
+};
+
+/**
+ * ECS DescribeTasks. moto 5.2.5 describes any number of tasks and leaves the tasks it does not know out of
+ * the answer without a word; ECS refuses more than 100 tasks a call and reports each unknown task as a
+ * `MISSING` failure.
+ */
+const ecsDescribeTasks: Workaround = (call) => {
+  if (call.service !== 'ecs' || call.action !== 'DescribeTasks') {
+    return undefined;
+  }
+  const wanted = jsonBody(call)?.tasks;
+  if (!Array.isArray(wanted)) {
+    return undefined;
+  }
+  if (wanted.length > 100) {
+    return { reply: jsonError('InvalidParameterException', `tasks can have at most 100 items, got ${wanted.length}`) };
+  }
+  return {
+    after: (reply) => {
+      const out = JSON.parse(reply.body) as { tasks?: Array<{ taskArn?: string }>; failures?: unknown[] };
+      const found = (out.tasks ?? []).map((t) => t.taskArn ?? '');
+      const missing = (wanted as string[]).filter((w) => !found.some((f) => f === w || f.endsWith(`/${w}`)));
+      out.failures = [...(out.failures ?? []), ...missing.map((arn) => ({ arn, reason: 'MISSING' }))];
+      reply.body = JSON.stringify(out);
+    },
+  };
+};
+
+/**
+ * EC2 Describe* calls. moto 5.2.5 accepts any number of filter values; EC2 refuses more than 200 in one call
+ * (`FilterLimitExceeded`), so a handler must split large lookups.
+ */
+const ec2FilterLimit: Workaround = (call) => {
+  if (call.service !== 'ec2' || !call.action.startsWith('Describe')) {
+    return undefined;
+  }
+  const values = [...new URLSearchParams(call.body).keys()].filter((k) => /^Filter\.\d+\.Value\.\d+$/.test(k)).length;
+  return values > 200
+    ? { reply: ec2Error(400, 'FilterLimitExceeded', 'The maximum number of filter values specified on a single call is 200') }
+    : undefined;
+};
+
+const WORKAROUNDS: readonly Workaround[] = [route53ChangeBatch, route53ListPageSize, ecsListTasks, ecsDescribeTasks, ec2FilterLimit];
+
+/** A JSON request body, or undefined when it is not one (moto answers it then). */
+function jsonBody(call: CallInfo): Record<string, unknown> | undefined {
+  try {
+    return JSON.parse(call.body || '{}') as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The workarounds, with what they read from moto (directly, so not counted as the handler's calls). */
+export class MotoGaps implements GapState {
+  public readonly deletedServices = new Set<string>();
+  private readonly route53: Route53Client;
+  private readonly zoneNames = new Map<string, string>();
+
+  constructor(motoEndpoint: string) {
+    this.route53 = new Route53Client({
+      endpoint: motoEndpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'harness', secretAccessKey: 'harness' },
+      maxAttempts: 1,
+    });
+  }
+
+  /** What AWS would do differently from moto with this call. */
+  public async fix(call: CallInfo): Promise<GapFix> {
+    for (const workaround of WORKAROUNDS) {
+      const fix = await workaround(call, this);
+      if (fix) {
+        return fix;
+      }
+    }
+    return {};
+  }
+
+  /** Forgets the cached zone names (call after resetting the emulator). */
+  public forgetZones(): void {
+    this.zoneNames.clear();
+  }
+
+  public destroy(): void {
+    this.route53.destroy();
+  }
+
+  public async zoneName(zoneId: string): Promise<string | undefined> {
+    const cached = this.zoneNames.get(zoneId);
+    if (cached) {
+      return cached;
+    }
+    try {
+      const z = await this.route53.send(new GetHostedZoneCommand({ Id: zoneId }));
+      const name = z.HostedZone?.Name;
+      if (name) {
+        this.zoneNames.set(zoneId, name);
+      }
+      return name;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Every record at one name (all types), read from moto directly. */
+  public async recordsAt(zoneId: string, name: string): Promise<Rrset[]> {
+    const out: Rrset[] = [];
+    let startName: string | undefined = name;
+    let startType: string | undefined;
+    for (;;) {
+      const page: ListResourceRecordSetsCommandOutput = await this.route53.send(new ListResourceRecordSetsCommand({
+        HostedZoneId: zoneId, StartRecordName: startName, StartRecordType: startType as never, MaxItems: 1000,
+      }));
+      const sets = page.ResourceRecordSets ?? [];
+      const here = sets.filter((s) => normalizeName(s.Name ?? '') === name);
+      out.push(...here.map(fromSdk));
+      if (!page.IsTruncated || here.length < sets.length || page.NextRecordName === undefined
+        || normalizeName(page.NextRecordName) !== name || page.NextRecordType === startType) {
+        return out;
+      }
+      startName = page.NextRecordName;
+      startType = page.NextRecordType;
+    }
+  }
+}

@@ -14,6 +14,24 @@ function stack(name = 'S'): Stack {
   return new Stack(new App(), name);
 }
 
+
+/** Runs `fn` while aws-cdk-lib's `Validations` is `fake` (what a newer aws-cdk-lib offers), then puts it back. */
+function withValidations(fake: unknown, fn: () => void): void {
+  const lib = cdk as unknown as Record<string, unknown>;
+  const had = Object.prototype.hasOwnProperty.call(lib, 'Validations');
+  const before = lib.Validations;
+  Object.defineProperty(lib, 'Validations', { value: fake, configurable: true, writable: true });
+  try {
+    fn();
+  } finally {
+    if (had) {
+      Object.defineProperty(lib, 'Validations', { value: before, configurable: true, writable: true });
+    } else {
+      delete lib.Validations;
+    }
+  }
+}
+
 describe('resolvedJsonLength', () => {
   test.each([
     ['a string', 'mc.example.com'],
@@ -177,11 +195,7 @@ describe('acknowledgeNagFindings', () => {
         acknowledge: (...rules: Array<{ id: string; reason: string }>) => rules.forEach(r => acknowledged.push({ scope, ...r })),
       }),
     };
-    const lib = cdk as unknown as Record<string, unknown>;
-    const had = Object.prototype.hasOwnProperty.call(lib, 'Validations');
-    const before = lib.Validations;
-    Object.defineProperty(lib, 'Validations', { value: fake, configurable: true, writable: true });
-    try {
+    withValidations(fake, () => {
       const { cfn } = resource();
       acknowledgeNagFindings(cfn, [
         { id: 'AwsSolutions-IAM5', reason: 'why star', appliesTo: ['Resource::*', 'Action::s3:*'] },
@@ -192,13 +206,7 @@ describe('acknowledgeNagFindings', () => {
         { scope: cfn, id: 'AwsSolutions-IAM5[Action::s3:*]', reason: 'why star' },
         { scope: cfn, id: 'AwsSolutions-L1', reason: 'why runtime' },
       ]);
-    } finally {
-      if (had) {
-        Object.defineProperty(lib, 'Validations', { value: before, configurable: true, writable: true });
-      } else {
-        delete lib.Validations;
-      }
-    }
+    });
   });
   test('an aws-cdk-lib whose acknowledge() refuses a finding id holding "::" gets the acknowledgement as metadata, as cdk-nag 3 reads it', () => {
     const fake = {
@@ -211,11 +219,7 @@ describe('acknowledgeNagFindings', () => {
         },
       }),
     };
-    const lib = cdk as unknown as Record<string, unknown>;
-    const had = Object.prototype.hasOwnProperty.call(lib, 'Validations');
-    const before = lib.Validations;
-    Object.defineProperty(lib, 'Validations', { value: fake, configurable: true, writable: true });
-    try {
+    withValidations(fake, () => {
       const { cfn } = resource();
       acknowledgeNagFindings(cfn, [
         { id: 'AwsSolutions-IAM5', reason: 'why star', appliesTo: ['Resource::*'] },
@@ -223,13 +227,7 @@ describe('acknowledgeNagFindings', () => {
       ]);
       const recorded = cfn.node.metadata.filter(m => m.type === 'aws:cdk:acknowledged-rules').map(m => m.data);
       expect(recorded).toEqual([{ 'Annotation::AwsSolutions-IAM5[Resource::*]': 'why star' }]);
-    } finally {
-      if (had) {
-        Object.defineProperty(lib, 'Validations', { value: before, configurable: true, writable: true });
-      } else {
-        delete lib.Validations;
-      }
-    }
+    });
   });
 });
 

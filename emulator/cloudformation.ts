@@ -146,15 +146,20 @@ function matches(pattern: string, value: string): boolean {
   return re.test(value);
 }
 
-/** Whether one statement allows the change request, evaluated as IAM does (each statement on its own). */
+/**
+ * Whether one statement allows the request, evaluated as IAM does (each statement on its own). A listing carries
+ * none of the ChangeResourceRecordSets condition keys, and `ForAllValues` over an absent key holds.
+ */
 function statementAllows(statement: Record<string, unknown>, request: Route53WriteRequest): boolean {
-  if (statement.Effect !== 'Allow' || !asList(statement.Action).some((a) => matches(a, 'route53:ChangeResourceRecordSets'))) {
+  const action = `route53:${request.action ?? 'ChangeResourceRecordSets'}`;
+  if (statement.Effect !== 'Allow' || !asList(statement.Action).some((a) => matches(a, action))) {
     return false;
   }
   const zoneArn = `arn:aws:route53:::hostedzone/${request.zoneId.replace(/^\/?hostedzone\//, '')}`;
   if (!asList(statement.Resource).some((r) => matches(r, zoneArn))) {
     return false;
   }
+  const listing = request.action === 'ListResourceRecordSets';
   const values: Record<string, string[]> = {
     'route53:ChangeResourceRecordSetsNormalizedRecordNames': request.names.map((n) => n.toLowerCase().replace(/\.$/, '')),
     'route53:ChangeResourceRecordSetsRecordTypes': [...request.types],
@@ -166,7 +171,7 @@ function statementAllows(statement: Record<string, unknown>, request: Route53Wri
       if (operator !== 'ForAllValues:StringEquals' || have === undefined) {
         throw new Error(`cloudformation: the IAM evaluator does not know the condition ${operator} ${key}`);
       }
-      if (!have.every((v) => asList(allowed).includes(v))) {
+      if (!listing && !have.every((v) => asList(allowed).includes(v))) {
         return false;
       }
     }
@@ -179,8 +184,8 @@ export function iamAuthorizer(policies: Iterable<PolicyDocumentJson>): Route53Wr
   const statements = [...policies].flatMap((p) => p.Statement);
   return (request) => (statements.some((s) => statementAllows(s, request))
     ? undefined
-    : 'User: arn:aws:sts::123456789012:assumed-role/discovery is not authorized to perform: route53:ChangeResourceRecordSets '
-      + `on resource: arn:aws:route53:::hostedzone/${request.zoneId} (names ${request.names.join(', ')})`);
+    : `User: arn:aws:sts::123456789012:assumed-role/discovery is not authorized to perform: route53:${request.action ?? 'ChangeResourceRecordSets'} `
+      + `on resource: arn:aws:route53:::hostedzone/${request.zoneId}${request.names.length > 0 ? ` (names ${request.names.join(', ')})` : ''}`);
 }
 
 /** One step of a stack update as CloudFormation runs it. */

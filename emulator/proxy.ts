@@ -37,8 +37,12 @@ export interface CallRecord {
   rejected?: string[];
 }
 
-/** A Route53 change request as IAM sees it: the zone, and the names (with trailing dot), types and actions. */
+/**
+ * A Route53 request as IAM sees it: a listing of the zone's records (no names, types or actions), or a change
+ * request with the names (with trailing dot), types and actions it changes.
+ */
 export interface Route53WriteRequest {
+  readonly action?: 'ListResourceRecordSets' | 'ChangeResourceRecordSets';
   readonly zoneId: string;
   readonly names: readonly string[];
   readonly types: readonly string[];
@@ -350,6 +354,14 @@ export class AwsProxy {
         return refused;
       }
     }
+    if (call.service === 'route53' && call.action === 'ListResourceRecordSets' && this.writeAuthorizer) {
+      const zoneId = /\/hostedzone\/([^/?]+)\/rrset/.exec(call.path)?.[1] ?? '';
+      const denied = this.writeAuthorizer({ action: 'ListResourceRecordSets', zoneId, names: [], types: [], actions: [] });
+      if (denied) {
+        record.rejected = [denied];
+        return route53Error('AccessDenied', [denied], 403);
+      }
+    }
     const fix = this.strict ? await this.gaps.fix(call) : {};
     if (fix.reply) {
       record.rejected = fix.rejected;
@@ -382,6 +394,7 @@ export class AwsProxy {
       zoneId,
     };
     const denied = this.writeAuthorizer?.({
+      action: 'ChangeResourceRecordSets',
       zoneId,
       names: changes.map((c) => normalizeName(c.record.name)),
       types: changes.map((c) => c.record.type),

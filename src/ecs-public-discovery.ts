@@ -329,6 +329,9 @@ export class EcsPublicDiscovery extends Construct {
     const registration = this.registrations.add(service, options.name, options.dnsTtl, where);
     // The registration may have added record-write policies or parameters: the function needs them too.
     this.lifecycleResource.deleteBefore(...this.writes.resources, ...this.config.parameters);
+    // The function's environment names the parameters as literals, which CloudFormation cannot see:
+    // without this, an update could give the function names of parameters that do not exist yet.
+    this.handler.node.addDependency(...this.config.parameters);
     this.pipeline.routeServices(this.registrations.serviceNames);
     tagService(service, cfnService, registration, where);
   }

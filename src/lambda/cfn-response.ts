@@ -20,8 +20,8 @@ export interface CfnResponseBody {
 /** CloudFormation keeps at most 4096 bytes of a response; the reason is cut to fit. */
 export const MAX_RESPONSE_BYTES = 4096;
 
-/** Longest wait for CloudFormation's storage to take the response. */
-const RESPONSE_TIMEOUT_MS = 10_000;
+/** Longest wait for CloudFormation's storage to take the response: within the 5 s the handler keeps for it. */
+export const RESPONSE_TIMEOUT_MS = 4_000;
 
 /** The body as sent: the reason shortened so that the whole response stays within {@link MAX_RESPONSE_BYTES}. */
 export function responseJson(body: CfnResponseBody): string {

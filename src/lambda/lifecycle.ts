@@ -49,8 +49,10 @@ export interface LifecycleDeps extends Pick<PipelineDeps, 'api' | 'log' | 'metri
 
 /** The names in `before` that are not in `after` (same zone and record name). */
 export function removedNames(before: readonly LifecycleName[], after: readonly LifecycleName[]): LifecycleName[] {
-  const kept = new Set(after.map(n => `${n.hostedZoneId}|${n.fqdn}`));
-  return before.filter(n => !kept.has(`${n.hostedZoneId}|${n.fqdn}`));
+  // A zone id may be given with or without its `/hostedzone/` prefix: the same zone either way.
+  const key = (n: LifecycleName) => `${n.hostedZoneId.replace(/^\/?hostedzone\//, '')}|${n.fqdn}`;
+  const kept = new Set(after.map(key));
+  return before.filter(n => !kept.has(key(n)));
 }
 
 /** The reason CloudFormation shows when records could not be deleted: what is left and how to finish by hand. */
@@ -85,51 +87,79 @@ export async function handleLifecycle(request: CfnRequest, deps: LifecycleDeps):
   if (request.ResourceType !== LIFECYCLE_RESOURCE_TYPE) {
     return failed(`the discovery function serves only ${LIFECYCLE_RESOURCE_TYPE}, not ${request.ResourceType}`);
   }
-  try {
-    if (request.RequestType === 'Delete') {
-      const names = readNamesOrNone(request.ResourceProperties, 'ResourceProperties', log);
-      const summary = await purgeNames({ ...deps, log }, names, { remainingMs: deps.remainingMs });
-      log.info('records of the stack deleted', { names: names.length, deleted: summary.deleted, failed: summary.failures.length });
-      return summary.failures.length > 0
-        ? failed(purgeFailureReason('of this stack before it is deleted', summary))
-        : ok({ Deleted: String(summary.deleted) });
-    }
-
-    const names = readLifecycleNames(request.ResourceProperties, 'ResourceProperties');
-    let purged = 0;
-    if (request.RequestType === 'Update') {
-      const removed = removedNames(readNamesOrNone(request.OldResourceProperties, 'OldResourceProperties', log), names);
-      if (removed.length > 0) {
-        const summary = await purgeNames({ ...deps, log }, removed, { remainingMs: deps.remainingMs });
-        log.info('records of names no longer registered deleted', { names: removed.map(n => n.fqdn), deleted: summary.deleted, failed: summary.failures.length });
-        if (summary.failures.length > 0) {
-          return failed(purgeFailureReason('of the names no longer registered', summary));
-        }
-        purged = summary.deleted;
-      }
-    }
-
-    // A reconciliation that fails does not fail the deployment: the scheduled reconciler repairs it.
-    let data: Record<string, string> = { Deleted: String(purged) };
+  // What the request is doing, for an answer when time runs out before the work ends.
+  const progress = { phase: 'purge' as 'purge' | 'reconcile', data: {} as Record<string, string> };
+  const work = async (): Promise<CfnResponseBody> => {
     try {
-      const config = await deps.loadConfig();
-      const summary = await reconcile({ ...deps, log, config }, config.services, { remainingMs: deps.remainingMs });
-      data = {
-        ...data,
-        Upserted: String(summary.upserted),
-        Removed: String(summary.deleted),
-        Skipped: String(summary.skipped ?? 0),
-        FailedServices: String(summary.failedServices.length),
-      };
+      if (request.RequestType === 'Delete') {
+        const names = readNamesOrNone(request.ResourceProperties, 'ResourceProperties', log);
+        const summary = await purgeNames({ ...deps, log }, names, { remainingMs: deps.remainingMs });
+        log.info('records of the stack deleted', { names: names.length, deleted: summary.deleted, failed: summary.failures.length });
+        return summary.failures.length > 0
+          ? failed(purgeFailureReason('of this stack before it is deleted', summary))
+          : ok({ Deleted: String(summary.deleted) });
+      }
+
+      const names = readLifecycleNames(request.ResourceProperties, 'ResourceProperties');
+      let purged = 0;
+      if (request.RequestType === 'Update') {
+        const removed = removedNames(readNamesOrNone(request.OldResourceProperties, 'OldResourceProperties', log), names);
+        if (removed.length > 0) {
+          const summary = await purgeNames({ ...deps, log }, removed, { remainingMs: deps.remainingMs });
+          log.info('records of names no longer registered deleted', { names: removed.map(n => n.fqdn), deleted: summary.deleted, failed: summary.failures.length });
+          if (summary.failures.length > 0) {
+            return failed(purgeFailureReason('of the names no longer registered', summary));
+          }
+          purged = summary.deleted;
+        }
+      }
+
+      // A reconciliation that fails does not fail the deployment: the scheduled reconciler repairs it.
+      let data: Record<string, string> = { Deleted: String(purged) };
+      progress.phase = 'reconcile';
+      progress.data = data;
+      try {
+        const config = await deps.loadConfig();
+        const summary = await reconcile({ ...deps, log, config }, config.services, { remainingMs: deps.remainingMs });
+        data = {
+          ...data,
+          Upserted: String(summary.upserted),
+          Removed: String(summary.deleted),
+          Skipped: String(summary.skipped ?? 0),
+          FailedServices: String(summary.failedServices.length),
+        };
+      } catch (err) {
+        log.error('the reconciliation after the deployment failed; the scheduled reconciler will repair the records', { error: errorName(err), detail: errorMessage(err) });
+        data = { ...data, ReconcileError: errorName(err) };
+      }
+      return ok(data);
     } catch (err) {
-      log.error('the reconciliation after the deployment failed; the scheduled reconciler will repair the records', { error: errorName(err), detail: errorMessage(err) });
-      data = { ...data, ReconcileError: errorName(err) };
+      return failed(`${request.RequestType} of the EcsPublicDiscovery records failed: ${errorName(err)}: ${errorMessage(err)}`);
     }
-    return ok(data);
-  } catch (err) {
-    return failed(`${request.RequestType} of the EcsPublicDiscovery records failed: ${errorName(err)}: ${errorMessage(err)}`);
+  };
+  if (!deps.remainingMs) {
+    return work();
+  }
+  // Retries stop in time, but a first attempt, or a bisection's requests, may still run long: CloudFormation
+  // gets an answer before the invocation ends whatever the work is doing, rather than waiting an hour.
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<CfnResponseBody>(resolve => {
+    timer = setTimeout(() => {
+      log.warn('time ran out before the request\'s work ended; answering now', { phase: progress.phase });
+      resolve(progress.phase === 'reconcile'
+        ? ok({ ...progress.data, ReconcileError: 'Timeout' })
+        : failed(`${request.RequestType}: the function's time ran out before every record could be deleted; retry (the deletion is safe to repeat)`));
+    }, Math.max(0, deps.remainingMs!() - DEADLINE_MARGIN_MS));
+  });
+  try {
+    return await Promise.race([work(), deadline]);
+  } finally {
+    clearTimeout(timer);
   }
 }
+
+/** Time kept between the deadline answer and the end of the time the caller gives. */
+const DEADLINE_MARGIN_MS = 500;
 
 /** Registered names of a request, or none (logged) when they cannot be read: a Delete must never be stuck. */
 function readNamesOrNone(properties: unknown, where: string, log: LifecycleDeps['log']): LifecycleName[] {

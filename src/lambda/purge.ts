@@ -135,6 +135,14 @@ async function readNames(
         listed.push(n);
         failures.delete(key(n));
       } catch (err) {
+        if (errorName(err) === 'NoSuchHostedZone') {
+          // Route53 only deletes a zone that holds nothing but its NS and SOA records: no record is left to delete.
+          deps.log.warn('the hosted zone no longer exists; nothing is left to delete at its names', { hostedZoneId: zone, name: n.fqdn });
+          records.set(key(n), []);
+          listed.push(n);
+          failures.delete(key(n));
+          continue;
+        }
         failures.set(key(n), { ...n, reason: `ListResourceRecordSets failed: ${errorName(err)}: ${errorMessage(err)}` });
       }
     }

@@ -59,12 +59,7 @@ export function grantReads(role: iam.Role, props: ReadPermissions): void {
     conditions: clusterCondition,
   }));
 
-  // Reading records of the configured hosted zone only.
-  role.addToPrincipalPolicy(new iam.PolicyStatement({
-    sid: 'ListZoneRecords',
-    actions: ['route53:ListResourceRecordSets'],
-    resources: [props.hostedZone.hostedZoneArn],
-  }));
+  // Reading the zone's records is granted with the writes, in the record-write policies (see RecordWritePolicies).
 
   const policy = role.node.tryFindChild('DefaultPolicy') as iam.Policy | undefined;
   if (policy) {
@@ -128,7 +123,8 @@ export const MAX_WRITE_POLICIES = Math.floor(AWS_LIMITS.managedPoliciesPerRole /
 
 /**
  * Route53 writes: only the registered names, only A records, only UPSERT and DELETE, in the configured
- * zone only, spread over as few customer managed policies as their size allows.
+ * zone only, spread over as few customer managed policies as their size allows; each also lets the function
+ * read the zone's records.
  *
  * Each policy's logical id carries a hash of the names it allows. Renaming or removing a registration
  * therefore creates a new policy and leaves the old one to CloudFormation's cleanup phase, which runs
@@ -205,7 +201,9 @@ export class RecordWritePolicies {
     }
     this.policies.forEach((policy, i) => {
       const cfn = policy.node.defaultChild as iam.CfnManagedPolicy;
-      cfn.overrideLogicalId(`${Stack.of(this.scope).getLogicalId(cfn).replace(/[0-9A-F]{8}$/, '')}${hashOf([...(groups[i] ?? [])].sort())}`);
+      // The zone is part of the hash: a policy of another zone is a new policy, and the old one stays until cleanup.
+      const zone = JSON.stringify(Stack.of(this.scope).resolve(this.zone.hostedZoneId));
+      cfn.overrideLogicalId(`${Stack.of(this.scope).getLogicalId(cfn).replace(/[0-9A-F]{8}$/, '')}${hashOf([zone, ...[...(groups[i] ?? [])].sort()])}`);
     });
   }
 
@@ -213,6 +211,14 @@ export class RecordWritePolicies {
     return {
       Version: '2012-10-17',
       Statement: [{
+        // Reading the zone's records only. It lives here rather than in the role's default policy, which
+        // CloudFormation updates in place: when the zone changes, the old zone's read permission then stays
+        // until the cleanup phase, as its write permission does, so the update (and a rollback) can purge it.
+        Sid: 'ListZoneRecords',
+        Effect: 'Allow',
+        Action: 'route53:ListResourceRecordSets',
+        Resource: this.zone.hostedZoneArn,
+      }, {
         Sid: 'ChangeRegisteredRecords',
         Effect: 'Allow',
         Action: 'route53:ChangeResourceRecordSets',

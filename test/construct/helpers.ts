@@ -98,8 +98,8 @@ export function roleStatements(template: Template): Record<string, any> {
   for (const [, policy] of [...mine, ...managed]) {
     for (const statement of policy.Properties.PolicyDocument.Statement) {
       const key = statement.Sid ?? [statement.Action].flat()[0];
-      if (result[key] !== undefined) {
-        throw new Error(`two statements of the discovery role are both keyed ${key}`);
+      if (result[key] !== undefined && JSON.stringify(result[key]) !== JSON.stringify(statement)) {
+        throw new Error(`two different statements of the discovery role are both keyed ${key}`);
       }
       result[key] = statement;
     }

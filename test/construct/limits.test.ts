@@ -84,6 +84,13 @@ test('SSM: each parameter within 4096 characters (standard tier), and together t
   expect(new Set(services.map((s) => s.serviceName)).size).toBe(COUNT);
 });
 
+test('the function depends on every SSM parameter its environment names, so an update never points it at a missing one', () => {
+  const [, fn] = Object.entries(template.Resources).find(([, r]) => r.Type === 'AWS::Lambda::Function' && JSON.stringify(r.Properties).includes('PUBLIC_DISCOVERY_CONFIG'))!;
+  const parameters = Object.keys(template.Resources).filter((id) => template.Resources[id].Type === 'AWS::SSM::Parameter');
+  expect(parameters.length).toBeGreaterThan(1);
+  expect((fn as { DependsOn?: string[] }).DependsOn).toEqual(expect.arrayContaining(parameters));
+});
+
 test('EventBridge: the task state change pattern within 2048 characters (EventBridge quotas: event pattern size)', () => {
   const [, rule] = resourcesOf('AWS::Events::Rule').find(([, p]) => p.EventPattern !== undefined)!;
   const pattern = JSON.stringify(resolve(rule.EventPattern));
@@ -98,9 +105,9 @@ test('IAM: each managed policy within 6144 characters, at most 5 of them (10 att
   expect(policies.length).toBeLessThanOrEqual(5);
   const names: string[] = [];
   for (const [, p] of policies) {
-    const document = resolve(p.PolicyDocument) as { Statement: Array<{ Condition: Record<string, Record<string, string[]>> }> };
+    const document = resolve(p.PolicyDocument) as { Statement: Array<{ Condition?: Record<string, Record<string, string[]>> }> };
     expect(JSON.stringify(document).length).toBeLessThanOrEqual(6144);
-    names.push(...document.Statement[0].Condition['ForAllValues:StringEquals']['route53:ChangeResourceRecordSetsNormalizedRecordNames']);
+    names.push(...document.Statement.find((x) => x.Condition)!.Condition!['ForAllValues:StringEquals']['route53:ChangeResourceRecordSetsNormalizedRecordNames']);
   }
   expect(names).toHaveLength(COUNT);
   expect(names).toContain('srv-200.example.com');
@@ -129,8 +136,8 @@ test('each name\'s write group is the policy that allows it, so one change reque
   const groupOfName = new Map<string, number>();
   for (const [id, p] of resourcesOf('AWS::IAM::ManagedPolicy')) {
     const index = Number(/RecordWrites(\d+)[0-9A-F]{8}$/.exec(id)![1]) - 1;
-    const document = resolve(p.PolicyDocument) as { Statement: Array<{ Condition: Record<string, Record<string, string[]>> }> };
-    for (const name of document.Statement[0].Condition['ForAllValues:StringEquals']['route53:ChangeResourceRecordSetsNormalizedRecordNames']) {
+    const document = resolve(p.PolicyDocument) as { Statement: Array<{ Condition?: Record<string, Record<string, string[]>> }> };
+    for (const name of document.Statement.find((x) => x.Condition)!.Condition!['ForAllValues:StringEquals']['route53:ChangeResourceRecordSetsNormalizedRecordNames']) {
       groupOfName.set(name, index);
     }
   }

@@ -238,6 +238,9 @@ describe('RecordWritePolicies', () => {
     readonly role: iam.Role;
   }
 
+  /** The zone's id as the template resolves it: part of each policy's hash. */
+  const ZONE_REF = JSON.stringify({ Ref: 'ZoneA5DE4B68' });
+
   function fixture(): Fixture {
     const s = stack();
     const scope = new Construct(s, 'Discovery');
@@ -258,7 +261,7 @@ describe('RecordWritePolicies', () => {
   function policies(s: Stack): Record<string, { names: string[]; document: unknown; roles: unknown }> {
     const out: Record<string, { names: string[]; document: unknown; roles: unknown }> = {};
     for (const [id, r] of Object.entries(Template.fromStack(s).findResources('AWS::IAM::ManagedPolicy'))) {
-      const statement = r.Properties.PolicyDocument.Statement[0];
+      const statement = r.Properties.PolicyDocument.Statement.find((x: { Sid?: string }) => x.Sid === 'ChangeRegisteredRecords');
       out[id] = {
         names: statement.Condition['ForAllValues:StringEquals']['route53:ChangeResourceRecordSetsNormalizedRecordNames'],
         document: r.Properties.PolicyDocument,
@@ -284,7 +287,9 @@ describe('RecordWritePolicies', () => {
     expect(f.writes.resources).toHaveLength(1);
     const all = Object.values(policies(f.stack));
     expect(all).toHaveLength(1);
-    const statement = (all[0].document as any).Statement[0];
+    const [list, statement] = (all[0].document as any).Statement;
+    // Reading the zone rides with the writes, so that a zone's read permission lasts as long as its write permission.
+    expect(list).toEqual({ Sid: 'ListZoneRecords', Effect: 'Allow', Action: 'route53:ListResourceRecordSets', Resource: statement.Resource });
     expect(statement.Action).toBe('route53:ChangeResourceRecordSets');
     expect(statement.Effect).toBe('Allow');
     expect(statement.Condition['ForAllValues:StringEquals']).toEqual({
@@ -325,14 +330,26 @@ describe('RecordWritePolicies', () => {
     const all = names(3, 60);
     f.writes.assign([all[2], all[0], all[1]]);
     const ids = Object.keys(policies(f.stack));
-    expect(ids).toEqual([`DiscoveryRecordWrites1${hashOf([...all].sort())}`]);
+    expect(ids).toEqual([`DiscoveryRecordWrites1${hashOf([ZONE_REF, ...[...all].sort()])}`]);
   });
 
   test('assigning again renames the existing policy for its new names', () => {
     const f = fixture();
     f.writes.assign(['a.example.com']);
     f.writes.assign(['a.example.com', 'b.example.com']);
-    expect(Object.keys(policies(f.stack))).toEqual([`DiscoveryRecordWrites1${hashOf(['a.example.com', 'b.example.com'])}`]);
+    expect(Object.keys(policies(f.stack))).toEqual([`DiscoveryRecordWrites1${hashOf([ZONE_REF, 'a.example.com', 'b.example.com'])}`]);
+  });
+
+  test('another hosted zone makes another policy (its logical id changes), so the old zone\'s permissions last until cleanup', () => {
+    const a = fixture();
+    a.writes.assign(['a.example.com']);
+    const b = fixture();
+    const otherZone = new route53.HostedZone(b.stack, 'OtherZone', { zoneName: 'example.com' });
+    const scope = new Construct(b.stack, 'Other');
+    const role = new iam.Role(scope, 'Role', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
+    new RecordWritePolicies(scope, role, otherZone).assign(['a.example.com']);
+    const idOf = (s: Stack, prefix: string) => Object.keys(policies(s)).find(id => id.startsWith(prefix))!.slice(-8);
+    expect(idOf(b.stack, 'OtherRecordWrites1')).not.toBe(idOf(a.stack, 'DiscoveryRecordWrites1'));
   });
 
   test('renaming one name changes exactly one policy\'s logical id', () => {

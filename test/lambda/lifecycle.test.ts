@@ -1,5 +1,6 @@
 import { awsError, FakeDiscoveryApi } from './fake-api';
 import { API, CLUSTER_ARN, MC, OTHER_ZONE, ownedRecord, simpleRecord, WEB, weightedRecord, ZONE } from './fixtures';
+import type { CfnResponseBody } from '../../src/lambda/cfn-response';
 import { CfnRequest, handleLifecycle, isCfnRequest, LifecycleDeps, purgeFailureReason, removedNames } from '../../src/lambda/lifecycle';
 import type { RecordSet } from '../../src/lambda/model';
 import { purgeNames } from '../../src/lambda/purge';
@@ -199,6 +200,14 @@ describe('purgeNames', () => {
     const summary = await purgeNames(h.deps, [nameOf(MC)]);
     expect(summary).toEqual({ deleted: 1, failures: [] });
     expect(h.api.records(ZONE)).toEqual([]);
+  });
+
+  test('a hosted zone deleted by hand: nothing is left to delete, so the purge succeeds instead of blocking the stack', async () => {
+    const h = harness();
+    h.api.failAlways('listRecordsAt', awsError('NoSuchHostedZone', `No hosted zone found with ID: ${ZONE}`));
+    const summary = await purgeNames(h.deps, [nameOf(MC), nameOf(WEB)]);
+    expect(summary).toEqual({ deleted: 0, failures: [] });
+    expect(h.api.count('changeRecords')).toBe(0);
   });
 
   test('names not reached before the time runs out are reported, not skipped', async () => {
@@ -480,5 +489,47 @@ describe('handleLifecycle', () => {
     expect(response.Reason).toBe('the discovery function serves only Custom::EcsPublicDiscovery, not Custom::Other');
     expect(h.api.count()).toBe(0);
     expect(h.loadConfig).not.toHaveBeenCalled();
+  });
+});
+
+test('removedNames: a zone id with or without its /hostedzone/ prefix is the same zone', () => {
+  const bare = nameOf(MC);
+  const prefixed = { ...bare, hostedZoneId: `/hostedzone/${bare.hostedZoneId}` };
+  expect(removedNames([bare], [prefixed])).toEqual([]);
+  expect(removedNames([prefixed], [bare])).toEqual([]);
+});
+
+describe('handleLifecycle answers before its time runs out, whatever the work is doing', () => {
+  const never = () => new Promise<never>(() => undefined);
+
+  beforeEach(() => jest.useFakeTimers());
+  afterEach(() => jest.useRealTimers());
+
+  /** Runs the request with 30 s of time, on a fake clock moved past them; returns the answer and when it came. */
+  async function within30s(h: Harness, req: CfnRequest): Promise<{ response: CfnResponseBody; afterMs: number }> {
+    const started = Date.now();
+    let answeredAt = -1;
+    const pending = handleLifecycle(req, { ...h.deps, remainingMs: () => 30_000 - (Date.now() - started) })
+      .then(r => { answeredAt = Date.now() - started; return r; });
+    await jest.advanceTimersByTimeAsync(31_000);
+    return { response: await pending, afterMs: answeredAt };
+  }
+
+  test('a purge stuck in a call that never returns: FAILED when the time is up, saying the deletion is safe to repeat', async () => {
+    const h = harness();
+    h.api.listRecordsAt = never;
+    const { response, afterMs } = await within30s(h, request({ RequestType: 'Delete', ResourceProperties: { Names: [cfnName(MC)] } }));
+    expect(afterMs).toBeGreaterThan(0);
+    expect(afterMs).toBeLessThanOrEqual(30_000);
+    expect(response.Status).toBe('FAILED');
+    expect(response.Reason).toMatch(/time ran out .* safe to repeat/);
+  });
+
+  test('a reconciliation stuck after the deployment: SUCCESS, the schedule repairs what it did not reach', async () => {
+    const h = harness({ clusterArn: CLUSTER_ARN, services: [MC] });
+    h.api.listRecordsAt = never;
+    const { response, afterMs } = await within30s(h, request({ RequestType: 'Create', ResourceProperties: { Names: [cfnName(MC)] } }));
+    expect(afterMs).toBeLessThanOrEqual(30_000);
+    expect(response).toMatchObject({ Status: 'SUCCESS', Data: { Deleted: '0', ReconcileError: 'Timeout' } });
   });
 });

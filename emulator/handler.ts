@@ -40,6 +40,8 @@ export function handlerEnv(endpoint: string, variables: Record<string, string> =
     AWS_MAX_ATTEMPTS: '1',
     AWS_EC2_METADATA_DISABLED: 'true',
     AWS_LAMBDA_FUNCTION_NAME: 'PublicDiscoveryE2e-DiscoveryHandler',
+    // A purge waits for event invocations still running (70 s in AWS); no other invocation runs here meanwhile.
+    PUBLIC_DISCOVERY_PURGE_SETTLE_MS: '0',
     ...variables,
   };
 }

@@ -26,7 +26,7 @@ import { Registrations } from './private/registrations';
 import { cfnServiceOf, checkPublicIp, checkSameCluster } from './private/service-checks';
 import { tagService } from './private/service-tags';
 import { checkWholeNumber, wholeMinutes, wholeSeconds, zoneNameOf } from './private/validation';
-import { DEFAULT_METRICS_NAMESPACE, ENV, METRIC } from './shared/contract';
+import { DEFAULT_METRICS_NAMESPACE, ENV, FUNCTION_TIMEOUT_SECONDS, METRIC } from './shared/contract';
 
 /**
  * Properties of an {@link EcsPublicDiscovery}.
@@ -155,8 +155,8 @@ export interface ServiceOptions {
   readonly dnsTtl?: Duration;
 }
 
-/** Timeout of the discovery function; the queue's visibility timeout is derived from it. */
-const FUNCTION_TIMEOUT = Duration.seconds(60);
+/** Timeout of the discovery function (see FUNCTION_TIMEOUT_SECONDS in the contract). */
+const FUNCTION_TIMEOUT = Duration.seconds(FUNCTION_TIMEOUT_SECONDS);
 
 /**
  * Publishes the public IPs of ECS tasks as Route53 multi-value A records, without a load balancer.

@@ -19,7 +19,9 @@ import { processMessages } from './pipeline';
 import { reconcile, ReconcileSummary } from './reconcile';
 import { DEFAULT_RETRY, RetryPolicy } from './retry';
 import { errorMessage, errorName, Logger, Metrics } from './telemetry';
-import { ConfigError, DEFAULT_METRICS_NAMESPACE, DiscoveryConfig, ENV, isObject as isRecord, RECONCILE_ACTION } from '../shared/contract';
+import {
+  ConfigError, DEFAULT_METRICS_NAMESPACE, DiscoveryConfig, ENV, EVENT_BUDGET_SECONDS, isObject as isRecord, PURGE_SETTLE_MS, RECONCILE_ACTION,
+} from '../shared/contract';
 
 let clients: AwsClients | undefined;
 const configSource = new ConfigSource();
@@ -38,8 +40,15 @@ export async function handler(event: unknown, context?: Partial<Context>): Promi
   const log = new Logger(undefined, { requestId: context?.awsRequestId });
   const namespace = process.env[ENV.METRICS_NAMESPACE] || DEFAULT_METRICS_NAMESPACE;
   const metrics = new Metrics(namespace, context?.functionName ?? process.env.AWS_LAMBDA_FUNCTION_NAME);
-  const remaining = context?.getRemainingTimeInMillis ? () => context.getRemainingTimeInMillis!() : undefined;
+  const started = Date.now();
   const lifecycle = isCfnRequest(event);
+  const reconciliation = isRecord(event) && event.action === RECONCILE_ACTION;
+  const invocationLeft = context?.getRemainingTimeInMillis ? () => context.getRemainingTimeInMillis!() : undefined;
+  // Task events get EVENT_BUDGET_SECONDS whatever the function's timeout: a purge relies on that bound when it
+  // waits for event invocations that were already running.
+  const remaining = invocationLeft && !lifecycle && !reconciliation
+    ? () => Math.min(invocationLeft(), EVENT_BUDGET_SECONDS * 1000 - (Date.now() - started))
+    : invocationLeft;
   const retry: RetryPolicy = {
     ...DEFAULT_RETRY,
     // A custom resource request keeps time to answer CloudFormation after its last retry.
@@ -65,12 +74,14 @@ export async function handler(event: unknown, context?: Partial<Context>): Promi
 
   try {
     if (lifecycle) {
+      const settle = Number(process.env[ENV.PURGE_SETTLE_MS] ?? PURGE_SETTLE_MS);
       const response = await handleLifecycle(event, {
         api,
         log,
         metrics,
         loadConfig: () => loadConfig(true),
         remainingMs: retry.remainingMs,
+        settleUntil: started + (Number.isFinite(settle) && settle >= 0 ? settle : PURGE_SETTLE_MS),
       });
       try {
         await sendCfnResponse(event.ResponseURL, response);

@@ -45,6 +45,11 @@ export interface LifecycleDeps extends Pick<PipelineDeps, 'api' | 'log' | 'metri
   readonly loadConfig: () => Promise<DiscoveryConfig>;
   /** Milliseconds left before the answer must be sent. */
   readonly remainingMs?: () => number;
+  /**
+   * When (epoch milliseconds) the purges may read their names a second time: by then, every event invocation
+   * that was running when the request arrived has ended (see PURGE_SETTLE_MS in the contract).
+   */
+  readonly settleUntil?: number;
 }
 
 /** The names in `before` that are not in `after` (same zone and record name). */
@@ -93,7 +98,7 @@ export async function handleLifecycle(request: CfnRequest, deps: LifecycleDeps):
     try {
       if (request.RequestType === 'Delete') {
         const names = readNamesOrNone(request.ResourceProperties, 'ResourceProperties', log);
-        const summary = await purgeNames({ ...deps, log }, names, { remainingMs: deps.remainingMs });
+        const summary = await purgeNames({ ...deps, log }, names, { remainingMs: deps.remainingMs, settleUntil: deps.settleUntil });
         log.info('records of the stack deleted', { names: names.length, deleted: summary.deleted, failed: summary.failures.length });
         return summary.failures.length > 0
           ? failed(purgeFailureReason('of this stack before it is deleted', summary))
@@ -105,7 +110,7 @@ export async function handleLifecycle(request: CfnRequest, deps: LifecycleDeps):
       if (request.RequestType === 'Update') {
         const removed = removedNames(readNamesOrNone(request.OldResourceProperties, 'OldResourceProperties', log), names);
         if (removed.length > 0) {
-          const summary = await purgeNames({ ...deps, log }, removed, { remainingMs: deps.remainingMs });
+          const summary = await purgeNames({ ...deps, log }, removed, { remainingMs: deps.remainingMs, settleUntil: deps.settleUntil });
           log.info('records of names no longer registered deleted', { names: removed.map(n => n.fqdn), deleted: summary.deleted, failed: summary.failures.length });
           if (summary.failures.length > 0) {
             return failed(purgeFailureReason('of the names no longer registered', summary));

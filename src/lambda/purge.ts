@@ -22,6 +22,13 @@ export interface PurgeOptions {
   readonly remainingMs?: () => number;
   /** Time kept free for the last change request and the answer (default 10 s). */
   readonly reserveMs?: number;
+  /**
+   * When given (epoch milliseconds), the second reading waits until then and reads every name, not only those
+   * that had records: an event invocation still running from before may write a record at any of them.
+   */
+  readonly settleUntil?: number;
+  /** Waits; replaced in tests. */
+  readonly sleep?: (ms: number) => Promise<void>;
 }
 
 /**
@@ -33,9 +40,10 @@ const ZONE_SCAN_MIN_NAMES = 10;
 /**
  * Deletes every record this library owns at the given names (see "Ownership" in docs/design.md) and
  * nothing else: the names are read, their owned records are deleted with their exact values (one request
- * per zone and write group), and the names that had records are read again, so that a record written, or
- * changed, meanwhile is deleted too. Work stops in time to answer: a name that could not be cleared, or
- * was not reached, is reported, never skipped silently.
+ * per zone and write group), and the names are read a second time, so that a record written, or changed,
+ * meanwhile is deleted too. With `settleUntil`, the second reading waits until every event invocation that was
+ * already running has ended, and reads every name; without it, only the names that had records. Work stops in
+ * time to answer: a name that could not be cleared, or was not reached, is reported, never skipped silently.
  */
 export async function purgeNames(
   deps: Pick<PipelineDeps, 'api' | 'log' | 'metrics'>, names: readonly LifecycleName[], options: PurgeOptions = {},
@@ -64,10 +72,11 @@ export async function purgeNames(
         changes.push({ action: 'DELETE', hostedZoneId: name.hostedZoneId, record, taskId: record.SetIdentifier as string, service });
       }
     }
-    if (changes.length === 0) {
+    const settling = pass === 1 && options.settleUntil !== undefined;
+    if (changes.length === 0 && !settling) {
       break;
     }
-    const changeFailures = await applyChanges(deps, changes);
+    const changeFailures = changes.length > 0 ? await applyChanges(deps, changes) : new Map<string, string>();
     for (const c of changes) {
       const reason = changeFailures.get(c.taskId);
       if (reason === undefined) {
@@ -88,9 +97,32 @@ export async function purgeNames(
     // Read the names that had records once more: a record written or changed meanwhile (a task event handled
     // concurrently, a DELETE refused because the values moved) is deleted by the second pass.
     const touched = new Set(changes.map(c => key(c.service)));
-    pending = listed.filter(n => touched.has(key(n)));
+    pending = settling ? listed : listed.filter(n => touched.has(key(n)));
+    if (settling) {
+      await settle(deps, options);
+    }
   }
   return { deleted, failures: [...failures.values()] };
+}
+
+/** Time a second reading of the names takes at most, kept free when the wait before it is cut short. */
+const SECOND_READING_MS = 10_000;
+
+/**
+ * Waits until `settleUntil`, as far as the time left allows: an event invocation that was already running when
+ * the request arrived must have ended before the names are read again.
+ */
+async function settle(deps: Pick<PipelineDeps, 'log'>, options: PurgeOptions): Promise<void> {
+  const wanted = options.settleUntil! - Date.now();
+  const allowed = options.remainingMs ? options.remainingMs() - (options.reserveMs ?? 10_000) - SECOND_READING_MS : wanted;
+  const wait = Math.max(0, Math.min(wanted, allowed));
+  if (wait < wanted) {
+    deps.log.warn('too little time to wait for running event invocations before reading the names again', { waitMs: wait, wantedMs: wanted });
+  }
+  if (wait > 0) {
+    deps.log.info('waiting for event invocations that were already running before reading the names again', { waitMs: wait });
+    await (options.sleep ?? (ms => new Promise<void>(resolve => setTimeout(resolve, ms))))(wait);
+  }
 }
 
 /**

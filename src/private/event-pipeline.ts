@@ -18,6 +18,7 @@ import {
 } from 'aws-cdk-lib';
 import { Construct, IConstruct } from 'constructs';
 import { AWS_LIMITS, resolvedJsonLength } from './limits';
+import { EVENT_BUDGET_SECONDS } from '../shared/contract';
 
 /** Statuses whose events are routed to the handler: the start status and every stopping one. */
 const ROUTED_STATUSES = ['RUNNING', 'DEACTIVATING', 'STOPPING', 'DEPROVISIONING', 'STOPPED'];
@@ -64,9 +65,11 @@ export class EventPipeline {
     this.queue = new sqs.Queue(scope, 'Queue', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
-      // AWS recommends at least six times the function timeout, so a message is not handed to a
-      // second invocation while a throttled or retried one still holds it.
-      visibilityTimeout: Duration.seconds(props.functionTimeout.toSeconds() * 6),
+      // AWS recommends at least six times the time an invocation may take, so a message is not handed to a
+      // second invocation while a throttled or retried one still holds it. An event invocation works at most
+      // EVENT_BUDGET_SECONDS (the longer function timeout is for lifecycle requests); the queue must also keep
+      // a message hidden for at least the function's timeout, which this does.
+      visibilityTimeout: Duration.seconds(Math.max(EVENT_BUDGET_SECONDS * 6, props.functionTimeout.toSeconds())),
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: props.maxReceiveCount ?? 5 },
     });
     props.handler.addEventSource(new eventSources.SqsEventSource(this.queue, {

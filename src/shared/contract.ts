@@ -26,7 +26,27 @@ export const ENV = {
   CONFIG: 'PUBLIC_DISCOVERY_CONFIG',
   /** CloudWatch namespace for the embedded-metric-format metrics. */
   METRICS_NAMESPACE: 'PUBLIC_DISCOVERY_METRICS_NAMESPACE',
+  /**
+   * Milliseconds a purge waits before reading its names a second time (default {@link PURGE_SETTLE_MS}).
+   * Not set by the construct: test harnesses shorten it.
+   */
+  PURGE_SETTLE_MS: 'PUBLIC_DISCOVERY_PURGE_SETTLE_MS',
 } as const;
+
+/**
+ * Seconds an invocation that handles task events (an SQS batch) may work, retries included. The function's
+ * timeout is longer, for the lifecycle requests; this budget is what bounds how long an event invocation that
+ * was already running can still write a record.
+ */
+export const EVENT_BUDGET_SECONDS = 60;
+/** Seconds the function may run: an event invocation's budget, or a lifecycle request with its settle wait. */
+export const FUNCTION_TIMEOUT_SECONDS = 150;
+/**
+ * How long after a lifecycle request arrives its purge reads the names a second time: an event invocation
+ * still running from before (started before the event source was deleted, or with the configuration from before
+ * an update) has ended by then, so a record it wrote meanwhile is found and deleted.
+ */
+export const PURGE_SETTLE_MS = (EVENT_BUDGET_SECONDS + 10) * 1000;
 
 /** Namespace of the handler's metrics unless configured otherwise. */
 export const DEFAULT_METRICS_NAMESPACE = 'EcsPublicDiscovery';

@@ -16,7 +16,7 @@ function synth(props: Parameters<typeof discovery>[1] = {}) {
 }
 
 describe('function', () => {
-  test('runs the bundled handler on Node.js 24, arm64, 256 MB, 60 s, no reserved concurrency', () => {
+  test('runs the bundled handler on Node.js 24, arm64, 256 MB, 150 s (60 s for task events, the rest for lifecycle requests), no reserved concurrency', () => {
     const { template } = synth();
 
     template.resourceCountIs('AWS::Lambda::Function', 1);
@@ -25,7 +25,7 @@ describe('function', () => {
       Handler: 'index.handler',
       Architectures: ['arm64'],
       MemorySize: 256,
-      Timeout: 60,
+      Timeout: 150,
       ReservedConcurrentExecutions: Match.absent(),
       Environment: { Variables: { PUBLIC_DISCOVERY_METRICS_NAMESPACE: 'EcsPublicDiscovery', PUBLIC_DISCOVERY_CONFIG: Match.anyValue() } },
     });

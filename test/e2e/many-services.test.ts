@@ -90,10 +90,10 @@ test('stack deletion: the records at all 200 names go, within the invocation', a
   for (const s of picked) {
     expect(ownedAt(records, s.fqdn)).toEqual([]);
   }
-  // 200 names in one zone: the zone is read page by page (one page here), not name by name; then the three
-  // names that had records are read once more, one by one.
+  // 200 names in one zone: the zone is read page by page (one page here), not name by name, twice: once to
+  // delete, and once more after waiting for event invocations that were still running (no wait in the emulator).
   const listings = e2e.proxy.calls().filter((c) => c.action === 'ListResourceRecordSets').map((c) => new URL(c.path, 'http://x').searchParams.get('name'));
-  expect(listings).toEqual([null, ...picked.map((s) => s.fqdn)]);
+  expect(listings).toEqual([null, null]);
 });
 
 test('SSM throttled on the first read: retried by its error name (the bundle keeps no SSM error classes), then published', async () => {

@@ -252,3 +252,28 @@ describe('a purge that cannot finish does not hang the stack', () => {
     expect(ownedAt(await e2e.records(), e2e.web.fqdn)).toEqual([]);
   });
 });
+
+test('a record written by an event invocation still running during the purge is found by its second reading, after the wait', async () => {
+  const [task] = await e2e.startAndPublish(e2e.web, 1);
+  const resource = lifecycleResource(e2e.template, e2e.deployed);
+  const { event, requestId } = lifecycleRequest(catcher, 'Delete', resource);
+  const [late] = await e2e.world.startTasks(e2e.play.serviceName, 1);
+  // The purge waits 1.5 s before its second reading; meanwhile an invocation that started before the event source
+  // went away writes a record (played here by writing it straight into the zone, as that invocation would).
+  const writeLate = new Promise<void>((resolve, reject) => setTimeout(() => {
+    e2e.world.putRecords([{
+      Name: e2e.play.fqdn, Type: 'A', SetIdentifier: late.taskId, MultiValueAnswer: true, TTL: 60, ResourceRecords: [{ Value: late.publicIp! }],
+    }]).then(resolve, reject);
+  }, 500));
+
+  const inv = await e2e.handler.invoke(event, { env: { ...e2e.env, PUBLIC_DISCOVERY_PURGE_SETTLE_MS: '1500' }, timeoutMs: 150_000 });
+  await writeLate;
+
+  expect(inv.error).toBeUndefined();
+  expect(catcher.answers.get(requestId)).toMatchObject({ Status: 'SUCCESS', Data: { Deleted: '2' } });
+  const records = await e2e.records();
+  expect(ownedAt(records, e2e.web.fqdn)).toEqual([]);
+  expect(ownedAt(records, e2e.play.fqdn)).toEqual([]);
+  expect(task.taskId).not.toBe(late.taskId);
+  expect(logsWith(inv.logs, { message: 'waiting for event invocations that were already running before reading the names again' })).toHaveLength(1);
+});

@@ -533,3 +533,40 @@ describe('handleLifecycle answers before its time runs out, whatever the work is
     expect(response).toMatchObject({ Status: 'SUCCESS', Data: { Deleted: '0', ReconcileError: 'Timeout' } });
   });
 });
+
+describe('purgeNames with a settle time', () => {
+  test('waits until then, then reads every name again, also those that had no record', async () => {
+    const h = harness();
+    h.api.put(ZONE, ownedRecord(MC, 't1', '203.0.113.1'));
+    const waits: number[] = [];
+    const summary = await purgeNames(h.deps, [nameOf(MC), nameOf(WEB)], {
+      settleUntil: Date.now() + 70_000,
+      sleep: async (ms) => {
+        waits.push(ms);
+        // An event invocation still running writes a record at a name that had none.
+        h.api.put(ZONE, ownedRecord(WEB, 't2', '203.0.113.2'));
+      },
+    });
+    expect(waits).toHaveLength(1);
+    expect(waits[0]).toBeGreaterThan(69_000);
+    expect(h.api.count('listRecordsAt')).toBe(4);
+    expect(summary).toEqual({ deleted: 2, failures: [] });
+    expect(h.api.records(ZONE)).toEqual([]);
+  });
+
+  test('a wait longer than the time left is cut short, with a warning, keeping time for the second reading', async () => {
+    const h = harness();
+    h.api.put(ZONE, ownedRecord(MC, 't1', '203.0.113.1'));
+    const waits: number[] = [];
+    await purgeNames(h.deps, [nameOf(MC)], {
+      settleUntil: Date.now() + 70_000,
+      remainingMs: () => 40_000,
+      sleep: async (ms) => {
+        waits.push(ms);
+      },
+    });
+    // 40 s left, 10 s kept for the answer and 10 s for the second reading.
+    expect(waits).toEqual([20_000]);
+    expect(h.logs().some(l => l.message === 'too little time to wait for running event invocations before reading the names again')).toBe(true);
+  });
+});

@@ -6,7 +6,7 @@ import { applyChanges } from './apply';
 import { PipelineDeps, PlannedChange, RecordSet } from './model';
 import { isOwned } from './planner';
 import { errorMessage, errorName } from './telemetry';
-import { LifecycleName, METRIC, RegisteredService } from '../shared/contract';
+import { LifecycleName, METRIC, recordTypesOf, RegisteredService } from '../shared/contract';
 
 /** Result of {@link purgeNames}. */
 export interface PurgeSummary {
@@ -59,6 +59,7 @@ export async function purgeNames(
         ttlTagged: false,
         hostedZoneId: name.hostedZoneId,
         writeGroup: name.writeGroup,
+        ...(name.recordTypes ? { recordTypes: name.recordTypes } : {}),
       };
       for (const record of records.get(key(name)) ?? []) {
         changes.push({ action: 'DELETE', hostedZoneId: name.hostedZoneId, record, taskId: record.SetIdentifier as string, service });
@@ -81,6 +82,7 @@ export async function purgeNames(
           fqdn: c.service.fqdn,
           serviceName: c.service.serviceName,
           writeGroup: c.service.writeGroup,
+          ...(c.service.recordTypes ? { recordTypes: c.service.recordTypes } : {}),
           reason: `ChangeResourceRecordSets failed: ${reason}`,
         });
       }
@@ -113,7 +115,7 @@ async function readNames(
         const all = await deps.api.listZoneRecords(zone, Math.floor(zoneNames.length / 2));
         if (all) {
           for (const n of zoneNames) {
-            records.set(key(n), all.filter(r => isOwned(r, n.fqdn)));
+            records.set(key(n), all.filter(r => isOwned(r, n.fqdn, recordTypesOf(n))));
             listed.push(n);
             failures.delete(key(n));
           }
@@ -131,7 +133,7 @@ async function readNames(
         continue;
       }
       try {
-        records.set(key(n), (await deps.api.listRecordsAt(zone, n.fqdn)).filter(r => isOwned(r, n.fqdn)));
+        records.set(key(n), (await deps.api.listRecordsAt(zone, n.fqdn)).filter(r => isOwned(r, n.fqdn, recordTypesOf(n))));
         listed.push(n);
         failures.delete(key(n));
       } catch (err) {

@@ -190,3 +190,17 @@ describe('renamed IPv6 registration, replayed in CloudFormation\'s order', () =>
     expect(ownedAt(await e2e.records(), oldPlay.fqdn, ['AAAA'])).toHaveLength(1);
   });
 });
+
+test('a dual-stack service made IPv4 only: the update deletes its AAAA records and keeps its A records', async () => {
+  const before = e2e.template;
+  const after = templateOf(buildExampleStack({ ipAddressTypes: { Game: IpAddressType.IPV6 } }).stack);
+  const tasks = await e2e.world.startTasks(e2e.web.serviceName, 2, { ipv6: true });
+  expectAcknowledged(await e2e.deliver(tasks.map((t) => running(t))));
+  e2e.proxy.authorizeRoute53Writes(iamAuthorizer(new Map([...rolePolicies(before, e2e.deployed), ...rolePolicies(after, e2e.deployed)]).values()));
+  await e2e.useTemplate(after);
+  expect(e2e.web.recordTypes).toBeUndefined();
+  const answer = await lifecycle('Update', after, before);
+  expect(answer).toMatchObject({ Status: 'SUCCESS', Data: { Deleted: '2' } });
+  expect(await rows(e2e.web)).toEqual(expected(tasks, e2e.web, { A: true }));
+  expect(ownedAt(await e2e.records(), e2e.web.fqdn, ['AAAA'])).toEqual([]);
+});

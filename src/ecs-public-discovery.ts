@@ -211,7 +211,8 @@ function checkIpAddressType(value: IpAddressType, where: string): void {
 const FUNCTION_TIMEOUT = Duration.seconds(60);
 
 /**
- * Publishes the public IPs of ECS tasks as Route53 multi-value A records, without a load balancer.
+ * Publishes the public IPs of ECS tasks as Route53 multi-value A records (and, per service, AAAA records of
+ * their IPv6 addresses), without a load balancer.
  *
  * ECS task state changes of the registered services flow through an EventBridge rule and an SQS queue
  * to a Lambda function that upserts a record per running task and deletes it when the task stops. A

@@ -2,7 +2,7 @@
  * Deleting every record this library owns at given names: what the custom resource's Delete does for the
  * stack's names, and its Update for the names no longer registered.
  */
-import { applyChanges } from './apply';
+import { applyChanges, changeKey } from './apply';
 import { PipelineDeps, PlannedChange, RecordSet } from './model';
 import { isOwned } from './planner';
 import { errorMessage, errorName } from './telemetry';
@@ -70,7 +70,7 @@ export async function purgeNames(
     }
     const changeFailures = await applyChanges(deps, changes);
     for (const c of changes) {
-      const reason = changeFailures.get(c.taskId);
+      const reason = changeFailures.get(changeKey(c.taskId, c.record.Type));
       if (reason === undefined) {
         deleted++;
         metrics.add(METRIC.RECORDS_DELETED);

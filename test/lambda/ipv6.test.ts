@@ -179,6 +179,18 @@ describe('pipeline', () => {
     expect(h.counted()).toEqual({ RecordsUpserted: 2, RecordsDeleted: 2 });
   });
 
+  test('Route53 refusing only the AAAA change: the A record is applied and reported so, the AAAA failure retries the message', async () => {
+    const h = harness();
+    h.api.addTask('t1', { service: DUAL, ip: '203.0.113.1', ipv6: '2001:db8::1' });
+    h.api.addTask('t2', { service: DUAL, ip: '203.0.113.2', ipv6: '2001:db8::2' });
+    h.api.rejectChange = c => (c.record.Type === 'AAAA' && c.record.SetIdentifier === 't1' ? 'Invalid AAAA value' : undefined);
+    const result = await h.run(['m1', startEvent('t1')], ['m2', startEvent('t2')]);
+    expect(result.failedMessageIds).toEqual(['m1']);
+    expect(h.api.records(ZONE, DUAL.fqdn).map(r => `${r.Type} ${r.SetIdentifier}`).sort()).toEqual(['A t1', 'A t2', 'AAAA t2']);
+    expect(result.outcomes.filter(o => o.taskId === 't1').map(o => [o.recordType ?? 'A', o.outcome])).toEqual([['A', 'applied'], ['AAAA', 'failed']]);
+    expect(h.counted()).toEqual({ RecordsUpserted: 3, ChangesFailed: 1 });
+  });
+
   test('an IPv6-only start without public IPv4 publishes AAAA only', async () => {
     const h = harness();
     h.api.addTask('t1', { service: V6, ip: null, ipv6: '2001:db8::6' });

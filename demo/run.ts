@@ -11,13 +11,13 @@
  * expected answers, 1 (with the reason) otherwise; the emulator is stopped either way.
  */
 import { ResourceRecordSet } from '@aws-sdk/client-route-53';
+import { lifecycleRequest, lifecycleResource, ResponseCatcher } from '../emulator/cloudformation';
 import { running, sqsBatch, stopRequested, stopped, TaskEventOptions } from '../emulator/events';
 import { buildExampleStack, CfnResourceJson, CfnTemplate, ExampleRegistration, templateOf } from '../emulator/example-app';
 import { handlerEnv, HandlerProcess, LogLine, startHandlerProcess } from '../emulator/handler';
 import { MotoServer, startMoto } from '../emulator/moto';
 import { AwsProxy } from '../emulator/proxy';
 import { neighbourRecords, notOwned, ownedAt, snapshot } from '../emulator/records';
-import { lifecycleRequest, lifecycleResource, ResponseCatcher } from '../emulator/cloudformation';
 import { DeployedWorld, handlerEnvironment } from '../emulator/template-config';
 import { TaskInfo, World } from '../emulator/world';
 import type { RegisteredService } from '../src/shared/contract';

@@ -29,7 +29,7 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import { NagSuppressions } from 'cdk-nag';
-import { EcsPublicDiscovery, EcsPublicDiscoveryProps } from '../src';
+import { EcsPublicDiscovery, EcsPublicDiscoveryProps, IpAddressType } from '../src';
 import { DEFAULT_TTL_SECONDS } from '../src/shared/contract';
 
 export const STACK_NAME = 'EcsPublicDiscoveryExample';
@@ -51,6 +51,8 @@ export interface ExampleStackOptions {
   readonly hostedZoneId?: string;
   /** Renames or removes registrations (see {@link ExampleNames}). Default: web, api and play. */
   readonly names?: ExampleNames;
+  /** The address family of each service (by construct id). Default IPV4 for all. */
+  readonly ipAddressTypes?: Partial<Record<ExampleServiceId, IpAddressType>>;
   /** Extra properties of the discovery construct (cluster and zone are set by the example). */
   readonly discoveryProps?: Omit<EcsPublicDiscoveryProps, 'cluster' | 'hostedZone'>;
   /** The app to add the stack to. Default a new `App` with `aws:cdk:path` metadata. */
@@ -94,7 +96,12 @@ export interface ExampleStack {
   /** The registered services, in the order they were added. */
   readonly registrations: ExampleRegistration[];
   /** Adds a Fargate service of the example's task definition and registers it (unless `name` is null). */
-  addService(id: string, name: string | null, options?: { readonly serviceName?: string; readonly dnsTtl?: Duration }): ecs.FargateService;
+  addService(id: string, name: string | null, options?: {
+    readonly serviceName?: string;
+    readonly dnsTtl?: Duration;
+    /** IPV6 services get no public IPv4 address (`assignPublicIp: false`). */
+    readonly ipAddressType?: IpAddressType;
+  }): ecs.FargateService;
 }
 
 /** An app whose templates carry `aws:cdk:path` metadata, so resources can be matched to their constructs. */
@@ -122,9 +129,10 @@ export function buildExampleStack(options: ExampleStackOptions = {}): ExampleSta
   const example = exampleFoundation(options);
   const names = options.names ?? {};
   const name = (id: ExampleServiceId, fallback: string) => (names[id] === undefined ? fallback : names[id]);
-  example.addService('Web', name('Web', 'web'));
-  example.addService('Api', name('Api', 'api'), { serviceName: 'api', dnsTtl: Duration.seconds(300) });
-  example.addService('Game', name('Game', 'play'));
+  const types = options.ipAddressTypes ?? {};
+  example.addService('Web', name('Web', 'web'), { ipAddressType: types.Web });
+  example.addService('Api', name('Api', 'api'), { serviceName: 'api', dnsTtl: Duration.seconds(300), ipAddressType: types.Api });
+  example.addService('Game', name('Game', 'play'), { ipAddressType: types.Game });
   return example;
 }
 
@@ -225,7 +233,7 @@ function exampleFoundation(options: ExampleStackOptions): ExampleStack {
       taskDefinition,
       serviceName: serviceOptions.serviceName,
       desiredCount: 1,
-      assignPublicIp: true,
+      assignPublicIp: serviceOptions.ipAddressType !== IpAddressType.IPV6,
       vpcSubnets: { subnetType: ec2.SubnetType.PUBLIC },
       securityGroups: [securityGroup],
       minHealthyPercent: 100,
@@ -233,7 +241,9 @@ function exampleFoundation(options: ExampleStackOptions): ExampleStack {
       circuitBreaker: { rollback: true },
     });
     if (name !== null) {
-      discovery.addService({ service, name, dnsTtl: serviceOptions.dnsTtl });
+      discovery.addService({
+        service, name, dnsTtl: serviceOptions.dnsTtl, ...(serviceOptions.ipAddressType ? { ipAddressType: serviceOptions.ipAddressType } : {}),
+      });
       registrations.push({
         id,
         service,

@@ -6,6 +6,7 @@
  * moto directly. A workaround either answers in AWS's place (AWS refuses what moto would accept), or rewrites
  * the request moto gets and the reply it gives.
  */
+import { AssignIpv6AddressesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { GetHostedZoneCommand, ListResourceRecordSetsCommand, ListResourceRecordSetsCommandOutput, Route53Client } from '@aws-sdk/client-route-53';
 import { checkChangeBatch, fromSdk, normalizeName, parseChangeBatch, Rrset } from './route53-rules';
 import { CallInfo, ec2Error, jsonError, Reply, route53Error } from './wire';
@@ -13,6 +14,23 @@ import { CallInfo, ec2Error, jsonError, Reply, route53Error } from './wire';
 /** ECS sets a service task's `startedBy` to `ecs-svc/...`; the world helpers use this value per service. */
 export function startedByForService(serviceName: string): string {
   return `ecs-svc/${serviceName}`.slice(0, 36);
+}
+
+/**
+ * EC2 and ECS IPv6 addresses. moto 5.2.5 creates subnets with an IPv6 CIDR block and accepts
+ * `AssignIpv6AddressOnCreation`, but gives no IPv6 address to a network interface created in such a subnet:
+ * neither `CreateNetworkInterface` nor ECS `RunTask` (awsvpc) does, so `DescribeNetworkInterfaces` answers
+ * `Ipv6Addresses: []`. AWS gives the interface an address from the subnet's block, which ECS reports on the
+ * task's ENI. moto's `AssignIpv6Addresses` works (the addresses then show in `DescribeNetworkInterfaces`), so
+ * the world assigns each task ENI the address the subnet would have given it, right after RunTask, with this.
+ * Route53 needs nothing: moto 5.2.5 stores, lists and deletes multi-value AAAA records as Route53 does (the
+ * rules of route53-rules.ts, which the proxy applies, do not depend on the record type).
+ */
+export async function assignIpv6OnCreation(ec2: EC2Client, eniId: string, ipv6Address: string): Promise<void> {
+  const res = await ec2.send(new AssignIpv6AddressesCommand({ NetworkInterfaceId: eniId, Ipv6Addresses: [ipv6Address] }));
+  if (!(res.AssignedIpv6Addresses ?? []).includes(ipv6Address)) {
+    throw new Error(`moto did not assign ${ipv6Address} to ${eniId}: ${JSON.stringify(res.AssignedIpv6Addresses)}`);
+  }
 }
 
 /** What a workaround does with one call; nothing when it leaves the call alone. */
@@ -37,12 +55,19 @@ interface GapState {
 type Workaround = (call: CallInfo, state: GapState) => GapFix | undefined | Promise<GapFix | undefined>;
 
 /**
- * Route53 ChangeResourceRecordSets. moto 5.2.5 deletes a record by SetIdentifier alone (whatever its name),
- * accepts a DELETE whose values differ from the record's, lets a simple and a multi-value record share a name
- * and type, ignores the per-batch limits, and applies a batch change by change, keeping the changes before a
- * failing one. Route53 checks the whole batch against its rules (route53-rules.ts) and applies all of it or
- * none. The batch is checked here against the records moto holds at the names it touches; moto applies only
- * batches Route53 would accept, which it then applies whole.
+ * Route53 ChangeResourceRecordSets. moto 5.2.5 deletes a record by SetIdentifier alone (whatever its name
+ * and type: every record of the zone with that set identifier goes), accepts a DELETE whose values differ
+ * from the record's, lets a simple and a multi-value record share a name and type, ignores the per-batch
+ * limits, and applies a batch change by change, keeping the changes before a failing one. Route53 checks the
+ * whole batch against its rules (route53-rules.ts) and applies all of it or none, and a DELETE removes the
+ * one record it names. The batch is checked here against the records moto holds at the names it touches;
+ * moto applies only batches Route53 would accept, which it then applies whole.
+ *
+ * A DELETE of one type of a task's records (the AAAA record of a dual-stack task that lost its IPv6 address)
+ * would take the task's record of the other type with it in moto: the records at the batch's names that
+ * share a deleted set identifier, and that the batch does not name itself, are created again at the end of
+ * the batch moto gets, so that moto ends where Route53 would. (Records with that set identifier at names the
+ * batch does not touch are not seen here; set identifiers are task ids, unique to one name.)
  */
 const route53ChangeBatch: Workaround = async (call, state) => {
   if (call.service !== 'route53' || call.action !== 'ChangeResourceRecordSets') {
@@ -57,8 +82,29 @@ const route53ChangeBatch: Workaround = async (call, state) => {
   const names = [...new Set(changes.map((c) => normalizeName(c.record.name)))];
   const current = (await Promise.all(names.map((n) => state.recordsAt(zoneId, n)))).flat();
   const rejection = checkChangeBatch(zoneName, current, changes);
-  return rejection ? { reply: route53Error(rejection.code, rejection.messages), rejected: rejection.messages } : undefined;
+  if (rejection) {
+    return { reply: route53Error(rejection.code, rejection.messages), rejected: rejection.messages };
+  }
+  const key = (r: Rrset) => `${normalizeName(r.name)}|${r.type}|${r.setIdentifier ?? ''}`;
+  const deletedIds = new Set(changes.filter((c) => c.action === 'DELETE' && c.record.setIdentifier !== undefined).map((c) => c.record.setIdentifier));
+  const named = new Set(changes.map((c) => key(c.record)));
+  const collateral = current.filter((r) => r.setIdentifier !== undefined && deletedIds.has(r.setIdentifier) && !named.has(key(r)));
+  if (collateral.length === 0) {
+    return undefined;
+  }
+  const body = call.body.replace(/<\/Changes>/, `${collateral.map((r) => changeXml('CREATE', r)).join('')}</Changes>`);
+  return { request: { path: call.path, body } };
 };
+
+/** One `<Change>` of a ChangeResourceRecordSets request body (the fields of routed records with values). */
+function changeXml(action: 'CREATE', r: Rrset): string {
+  const esc = (v: string) => v.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  const el = (name: string, v: string | number | boolean | undefined) => (v === undefined ? '' : `<${name}>${esc(String(v))}</${name}>`);
+  return `<Change>${el('Action', action)}<ResourceRecordSet>${el('Name', r.name)}${el('Type', r.type)}${el('SetIdentifier', r.setIdentifier)}`
+    + `${el('Weight', r.weight)}${el('Region', r.region)}${el('Failover', r.failover)}${el('MultiValueAnswer', r.multiValueAnswer)}`
+    + `${el('TTL', r.ttl)}<ResourceRecords>${r.values.map((v) => `<ResourceRecord>${el('Value', v)}</ResourceRecord>`).join('')}</ResourceRecords>`
+    + `${el('HealthCheckId', r.healthCheckId)}</ResourceRecordSet></Change>`;
+}
 
 /**
  * Route53 ListResourceRecordSets. moto 5.2.5 returns as many records per page as `maxitems` asks for; Route53

@@ -12,20 +12,28 @@ export function canonicalName(name: string): string {
   return lower.endsWith('.') ? lower : `${lower}.`;
 }
 
-/** Owned = a registered name, type A, a set identifier, multi-value answer routing. */
-export function isOwnedRecord(r: ResourceRecordSet, registeredFqdns: readonly string[]): boolean {
-  return registeredFqdns.includes(canonicalName(r.Name ?? '')) && r.Type === 'A'
-    && typeof r.SetIdentifier === 'string' && r.SetIdentifier !== '' && r.MultiValueAnswer === true;
+/** A registered name: its fqdn alone (A records), or with the record types it publishes (absent: A). */
+export type RegisteredName = string | { readonly fqdn: string; readonly recordTypes?: readonly string[] };
+
+/**
+ * Owned = a registered name, a type it publishes (A, or AAAA for a dual-stack or IPv6-only registration), a
+ * set identifier, multi-value answer routing.
+ */
+export function isOwnedRecord(r: ResourceRecordSet, registered: readonly RegisteredName[]): boolean {
+  const name = canonicalName(r.Name ?? '');
+  const types = registered.filter((n) => (typeof n === 'string' ? n : n.fqdn) === name)
+    .flatMap((n) => (typeof n === 'string' ? ['A'] : n.recordTypes ?? ['A']));
+  return types.includes(r.Type ?? '') && typeof r.SetIdentifier === 'string' && r.SetIdentifier !== '' && r.MultiValueAnswer === true;
 }
 
-/** The owned records at one name. */
-export function ownedAt(records: readonly ResourceRecordSet[], fqdn: string): ResourceRecordSet[] {
-  return records.filter((r) => isOwnedRecord(r, [fqdn]));
+/** The owned records at one name (of the given types; A by default). */
+export function ownedAt(records: readonly ResourceRecordSet[], fqdn: string, recordTypes: readonly string[] = ['A']): ResourceRecordSet[] {
+  return records.filter((r) => isOwnedRecord(r, [{ fqdn, recordTypes }]));
 }
 
 /** Every record the handler must leave alone. */
-export function notOwned(records: readonly ResourceRecordSet[], registeredFqdns: readonly string[]): ResourceRecordSet[] {
-  return records.filter((r) => !isOwnedRecord(r, registeredFqdns));
+export function notOwned(records: readonly ResourceRecordSet[], registered: readonly RegisteredName[]): ResourceRecordSet[] {
+  return records.filter((r) => !isOwnedRecord(r, registered));
 }
 
 /** A stable text form of a record list (keys sorted, records sorted) for exact comparisons. */
@@ -50,9 +58,9 @@ export interface Published {
   readonly ttl: number;
 }
 
-/** The owned records at a name as `Published` rows, sorted by set identifier. */
-export function published(records: readonly ResourceRecordSet[], fqdn: string): Published[] {
-  return ownedAt(records, fqdn).map((r) => ({
+/** The owned records at a name (of one type; A by default) as `Published` rows, sorted by set identifier. */
+export function published(records: readonly ResourceRecordSet[], fqdn: string, type = 'A'): Published[] {
+  return ownedAt(records, fqdn, [type]).map((r) => ({
     name: canonicalName(r.Name ?? ''),
     setIdentifier: r.SetIdentifier ?? '',
     address: (r.ResourceRecords ?? []).map((v) => v.Value).join(','),

@@ -9,14 +9,15 @@
  * none: an Elastic IP is associated instead).
  */
 import {
-  AllocateAddressCommand, AssociateAddressCommand, CreateSecurityGroupCommand, CreateSubnetCommand, CreateTagsCommand,
-  CreateVpcCommand, DeleteNetworkInterfaceCommand, DisassociateAddressCommand, EC2Client, ModifyVpcAttributeCommand,
+  AllocateAddressCommand, AssociateAddressCommand, AssociateVpcCidrBlockCommand, CreateSecurityGroupCommand, CreateSubnetCommand,
+  CreateTagsCommand, CreateVpcCommand, DeleteNetworkInterfaceCommand, DescribeVpcsCommand, DisassociateAddressCommand, EC2Client,
+  ModifySubnetAttributeCommand, ModifyVpcAttributeCommand,
 } from '@aws-sdk/client-ec2';
 import { CreateClusterCommand, ECSClient, RegisterTaskDefinitionCommand, RunTaskCommand, StopTaskCommand, Task } from '@aws-sdk/client-ecs';
 import {
   ChangeResourceRecordSetsCommand, CreateHostedZoneCommand, ListResourceRecordSetsCommand, ResourceRecordSet, Route53Client,
 } from '@aws-sdk/client-route-53';
-import { startedByForService } from './moto-gaps';
+import { assignIpv6OnCreation, startedByForService } from './moto-gaps';
 import { DiscoveryConfig, RegisteredService, TAG_NAME, TAG_TTL, taskIdFromArn } from '../src/shared/contract';
 
 export const REGION = 'us-east-1';
@@ -55,6 +56,11 @@ export interface StartTaskOptions {
   readonly eniTags?: 'task' | 'none' | readonly EcsTag[];
   /** Whether the ENI gets a public IPv4 address (default true). */
   readonly publicIp?: boolean;
+  /**
+   * Whether the task runs in the dual-stack subnet (an IPv6 CIDR block, AssignIpv6AddressOnCreation) and so
+   * gets an IPv6 address on its ENI (default false: the IPv4-only subnet).
+   */
+  readonly ipv6?: boolean;
   /** Task group; default `service:<serviceName>`. */
   readonly group?: string;
 }
@@ -74,6 +80,8 @@ export interface TaskInfo {
   readonly availabilityZone: string;
   readonly publicIp?: string;
   readonly associationId?: string;
+  /** The ENI's IPv6 address, when the task was started with `ipv6`. */
+  readonly ipv6Address?: string;
   readonly tags: readonly EcsTag[];
   readonly createdAt: Date;
 }
@@ -163,6 +171,8 @@ export class World {
   public readonly zoneName: string;
   private readonly registrations = new Map<string, RegisteredService>();
   private addressCount = 0;
+  private ipv6Count = 0;
+  private ipv6Subnet?: Promise<{ subnetId: string; prefix: string }>;
 
   private constructor(public readonly clients: DirectClients, ids: {
     vpcId: string;
@@ -213,6 +223,7 @@ export class World {
   public async startTasks(serviceName: string, count: number, options: StartTaskOptions = {}): Promise<TaskInfo[]> {
     const taskTags = options.taskTags ?? this.serviceTags(serviceName);
     const group = options.group ?? `service:${serviceName}`;
+    const ipv6Subnet = options.ipv6 ? await this.dualStackSubnet() : undefined;
     const sizes: number[] = [];
     for (let left = count; left > 0; left -= 10) {
       sizes.push(Math.min(10, left));
@@ -228,7 +239,7 @@ export class World {
         tags: taskTags.length > 0 ? taskTags.map((t) => ({ key: t.key, value: t.value })) : undefined,
         networkConfiguration: {
           awsvpcConfiguration: {
-            subnets: [this.subnetId],
+            subnets: [ipv6Subnet?.subnetId ?? this.subnetId],
             securityGroups: [this.securityGroupId],
             assignPublicIp: options.publicIp === false ? 'DISABLED' : 'ENABLED',
           },
@@ -259,6 +270,11 @@ export class World {
         publicIp = eip.PublicIp;
         associationId = assoc.AssociationId;
       }
+      let ipv6Address: string | undefined;
+      if (ipv6Subnet) {
+        ipv6Address = `${ipv6Subnet.prefix}${(++this.ipv6Count).toString(16)}`;
+        await assignIpv6OnCreation(this.clients.ec2, eniId, ipv6Address);
+      }
       return {
         taskArn: t.taskArn!,
         taskId: taskIdFromArn(t.taskArn!),
@@ -273,10 +289,37 @@ export class World {
         availabilityZone: `${REGION}a`,
         publicIp,
         associationId,
+        ...(ipv6Address ? { ipv6Address } : {}),
         tags: taskTags,
         createdAt: new Date(),
       };
     });
+  }
+
+  /**
+   * The dual-stack subnet, created on first use: the VPC gets an Amazon-provided IPv6 block, the subnet its
+   * first /64 and AssignIpv6AddressOnCreation, as a Fargate subnet for IPv6 tasks would have.
+   */
+  private dualStackSubnet(): Promise<{ subnetId: string; prefix: string }> {
+    this.ipv6Subnet ??= (async () => {
+      const vpc = (await this.clients.ec2.send(new DescribeVpcsCommand({ VpcIds: [this.vpcId] }))).Vpcs?.[0];
+      let block = vpc?.Ipv6CidrBlockAssociationSet?.[0]?.Ipv6CidrBlock;
+      if (!block) {
+        const assoc = await this.clients.ec2.send(new AssociateVpcCidrBlockCommand({ VpcId: this.vpcId, AmazonProvidedIpv6CidrBlock: true }));
+        block = assoc.Ipv6CidrBlockAssociation?.Ipv6CidrBlock;
+      }
+      if (!block || !block.endsWith('::/56')) {
+        throw new Error(`world: the VPC got no /56 IPv6 block (${block})`);
+      }
+      const cidr = block.replace('::/56', '::/64');
+      const subnet = await this.clients.ec2.send(new CreateSubnetCommand({
+        VpcId: this.vpcId, CidrBlock: '10.0.64.0/18', Ipv6CidrBlock: cidr, AvailabilityZone: `${REGION}a`,
+      }));
+      const subnetId = subnet.Subnet!.SubnetId!;
+      await this.clients.ec2.send(new ModifySubnetAttributeCommand({ SubnetId: subnetId, AssignIpv6AddressOnCreation: { Value: true } }));
+      return { subnetId, prefix: cidr.replace('::/64', '::') };
+    })();
+    return this.ipv6Subnet;
   }
 
   /**

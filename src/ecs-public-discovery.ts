@@ -26,7 +26,7 @@ import { Registrations } from './private/registrations';
 import { cfnServiceOf, checkPublicIp, checkSameCluster } from './private/service-checks';
 import { tagService } from './private/service-tags';
 import { checkWholeNumber, wholeMinutes, wholeSeconds, zoneNameOf } from './private/validation';
-import { DEFAULT_METRICS_NAMESPACE, ENV, FUNCTION_TIMEOUT_SECONDS, METRIC } from './shared/contract';
+import { DEFAULT_METRICS_NAMESPACE, ENV, FUNCTION_TIMEOUT_SECONDS, METRIC, RecordType } from './shared/contract';
 
 /**
  * Properties of an {@link EcsPublicDiscovery}.
@@ -128,12 +128,38 @@ export interface EcsPublicDiscoveryProps {
 }
 
 /**
+ * The address families a service's tasks are published with, named after aws-cdk-lib's own
+ * (`elbv2.IpAddressType`, `ec2.IpProtocol`).
+ */
+export enum IpAddressType {
+  /**
+   * The task's public IPv4 address, as an A record. The service must assign public IPs.
+   */
+  IPV4 = 'ipv4',
+
+  /**
+   * The task's public IPv4 address as an A record and its network interface's IPv6 address as an AAAA
+   * record, under the same name. The service must assign public IPs and run in subnets that assign IPv6
+   * addresses; a task without an IPv6 address is published with its A record only, with a warning.
+   */
+  DUAL_STACK = 'dualstack',
+
+  /**
+   * The network interface's IPv6 address only, as an AAAA record; no public IPv4 address is needed
+   * (`assignPublicIp` may be false, which saves the public IPv4 charge). The service must run in subnets
+   * that assign IPv6 addresses; a task without an IPv6 address is not published.
+   */
+  IPV6 = 'ipv6',
+}
+
+/**
  * A service to publish, given to {@link EcsPublicDiscovery.addService}.
  */
 export interface ServiceOptions {
   /**
-   * The ECS service. It must run in the construct's cluster, use the `awsvpc` network mode and
-   * assign public IPs to its tasks (a `FargateService` with `assignPublicIp: true`).
+   * The ECS service. It must run in the construct's cluster, use the `awsvpc` network mode and run on
+   * Fargate; unless `ipAddressType` is `IPV6`, it must assign public IPs to its tasks (a `FargateService`
+   * with `assignPublicIp: true`).
    */
   readonly service: ecs.BaseService;
 
@@ -153,13 +179,40 @@ export interface ServiceOptions {
    * @default Duration.seconds(60)
    */
   readonly dnsTtl?: Duration;
+
+  /**
+   * Which addresses of the service's tasks are published: the public IPv4 address (A records), the
+   * network interface's IPv6 address (AAAA records), or both under the same name.
+   *
+   * The records of one task share its set identifier (the task id) and TTL, and are created and deleted
+   * together. The IAM policy allows AAAA records only when a registered service publishes IPv6.
+   *
+   * @default IpAddressType.IPV4
+   */
+  readonly ipAddressType?: IpAddressType;
+}
+
+/** The record types each address family publishes. */
+const RECORD_TYPES_OF: Record<IpAddressType, RecordType[]> = {
+  [IpAddressType.IPV4]: ['A'],
+  [IpAddressType.DUAL_STACK]: ['A', 'AAAA'],
+  [IpAddressType.IPV6]: ['AAAA'],
+};
+
+/** Refuses a value that is not one of the enum's (jsii languages may pass any string). */
+function checkIpAddressType(value: IpAddressType, where: string): void {
+  if (!Object.values(IpAddressType).includes(value)) {
+    throw new Error(`The ipAddressType of the ${where} is ${JSON.stringify(value)}, which is not one of `
+      + `${Object.values(IpAddressType).map(v => JSON.stringify(v)).join(', ')}: use IpAddressType.IPV4, DUAL_STACK or IPV6.`);
+  }
 }
 
 /** Timeout of the discovery function (see FUNCTION_TIMEOUT_SECONDS in the contract). */
 const FUNCTION_TIMEOUT = Duration.seconds(FUNCTION_TIMEOUT_SECONDS);
 
 /**
- * Publishes the public IPs of ECS tasks as Route53 multi-value A records, without a load balancer.
+ * Publishes the public IPs of ECS tasks as Route53 multi-value A records (and, per service, AAAA records of
+ * their IPv6 addresses), without a load balancer.
  *
  * ECS task state changes of the registered services flow through an EventBridge rule and an SQS queue
  * to a Lambda function that upserts a record per running task and deletes it when the task stops. A
@@ -296,7 +349,9 @@ export class EcsPublicDiscovery extends Construct {
    * Publishes the public IPs of a service's running tasks under a DNS name.
    *
    * The service must run in this construct's cluster, use the `awsvpc` network mode and assign public
-   * IPs (a `FargateService` with `assignPublicIp: true`; an `Ec2Service` cannot). The service gets the
+   * IPs (a `FargateService` with `assignPublicIp: true`; an `Ec2Service` cannot). With
+   * `ipAddressType: IpAddressType.IPV6` the tasks' IPv6 addresses are published instead (AAAA records),
+   * and no public IPv4 address is needed; `DUAL_STACK` publishes both. The service gets the
    * tag `public-discovery:name` (and `public-discovery:ttl` when `dnsTtl` is given) and, unless it
    * already sets one, `propagateTags: SERVICE` so that its tasks carry the tags. A service that propagates
    * tags from its task definition, or not at all, gets a warning. Note that aws-cdk-lib renders
@@ -312,7 +367,7 @@ export class EcsPublicDiscovery extends Construct {
    * update. Running tasks keep the tags they started with: after a rename, force a new deployment of the
    * service so that its tasks carry the new name tag and are published under it.
    *
-   * @param options the service, its DNS name and TTL
+   * @param options the service, its DNS name, TTL and address family
    * @throws Error when the service or the name cannot be published; the message says how to fix it
    */
   public addService(options: ServiceOptions): void {
@@ -324,9 +379,11 @@ export class EcsPublicDiscovery extends Construct {
     checkSameCluster(this, this.cluster, service, where);
     this.registrations.checkNotRegistered(service, where);
     const cfnService = cfnServiceOf(service, where);
-    checkPublicIp(service, cfnService, where);
+    const ipAddressType = options.ipAddressType ?? IpAddressType.IPV4;
+    checkIpAddressType(ipAddressType, where);
+    checkPublicIp(service, cfnService, where, ipAddressType !== IpAddressType.IPV6);
 
-    const registration = this.registrations.add(service, options.name, options.dnsTtl, where);
+    const registration = this.registrations.add(service, options.name, options.dnsTtl, where, RECORD_TYPES_OF[ipAddressType]);
     // The registration may have added record-write policies or parameters: the function needs them too.
     this.lifecycleResource.deleteBefore(...this.writes.resources, ...this.config.parameters);
     // The function's environment names the parameters as literals, which CloudFormation cannot see:

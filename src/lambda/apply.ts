@@ -8,8 +8,16 @@ import { batchChanges, intentOf } from './planner';
 import { errorMessage, errorName, MetricName, Metrics } from './telemetry';
 import { METRIC, taskIdFromArn } from '../shared/contract';
 
-/** Changes Route53 did not apply, by task id, with the reason. */
+/** Changes Route53 did not apply, by {@link changeKey}, with the reason. */
 export type ChangeFailures = Map<string, string>;
+
+/**
+ * Identifies a task's change of one record type: the task id for its A record, `<task id>|AAAA` for its AAAA
+ * record, so that a dual-stack task whose AAAA change failed still reports its A change as applied.
+ */
+export function changeKey(taskId: string, type: string | undefined): string {
+  return type === undefined || type === 'A' ? taskId : `${taskId}|${type}`;
+}
 
 /**
  * Applies the changes, re-checks the tasks whose records were written, settles every planned outcome
@@ -63,7 +71,7 @@ async function applyIsolating(deps: Pick<PipelineDeps, 'api' | 'log'>, zoneId: s
       return;
     }
     for (const c of changes) {
-      failures.set(c.taskId, `${name}: ${message}`);
+      failures.set(changeKey(c.taskId, c.record.Type), `${name}: ${message}`);
     }
   }
 }
@@ -76,7 +84,7 @@ async function applyIsolating(deps: Pick<PipelineDeps, 'api' | 'log'>, zoneId: s
  * Returns the outcomes of those deletions (planned; `settle` decides whether they applied).
  */
 async function verifyUpserts(deps: PipelineDeps, changes: readonly PlannedChange[], failures: ChangeFailures): Promise<TaskOutcome[]> {
-  const written = changes.filter(c => c.action === 'UPSERT' && !failures.has(c.taskId));
+  const written = changes.filter(c => c.action === 'UPSERT' && !failures.has(changeKey(c.taskId, c.record.Type)));
   if (written.length === 0) {
     return [];
   }
@@ -99,12 +107,13 @@ async function verifyUpserts(deps: PipelineDeps, changes: readonly PlannedChange
   }
   const deletes: PlannedChange[] = stale.map(c => ({ ...c, action: 'DELETE' }));
   const deleteFailures = await applyChanges(deps, deletes);
-  deleteFailures.forEach((reason, taskId) => failures.set(taskId, reason));
+  deleteFailures.forEach((reason, key) => failures.set(key, reason));
   return deletes.map(c => ({
     taskId: c.taskId,
     service: c.service.serviceName,
     name: c.service.fqdn,
     action: 'DELETE',
+    ...(c.record.Type === 'AAAA' ? { recordType: 'AAAA' as const } : {}),
     outcome: 'planned',
     level: 'warn',
     reason: 'the task stopped while its record was being written; the record was removed again',
@@ -117,7 +126,7 @@ function settle(outcomes: readonly TaskOutcome[], failures: ChangeFailures): Tas
     if (o.outcome !== 'planned') {
       return o;
     }
-    const failure = failures.get(o.taskId);
+    const failure = failures.get(changeKey(o.taskId, o.recordType));
     return failure === undefined
       ? { ...o, outcome: 'applied' }
       : { ...o, outcome: 'failed', level: 'error', reason: `Route53 did not apply the change: ${failure}` };

@@ -139,11 +139,14 @@ export class SdkDiscoveryApi implements DiscoveryApi {
           if (!ni.NetworkInterfaceId) {
             continue;
           }
-          // Only the address is read. The ENI's tags are not: ECS does not copy a task's tags there, and
+          // Only the addresses are read. The ENI's tags are not: ECS does not copy a task's tags there, and
           // anyone allowed ec2:CreateTags could write them.
+          // The first IPv6 address is the one published (an ENI of a task gets one, from its subnet's IPv6 block).
+          const ipv6Address = ni.Ipv6Addresses?.find(a => a.Ipv6Address)?.Ipv6Address;
           out.set(ni.NetworkInterfaceId, {
             eniId: ni.NetworkInterfaceId,
             publicIp: ni.Association?.PublicIp || undefined,
+            ...(ipv6Address ? { ipv6Address } : {}),
           });
         }
         nextToken = res.NextToken;

@@ -18,7 +18,7 @@ import { PipelineDeps } from './model';
 import { purgeNames, PurgeSummary } from './purge';
 import { reconcile } from './reconcile';
 import { errorMessage, errorName } from './telemetry';
-import { DiscoveryConfig, isObject, LIFECYCLE_RESOURCE_TYPE, LifecycleName, readLifecycleNames } from '../shared/contract';
+import { DiscoveryConfig, isObject, LIFECYCLE_RESOURCE_TYPE, LifecycleName, readLifecycleNames, RECORD_TYPES, recordTypesOf } from '../shared/contract';
 
 /** The fields of a CloudFormation custom resource request the handler uses. */
 export interface CfnRequest {
@@ -52,12 +52,28 @@ export interface LifecycleDeps extends Pick<PipelineDeps, 'api' | 'log' | 'metri
   readonly settleUntil?: number;
 }
 
-/** The names in `before` that are not in `after` (same zone and record name). */
+/**
+ * The names in `before` that are not in `after` (same zone and record name), with all their record types; and
+ * the names kept whose registration no longer publishes some type (a dual-stack service made IPv4 only), with
+ * the types it dropped: the records of those types would no longer be owned, so they are deleted now.
+ */
 export function removedNames(before: readonly LifecycleName[], after: readonly LifecycleName[]): LifecycleName[] {
   // A zone id may be given with or without its `/hostedzone/` prefix: the same zone either way.
   const key = (n: LifecycleName) => `${n.hostedZoneId.replace(/^\/?hostedzone\//, '')}|${n.fqdn}`;
-  const kept = new Set(after.map(key));
-  return before.filter(n => !kept.has(key(n)));
+  const kept = new Map(after.map(n => [key(n), n] as const));
+  const out: LifecycleName[] = [];
+  for (const n of before) {
+    const now = kept.get(key(n));
+    if (!now) {
+      out.push(n);
+      continue;
+    }
+    const dropped = recordTypesOf(n).filter(t => !recordTypesOf(now).includes(t));
+    if (dropped.length > 0) {
+      out.push({ ...n, recordTypes: dropped });
+    }
+  }
+  return out;
 }
 
 /** The reason CloudFormation shows when records could not be deleted: what is left and how to finish by hand. */
@@ -68,7 +84,8 @@ export function purgeFailureReason(what: string, summary: PurgeSummary): string 
   }
   const where = [...byZone].map(([zone, fqdns]) => `${fqdns.join(', ')} in hosted zone ${zone}`).join('; ');
   const first = summary.failures[0]?.reason ?? 'unknown error';
-  return `EcsPublicDiscovery could not delete the records ${what} (${first}). Delete by hand the A records with a set identifier `
+  const types = RECORD_TYPES.filter(t => summary.failures.some(f => recordTypesOf(f).includes(t)));
+  return `EcsPublicDiscovery could not delete the records ${what} (${first}). Delete by hand the ${(types.length > 0 ? types : ['A']).join(' and ')} records with a set identifier `
     + `and multi-value answer routing at ${where} (they point at ECS tasks), then retry; or retry once the cause is fixed `
     + '(the deletion is safe to repeat).';
 }

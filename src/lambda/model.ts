@@ -61,6 +61,8 @@ export interface TaskObservation {
 export interface EniObservation {
   readonly eniId: string;
   readonly publicIp?: string;
+  /** The ENI's first IPv6 address (`Ipv6Addresses[0].Ipv6Address`), when its subnet gives it one. */
+  readonly ipv6Address?: string;
 }
 
 /**
@@ -94,15 +96,21 @@ export interface TaskOutcome {
   readonly service?: string;
   readonly name?: string;
   readonly action: 'UPSERT' | 'DELETE' | 'SKIP';
+  /** The record type the outcome is about, when it is not `A` (absent for A records and for whole tasks). */
+  readonly recordType?: 'AAAA';
   readonly outcome: 'planned' | 'applied' | 'unchanged' | 'ignored' | 'rejected' | 'capacity' | 'conflict' | 'failed';
   readonly reason: string;
   readonly level: 'info' | 'warn' | 'error';
 }
 
-/** A task that should have a record, with the values the record must hold. */
+/**
+ * A task that should have records, with the values they must hold: an A record when `publicIp` is set and
+ * the service publishes A, an AAAA record when `ipv6Address` is set and the service publishes AAAA.
+ */
 export interface PublishItem {
   readonly taskId: string;
-  readonly publicIp: string;
+  readonly publicIp?: string;
+  readonly ipv6Address?: string;
   readonly ttl: number;
 }
 

@@ -13,7 +13,7 @@ import { isMalformed, parseTaskEvent } from './parse';
 import { planService } from './plan-service';
 import { Coalesced, coalesce, confirmIntent, isOwned, planName, projectRecords, resolvePublish } from './planner';
 import { errorMessage, errorName } from './telemetry';
-import { MAX_RECORDS_PER_NAME, METRIC, RegisteredService } from '../shared/contract';
+import { MAX_RECORDS_PER_NAME, METRIC, recordTypesOf, RegisteredService } from '../shared/contract';
 
 /** One delivered message: its id (for partial batch failures) and its body. */
 export interface InboundMessage {
@@ -213,7 +213,7 @@ async function planNames(
       continue;
     }
     for (const o of orphanRemovals) {
-      if (records.some(r => isOwned(r, nw.service.fqdn) && r.SetIdentifier === o.event.taskId)) {
+      if (records.some(r => isOwned(r, nw.service.fqdn, recordTypesOf(nw.service)) && r.SetIdentifier === o.event.taskId)) {
         nw.removals.push({ taskId: o.event.taskId, reason: 'found by set identifier; the event named no service' });
       }
     }

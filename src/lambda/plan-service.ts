@@ -5,7 +5,7 @@
  */
 import { EniObservation, PipelineDeps, PlannedChange, PublishItem, RecordSet, TaskObservation, TaskOutcome } from './model';
 import { isOwned, planName, resolvePublish } from './planner';
-import { RegisteredService, taskIdFromArn } from '../shared/contract';
+import { recordTypesOf, RegisteredService, taskIdFromArn } from '../shared/contract';
 
 /**
  * Plans what converges one service's name on its running tasks: records for running tasks that
@@ -39,7 +39,7 @@ export async function planService(
       outcomes.push(resolution.outcome);
     }
   }
-  const holding = new Set(current.filter(r => isOwned(r, service.fqdn)).map(r => r.SetIdentifier as string));
+  const holding = new Set(current.filter(r => isOwned(r, service.fqdn, recordTypesOf(service))).map(r => r.SetIdentifier as string));
   publishes.sort((a, b) => Number(holding.has(b.taskId)) - Number(holding.has(a.taskId)) || a.taskId.localeCompare(b.taskId));
   const wanted = new Set(publishes.map(p => p.taskId));
   // Filling freed slots only adds: deleting records is left to the events and the reconciler, so the fill

@@ -5,7 +5,9 @@
 import {
   EniObservation, Intent, PlannedChange, PublishItem, RecordSet, STOPPING_STATUSES, TaskEvent, TaskObservation, TaskOutcome, TaskWork,
 } from './model';
-import { MAX_RECORDS_PER_NAME, MAX_TTL_SECONDS, RegisteredService, TAG_NAME, TAG_TTL, DiscoveryConfig } from '../shared/contract';
+import {
+  DEFAULT_RECORD_TYPES, MAX_RECORDS_PER_NAME, MAX_TTL_SECONDS, RecordType, recordTypesOf, RegisteredService, TAG_NAME, TAG_TTL, DiscoveryConfig,
+} from '../shared/contract';
 import { normalizeName } from '../shared/dns-name';
 
 /** What a task's statuses ask for, or undefined when they are neither a start nor a stop. */
@@ -136,10 +138,21 @@ export function resolvePublish(
   if (!eni) {
     return reject('ignored', 'the task\'s network interface no longer exists (the task is stopping)', 'warn');
   }
-  if (!eni.publicIp) {
+  const types = recordTypesOf(service);
+  const wantsA = types.includes('A');
+  const wantsAAAA = types.includes('AAAA');
+  if (wantsA && !eni.publicIp) {
     return reject('rejected', `network interface ${eni.eniId} has no public IPv4 address: set assignPublicIp on the service and use a public subnet`);
   }
+  if (!wantsA && !eni.ipv6Address) {
+    return reject('rejected', `network interface ${eni.eniId} has no IPv6 address, and the service publishes IPv6 only: place the service in `
+      + 'subnets with an IPv6 CIDR block that assign IPv6 addresses on creation (AssignIpv6AddressOnCreation)');
+  }
   const warnings: string[] = [];
+  if (wantsA && wantsAAAA && !eni.ipv6Address) {
+    warnings.push(`network interface ${eni.eniId} has no IPv6 address; the dual-stack task is published with its A record only `
+      + '(give the service\'s subnets an IPv6 CIDR block that assigns IPv6 addresses on creation)');
+  }
   const nameTag = taskTags[TAG_NAME];
   if (nameTag === undefined) {
     warnings.push(`the task does not carry the ${TAG_NAME} tag; published from the service registration (check the service's propagateTags)`);
@@ -155,35 +168,52 @@ export function resolvePublish(
       warnings.push(`${TAG_TTL} tag ${ttlTag} differs from the registered TTL ${service.ttl}; the registered TTL is used`);
     }
   }
-  return { ok: true, item: { taskId, publicIp: eni.publicIp, ttl: service.ttl }, warnings };
+  const item: PublishItem = {
+    taskId,
+    ...(wantsA ? { publicIp: eni.publicIp } : {}),
+    ...(wantsAAAA && eni.ipv6Address ? { ipv6Address: eni.ipv6Address } : {}),
+    ttl: service.ttl,
+  };
+  return { ok: true, item, warnings };
 }
 
-/** True when this library owns the record (see "Ownership" in docs/design.md). */
-export function isOwned(record: RecordSet, fqdn: string): boolean {
-  return normalizeName(record.Name) === fqdn && record.Type === 'A' && typeof record.SetIdentifier === 'string'
+/**
+ * True when this library owns the record (see "Ownership" in docs/design.md): at the registered name, of a
+ * type the registration publishes (`A` unless given), with a set identifier and multi-value answer routing.
+ */
+export function isOwned(record: RecordSet, fqdn: string, types: readonly string[] = DEFAULT_RECORD_TYPES): boolean {
+  return normalizeName(record.Name) === fqdn && types.includes(record.Type) && typeof record.SetIdentifier === 'string'
     && record.SetIdentifier !== '' && record.MultiValueAnswer === true;
 }
 
-/** A record at the name that would make Route53 refuse (or would be shadowed by) our multi-value A records. */
-export function conflictOf(records: readonly RecordSet[], fqdn: string): RecordSet | undefined {
-  return records.find(r => normalizeName(r.Name) === fqdn && !isOwned(r, fqdn) && (r.Type === 'A' || r.Type === 'CNAME'));
+/**
+ * A record at the name that would make Route53 refuse (or would be shadowed by) our multi-value records of
+ * the given types: a record of one of those types that is not ours, or a CNAME.
+ */
+export function conflictOf(records: readonly RecordSet[], fqdn: string, types: readonly string[] = DEFAULT_RECORD_TYPES): RecordSet | undefined {
+  return records.find(r => normalizeName(r.Name) === fqdn && !isOwned(r, fqdn, types) && (types.includes(r.Type) || r.Type === 'CNAME'));
 }
 
-/** The record a task should have. */
-export function desiredRecord(service: RegisteredService, item: PublishItem): RecordSet {
+/** The value a task's record of the given type holds, or undefined when the task has no such address. */
+export function addressOf(item: PublishItem, type: RecordType): string | undefined {
+  return type === 'A' ? item.publicIp : item.ipv6Address;
+}
+
+/** The record of the given type (A unless given) a task should have. */
+export function desiredRecord(service: RegisteredService, item: PublishItem, type: RecordType = 'A'): RecordSet {
   return {
     Name: service.fqdn,
-    Type: 'A',
+    Type: type,
     SetIdentifier: item.taskId,
     MultiValueAnswer: true,
     TTL: item.ttl,
-    ResourceRecords: [{ Value: item.publicIp }],
+    ResourceRecords: [{ Value: addressOf(item, type) ?? '' }],
   };
 }
 
-function sameValues(record: RecordSet, item: PublishItem): boolean {
+function sameValues(record: RecordSet, item: PublishItem, type: RecordType): boolean {
   const values = record.ResourceRecords ?? [];
-  return record.TTL === item.ttl && values.length === 1 && values[0].Value === item.publicIp;
+  return record.TTL === item.ttl && values.length === 1 && values[0].Value === addressOf(item, type);
 }
 
 /** Result of {@link planName}. */
@@ -212,32 +242,37 @@ export function planName(
   capacity: number = MAX_RECORDS_PER_NAME,
 ): NamePlan {
   const fqdn = service.fqdn;
-  const owned = new Map<string, RecordSet>();
+  const types = recordTypesOf(service);
+  // Route53 counts the records of a name per type: each type is planned on its own.
+  const owned = new Map<RecordType, Map<string, RecordSet>>(types.map(t => [t, new Map()]));
   for (const r of records) {
-    if (isOwned(r, fqdn)) {
-      owned.set(r.SetIdentifier as string, r);
+    if (isOwned(r, fqdn, types)) {
+      owned.get(r.Type as RecordType)!.set(r.SetIdentifier as string, r);
     }
   }
   const changes: PlannedChange[] = [];
   const outcomes: TaskOutcome[] = [];
   const base = { service: service.serviceName, name: fqdn };
-  const ownedBefore = owned.size;
-  let count = ownedBefore;
+  const typed = (type: RecordType) => (type === 'A' ? {} : { recordType: type });
+  const count = new Map(types.map(t => [t, owned.get(t)!.size] as const));
+  const ownedBefore = Math.max(0, ...count.values());
 
   for (const removal of removals) {
-    const record = owned.get(removal.taskId);
     const why = removal.reason ? ` (${removal.reason})` : '';
-    if (!record) {
-      outcomes.push({ ...base, taskId: removal.taskId, action: 'DELETE', outcome: 'unchanged', reason: `record already absent${why}`, level: 'info' });
-      continue;
+    for (const type of types) {
+      const record = owned.get(type)!.get(removal.taskId);
+      if (!record) {
+        outcomes.push({ ...base, taskId: removal.taskId, action: 'DELETE', ...typed(type), outcome: 'unchanged', reason: `record already absent${why}`, level: 'info' });
+        continue;
+      }
+      changes.push({ action: 'DELETE', hostedZoneId: service.hostedZoneId, record, taskId: removal.taskId, service });
+      outcomes.push({ ...base, taskId: removal.taskId, action: 'DELETE', ...typed(type), outcome: 'planned', reason: `task stopped${why}`, level: 'info' });
+      owned.get(type)!.delete(removal.taskId);
+      count.set(type, count.get(type)! - 1);
     }
-    changes.push({ action: 'DELETE', hostedZoneId: service.hostedZoneId, record, taskId: removal.taskId, service });
-    outcomes.push({ ...base, taskId: removal.taskId, action: 'DELETE', outcome: 'planned', reason: `task stopped${why}`, level: 'info' });
-    owned.delete(removal.taskId);
-    count--;
   }
 
-  const conflict = conflictOf(records, fqdn);
+  const conflict = conflictOf(records, fqdn, types);
   for (const item of publishes) {
     if (conflict) {
       outcomes.push({
@@ -251,36 +286,49 @@ export function planName(
       });
       continue;
     }
-    const existing = owned.get(item.taskId);
-    if (existing && sameValues(existing, item)) {
-      outcomes.push({ ...base, taskId: item.taskId, action: 'UPSERT', outcome: 'unchanged', reason: 'record already up to date', level: 'info' });
-      continue;
-    }
-    if (!existing && count >= capacity) {
+    for (const type of types) {
+      const existing = owned.get(type)!.get(item.taskId);
+      if (addressOf(item, type) === undefined) {
+        // A dual-stack task without an IPv6 address (published with A only): a record of the type it no longer has goes.
+        if (existing) {
+          changes.push({ action: 'DELETE', hostedZoneId: service.hostedZoneId, record: existing, taskId: item.taskId, service });
+          outcomes.push({ ...base, taskId: item.taskId, action: 'DELETE', ...typed(type), outcome: 'planned', reason: 'the task no longer has such an address', level: 'info' });
+          count.set(type, count.get(type)! - 1);
+        }
+        continue;
+      }
+      if (existing && sameValues(existing, item, type)) {
+        outcomes.push({ ...base, taskId: item.taskId, action: 'UPSERT', ...typed(type), outcome: 'unchanged', reason: 'record already up to date', level: 'info' });
+        continue;
+      }
+      if (!existing && count.get(type)! >= capacity) {
+        outcomes.push({
+          ...base,
+          taskId: item.taskId,
+          action: 'SKIP',
+          ...typed(type),
+          outcome: 'capacity',
+          level: 'warn',
+          reason: `${fqdn} already holds ${capacity} ${type === 'A' ? '' : `${type} `}records, the most Route53 answers for one multi-value name; the task is published when a slot frees`,
+        });
+        continue;
+      }
+      changes.push({ action: 'UPSERT', hostedZoneId: service.hostedZoneId, record: desiredRecord(service, item, type), taskId: item.taskId, service });
       outcomes.push({
         ...base,
         taskId: item.taskId,
-        action: 'SKIP',
-        outcome: 'capacity',
-        level: 'warn',
-        reason: `${fqdn} already holds ${capacity} records, the most Route53 answers for one multi-value name; the task is published when a slot frees`,
+        action: 'UPSERT',
+        ...typed(type),
+        outcome: 'planned',
+        level: 'info',
+        reason: existing ? `record drifted (was ${describeValues(existing)})` : 'task running',
       });
-      continue;
-    }
-    changes.push({ action: 'UPSERT', hostedZoneId: service.hostedZoneId, record: desiredRecord(service, item), taskId: item.taskId, service });
-    outcomes.push({
-      ...base,
-      taskId: item.taskId,
-      action: 'UPSERT',
-      outcome: 'planned',
-      level: 'info',
-      reason: existing ? `record drifted (was ${describeValues(existing)})` : 'task running',
-    });
-    if (!existing) {
-      count++;
+      if (!existing) {
+        count.set(type, count.get(type)! + 1);
+      }
     }
   }
-  return { changes, outcomes, ownedBefore, ownedAfter: count };
+  return { changes, outcomes, ownedBefore, ownedAfter: Math.max(0, ...count.values()) };
 }
 
 function describeValues(r: RecordSet): string {

@@ -2,11 +2,11 @@
  * Deleting every record this library owns at given names: what the custom resource's Delete does for the
  * stack's names, and its Update for the names no longer registered.
  */
-import { applyChanges } from './apply';
+import { applyChanges, changeKey } from './apply';
 import { PipelineDeps, PlannedChange, RecordSet } from './model';
 import { isOwned } from './planner';
 import { errorMessage, errorName } from './telemetry';
-import { LifecycleName, METRIC, RegisteredService } from '../shared/contract';
+import { LifecycleName, METRIC, recordTypesOf, RegisteredService } from '../shared/contract';
 
 /** Result of {@link purgeNames}. */
 export interface PurgeSummary {
@@ -67,6 +67,7 @@ export async function purgeNames(
         ttlTagged: false,
         hostedZoneId: name.hostedZoneId,
         writeGroup: name.writeGroup,
+        ...(name.recordTypes ? { recordTypes: name.recordTypes } : {}),
       };
       for (const record of records.get(key(name)) ?? []) {
         changes.push({ action: 'DELETE', hostedZoneId: name.hostedZoneId, record, taskId: record.SetIdentifier as string, service });
@@ -78,7 +79,7 @@ export async function purgeNames(
     }
     const changeFailures = changes.length > 0 ? await applyChanges(deps, changes) : new Map<string, string>();
     for (const c of changes) {
-      const reason = changeFailures.get(c.taskId);
+      const reason = changeFailures.get(changeKey(c.taskId, c.record.Type));
       if (reason === undefined) {
         deleted++;
         metrics.add(METRIC.RECORDS_DELETED);
@@ -90,6 +91,7 @@ export async function purgeNames(
           fqdn: c.service.fqdn,
           serviceName: c.service.serviceName,
           writeGroup: c.service.writeGroup,
+          ...(c.service.recordTypes ? { recordTypes: c.service.recordTypes } : {}),
           reason: `ChangeResourceRecordSets failed: ${reason}`,
         });
       }
@@ -145,7 +147,7 @@ async function readNames(
         const all = await deps.api.listZoneRecords(zone, Math.floor(zoneNames.length / 2));
         if (all) {
           for (const n of zoneNames) {
-            records.set(key(n), all.filter(r => isOwned(r, n.fqdn)));
+            records.set(key(n), all.filter(r => isOwned(r, n.fqdn, recordTypesOf(n))));
             listed.push(n);
             failures.delete(key(n));
           }
@@ -163,7 +165,7 @@ async function readNames(
         continue;
       }
       try {
-        records.set(key(n), (await deps.api.listRecordsAt(zone, n.fqdn)).filter(r => isOwned(r, n.fqdn)));
+        records.set(key(n), (await deps.api.listRecordsAt(zone, n.fqdn)).filter(r => isOwned(r, n.fqdn, recordTypesOf(n))));
         listed.push(n);
         failures.delete(key(n));
       } catch (err) {

@@ -10,6 +10,7 @@ import { Arn, ArnFormat, CfnResource, Lazy, Stack, Token, aws_ecs as ecs, aws_ia
 import { Construct } from 'constructs';
 import { AWS_LIMITS, resolvedJsonLength } from './limits';
 import { acknowledgeNagFindings } from './nag';
+import { DEFAULT_RECORD_TYPES, RECORD_TYPES, RecordType } from '../shared/contract';
 
 /** What the read permissions cover. */
 export interface ReadPermissions {
@@ -122,14 +123,16 @@ export function clusterTasksArn(scope: Construct, cluster: ecs.ICluster): string
 export const MAX_WRITE_POLICIES = Math.floor(AWS_LIMITS.managedPoliciesPerRole / 2);
 
 /**
- * Route53 writes: only the registered names, only A records, only UPSERT and DELETE, in the configured
- * zone only, spread over as few customer managed policies as their size allows; each also lets the function
- * read the zone's records.
+ * Route53 writes: only the registered names, only the record types they publish (A, and AAAA only in a
+ * policy that allows a name of a service publishing IPv6), only UPSERT and DELETE, in the configured zone
+ * only, spread over as few customer managed policies as their size allows; each also lets the function read
+ * the zone's records.
  *
- * Each policy's logical id carries a hash of the names it allows. Renaming or removing a registration
+ * Each policy's logical id carries a hash of the names it allows (and of its record types, when they are
+ * more than A). Renaming or removing a registration, or changing the record types a policy allows,
  * therefore creates a new policy and leaves the old one to CloudFormation's cleanup phase, which runs
- * after every create and update: while the custom resource's update deletes the old name's records,
- * the role may still write them, and afterwards it may not.
+ * after every create and update: while the custom resource's update deletes the old name's records (an
+ * IPv6 name's AAAA records too), the role may still write them, and afterwards it may not.
  *
  * IAM evaluates `ForAllValues` per statement, so one change request may only touch the names of one
  * policy: each name's *write group* (the index of its policy) goes into the handler's configuration and
@@ -138,6 +141,7 @@ export const MAX_WRITE_POLICIES = Math.floor(AWS_LIMITS.managedPoliciesPerRole /
 export class RecordWritePolicies {
   private readonly policies: iam.ManagedPolicy[] = [];
   private groups: string[][] = [];
+  private groupTypes: RecordType[][] = [];
   private budget?: number;
 
   constructor(private readonly scope: Construct, private readonly role: iam.IRole, private readonly zone: route53.IHostedZone) {}
@@ -152,62 +156,88 @@ export class RecordWritePolicies {
    * of each name, and `commit` to apply it. Throws, before anything is changed, when the names need more
    * policies than {@link MAX_WRITE_POLICIES}.
    */
-  public plan(names: readonly string[]): { readonly groups: number[]; commit(): void } {
-    this.budget ??= AWS_LIMITS.managedPolicyChars - resolvedJsonLength(this.scope, this.documentJson([]));
+  public plan(
+    names: readonly string[], typesOf: ReadonlyArray<readonly RecordType[]> = [],
+  ): { readonly groups: number[]; commit(): void } {
+    this.budget ??= AWS_LIMITS.managedPolicyChars - resolvedJsonLength(this.scope, this.documentJson([], DEFAULT_RECORD_TYPES));
     const budget = this.budget;
     const groups: string[][] = [];
+    const groupTypes: Array<Set<RecordType>> = [];
     const assignment: number[] = [];
-    let used = Infinity;
-    for (const name of names) {
+    // The budget is measured with the record types ["A"]: a group's own list of types costs what it differs by.
+    const typesLength = (types: ReadonlySet<RecordType>) =>
+      JSON.stringify(types.size > 0 ? RECORD_TYPES.filter(t => types.has(t)) : DEFAULT_RECORD_TYPES).length;
+    let used = 0;
+    names.forEach((name, i) => {
+      const types = typesOf[i] ?? DEFAULT_RECORD_TYPES;
       const existing = groups.findIndex(g => g.includes(name));
       if (existing >= 0) {
+        // A name given twice (it is not: a name belongs to one service) keeps its group; its types join it.
+        types.forEach(t => groupTypes[existing].add(t));
         assignment.push(existing);
-        continue;
+        return;
       }
-      const size = JSON.stringify(name).length + 1;
-      if (used + size > budget) {
+      const cost = (group: ReadonlySet<RecordType>) => JSON.stringify(name).length + 1
+        + typesLength(new Set([...group, ...types])) - typesLength(group);
+      if (groups.length === 0 || used + cost(groupTypes[groupTypes.length - 1]) > budget) {
         groups.push([]);
+        groupTypes.push(new Set());
         used = 0;
       }
+      const group = groupTypes[groupTypes.length - 1];
+      used += cost(group);
+      types.forEach(t => group.add(t));
       groups[groups.length - 1].push(name);
-      used += size;
       assignment.push(groups.length - 1);
-    }
+    });
     if (groups.length > MAX_WRITE_POLICIES) {
       throw new Error(`The ${names.length} registered names need ${groups.length} IAM policies of at most ${AWS_LIMITS.managedPolicyChars} `
         + `characters to list them, but EcsPublicDiscovery uses at most ${MAX_WRITE_POLICIES} (an update may attach the old and the new `
         + `ones at once, and a role takes ${AWS_LIMITS.managedPoliciesPerRole} managed policies): register fewer or shorter names per `
         + 'construct, e.g. by creating one EcsPublicDiscovery per group of services.');
     }
-    return { groups: assignment, commit: () => this.apply(groups) };
+    // Each policy lists exactly the record types its names publish.
+    const types = groupTypes.map(g => RECORD_TYPES.filter(t => g.has(t)));
+    return { groups: assignment, commit: () => this.apply(groups, types) };
   }
 
   /** Plans and commits at once (see {@link plan}). */
-  public assign(names: readonly string[]): number[] {
-    const planned = this.plan(names);
+  public assign(names: readonly string[], typesOf: ReadonlyArray<readonly RecordType[]> = []): number[] {
+    const planned = this.plan(names, typesOf);
     planned.commit();
     return planned.groups;
   }
 
-  private apply(groups: string[][]): void {
+  private apply(groups: string[][], types: RecordType[][]): void {
     this.groups = groups;
+    this.groupTypes = types;
     while (this.policies.length < groups.length) {
       const index = this.policies.length;
       this.policies.push(new iam.ManagedPolicy(this.scope, `RecordWrites${index + 1}`, {
-        description: 'Route53 writes of the ECS public discovery function: A records at the registered names only',
+        description: Lazy.string({
+          produce: () => `Route53 writes of the ECS public discovery function: ${(this.groupTypes[index] ?? DEFAULT_RECORD_TYPES).join(' and ')} `
+            + 'records at the registered names only',
+        }),
         roles: [this.role],
-        document: iam.PolicyDocument.fromJson(this.documentJson(Lazy.list({ produce: () => this.groups[index] ?? [] }))),
+        document: iam.PolicyDocument.fromJson(this.documentJson(
+          Lazy.list({ produce: () => this.groups[index] ?? [] }),
+          Lazy.list({ produce: () => this.groupTypes[index] ?? [...DEFAULT_RECORD_TYPES] }),
+        )),
       }));
     }
     this.policies.forEach((policy, i) => {
       const cfn = policy.node.defaultChild as iam.CfnManagedPolicy;
       // The zone is part of the hash: a policy of another zone is a new policy, and the old one stays until cleanup.
+      // Record types join the hash only when they are more than A.
       const zone = JSON.stringify(Stack.of(this.scope).resolve(this.zone.hostedZoneId));
-      cfn.overrideLogicalId(`${Stack.of(this.scope).getLogicalId(cfn).replace(/[0-9A-F]{8}$/, '')}${hashOf([zone, ...[...(groups[i] ?? [])].sort()])}`);
+      const typesKey = (types[i] ?? DEFAULT_RECORD_TYPES).join(',');
+      const hashed = [zone, ...[...(groups[i] ?? [])].sort()];
+      const key = typesKey === DEFAULT_RECORD_TYPES.join(',') ? hashed : [...hashed, `record types: ${typesKey}`];
+      cfn.overrideLogicalId(`${Stack.of(this.scope).getLogicalId(cfn).replace(/[0-9A-F]{8}$/, '')}${hashOf(key)}`);
     });
   }
 
-  private documentJson(names: string[]): Record<string, unknown> {
+  private documentJson(names: string[], types: readonly string[]): Record<string, unknown> {
     return {
       Version: '2012-10-17',
       Statement: [{
@@ -226,7 +256,7 @@ export class RecordWritePolicies {
         Condition: {
           'ForAllValues:StringEquals': {
             'route53:ChangeResourceRecordSetsNormalizedRecordNames': names,
-            'route53:ChangeResourceRecordSetsRecordTypes': ['A'],
+            'route53:ChangeResourceRecordSetsRecordTypes': types,
             'route53:ChangeResourceRecordSetsActions': ['UPSERT', 'DELETE'],
           },
         },

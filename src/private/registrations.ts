@@ -13,7 +13,12 @@ import { RecordWritePolicies } from './permissions';
 import { sameValue, serviceNameOf } from './service-checks';
 import { normalizedRecordName, recordNameFor, ttlSeconds } from './validation';
 import { addWarning } from './warnings';
-import { DEFAULT_TTL_SECONDS, LifecycleName, RegisteredService } from '../shared/contract';
+import { DEFAULT_RECORD_TYPES, DEFAULT_TTL_SECONDS, LifecycleName, RecordType, RegisteredService } from '../shared/contract';
+
+/** `recordTypes` as the contract carries it: absent for A only, so configurations and names of IPv4 services read as before. */
+function recordTypesField(types: readonly RecordType[]): { recordTypes?: RecordType[] } {
+  return types.length === 1 && types[0] === 'A' ? {} : { recordTypes: [...types] };
+}
 
 /** One call to addService, as remembered until synthesis. */
 export interface Registration {
@@ -23,6 +28,8 @@ export interface Registration {
   readonly fqdn: string;
   readonly ttl: number;
   readonly ttlTagged: boolean;
+  /** The record types the service publishes. */
+  readonly recordTypes: readonly RecordType[];
 }
 
 /** Where the registrations go. */
@@ -67,7 +74,9 @@ export class Registrations implements IValidation {
    * Registers the service under the DNS name. Throws, keeping nothing, when the name is not valid or
    * belongs to another service, or when the registrations would no longer fit AWS's limits.
    */
-  public add(service: ecs.BaseService, name: string, dnsTtl: Duration | undefined, where: string): Registration {
+  public add(
+    service: ecs.BaseService, name: string, dnsTtl: Duration | undefined, where: string, recordTypes: readonly RecordType[] = DEFAULT_RECORD_TYPES,
+  ): Registration {
     if (Token.isUnresolved(name)) {
       throw new Error(`The DNS name of the ${where} is only known at deploy time (a parameter, an import or a reference), but `
         + 'EcsPublicDiscovery writes it into IAM conditions that compare record names exactly, lower case and without a trailing '
@@ -83,13 +92,13 @@ export class Registrations implements IValidation {
 
     const ttlTagged = dnsTtl !== undefined;
     const ttl = dnsTtl !== undefined ? ttlSeconds(dnsTtl) : DEFAULT_TTL_SECONDS;
-    const registration = { service, serviceName: serviceNameOf(service), name, fqdn, ttl, ttlTagged };
+    const registration = { service, serviceName: serviceNameOf(service), name, fqdn, ttl, ttlTagged, recordTypes };
     boundLength(this.scope, registration.serviceName, AWS_LIMITS.ecsServiceName);
 
     // Everything that depends on the full list of registrations is recomputed, and checked against AWS's
     // limits, before the registration is kept: a registration that does not fit is refused here.
     const all = [...this.registrations, registration];
-    const writes = this.props.writes.plan(all.map(r => normalizedRecordName(r.fqdn)));
+    const writes = this.props.writes.plan(all.map(r => normalizedRecordName(r.fqdn)), all.map(r => r.recordTypes));
     const services = all.map((r, i) => (this.services[i] && (this.services[i].writeGroup ?? 0) === writes.groups[i]
       ? this.services[i] : this.registeredService(r, writes.groups[i])));
     const config = this.props.config.plan(services);
@@ -110,6 +119,7 @@ export class Registrations implements IValidation {
       fqdn: r.fqdn,
       serviceName: r.serviceName,
       ...(groups[i] > 0 ? { writeGroup: groups[i] } : {}),
+      ...recordTypesField(r.recordTypes),
     }));
   }
 
@@ -132,6 +142,7 @@ export class Registrations implements IValidation {
       ttlTagged: r.ttlTagged,
       hostedZoneId: this.props.hostedZone.hostedZoneId,
       ...(writeGroup > 0 ? { writeGroup } : {}),
+      ...recordTypesField(r.recordTypes),
     };
   }
 

@@ -26,8 +26,12 @@ export function cfnServiceOf(service: ecs.BaseService, where: string): ecs.CfnSe
   return child as ecs.CfnService;
 }
 
-/** Refuses a service whose tasks get no public IP. Settings only known at deploy time are not checked. */
-export function checkPublicIp(service: ecs.BaseService, cfnService: ecs.CfnService, where: string): void {
+/**
+ * Refuses a service whose tasks get no address to publish: it must use the awsvpc network mode and run on
+ * Fargate, and, when `requirePublicIp` (an IPv4 or dual-stack service; an IPv6-only one needs no public
+ * IPv4 address), assign public IPs. Settings only known at deploy time are not checked.
+ */
+export function checkPublicIp(service: ecs.BaseService, cfnService: ecs.CfnService, where: string, requirePublicIp = true): void {
   const networkMode = service.taskDefinition.networkMode;
   if (networkMode !== ecs.NetworkMode.AWS_VPC) {
     throw new Error(`The ${where} uses the task definition '${service.taskDefinition.node.path}' with the network mode `
@@ -38,6 +42,10 @@ export function checkPublicIp(service: ecs.BaseService, cfnService: ecs.CfnServi
     throw new Error(`The ${where} is an EC2 service: ECS cannot assign public IPs to awsvpc tasks on EC2 instances `
       + '(assignPublicIp is a Fargate setting), so its tasks have no public IP to publish: run it as a FargateService '
       + 'with assignPublicIp: true.');
+  }
+  if (!requirePublicIp) {
+    // IPv6 only: the address is the ENI's IPv6 address, which the subnet assigns; assignPublicIp does not matter.
+    return;
   }
   // The L2 service fills this property through a Lazy: resolve it to read what will be deployed.
   // Values left as CloudFormation intrinsics (imports, parameters) are only known at deploy time.
@@ -55,7 +63,8 @@ export function checkPublicIp(service: ecs.BaseService, cfnService: ecs.CfnServi
   }
   if (assign !== 'ENABLED') {
     throw new Error(`The ${where} does not assign public IPs to its tasks (assignPublicIp is ${assign ?? 'unset'}), `
-      + 'so there is no address to publish: set assignPublicIp: true on the FargateService and place it in public subnets.');
+      + 'so there is no address to publish: set assignPublicIp: true on the FargateService and place it in public subnets, '
+      + 'or publish its IPv6 addresses only (ipAddressType: IpAddressType.IPV6).');
   }
 }
 

@@ -71,6 +71,18 @@ export const METRIC = {
   CAPACITY_EXCEEDED: 'CapacityExceeded',
 } as const;
 
+/** The record types the library publishes: `A` for a task's public IPv4 address, `AAAA` for its ENI's IPv6 address. */
+export type RecordType = 'A' | 'AAAA';
+/** Every record type the library may publish, in Route53's listing order. */
+export const RECORD_TYPES: readonly RecordType[] = ['A', 'AAAA'];
+/** What a registration without `recordTypes` publishes (every registration before IPv6 support). */
+export const DEFAULT_RECORD_TYPES: readonly RecordType[] = ['A'];
+
+/** The record types a registration (or a lifecycle name) publishes: `recordTypes`, or `A` only when absent. */
+export function recordTypesOf(r: { readonly recordTypes?: readonly RecordType[] }): readonly RecordType[] {
+  return r.recordTypes ?? DEFAULT_RECORD_TYPES;
+}
+
 /** The payload the reconciliation schedule sends to the handler. */
 export const RECONCILE_ACTION = 'reconcile';
 
@@ -93,6 +105,11 @@ export interface RegisteredService {
    * policy statement on its own, so one change request may only touch names of one write group.
    */
   readonly writeGroup?: number;
+  /**
+   * The record types the service publishes, in {@link RECORD_TYPES} order: `["A"]`, `["A", "AAAA"]` (dual
+   * stack) or `["AAAA"]` (IPv6 only). Absent means `["A"]`, so configurations written before IPv6 read the same.
+   */
+  readonly recordTypes?: RecordType[];
 }
 
 /** Everything the handler needs to know once its configuration is loaded. */
@@ -151,6 +168,8 @@ export interface LifecycleName {
   readonly serviceName: string;
   /** The name's write group (see {@link RegisteredService.writeGroup}). */
   readonly writeGroup?: number;
+  /** The record types published at the name (see {@link RegisteredService.recordTypes}; absent means `["A"]`). */
+  readonly recordTypes?: RecordType[];
 }
 
 /** A configuration problem, raised when an invocation starts (never at import time). */
@@ -254,6 +273,7 @@ export function readLifecycleNames(properties: unknown, where: string): Lifecycl
       fqdn: readFqdn(n.fqdn as string, at),
       serviceName: n.serviceName as string,
       ...(n.writeGroup !== undefined ? { writeGroup: readWriteGroup(n.writeGroup, at) } : {}),
+      ...(n.recordTypes !== undefined ? { recordTypes: readRecordTypes(n.recordTypes, at) } : {}),
     };
   });
 }
@@ -280,7 +300,17 @@ function readService(s: unknown, where: string): RegisteredService {
     ttlTagged: s.ttlTagged === true,
     hostedZoneId: s.hostedZoneId as string,
     ...(s.writeGroup !== undefined ? { writeGroup: readWriteGroup(s.writeGroup, where) } : {}),
+    ...(s.recordTypes !== undefined ? { recordTypes: readRecordTypes(s.recordTypes, where) } : {}),
   };
+}
+
+/** Record types: a non-empty list of distinct {@link RECORD_TYPES}, returned in that order. */
+function readRecordTypes(v: unknown, where: string): RecordType[] {
+  const types = Array.isArray(v) ? v : [];
+  if (types.length === 0 || types.some(t => !RECORD_TYPES.includes(t as RecordType)) || new Set(types).size !== types.length) {
+    throw new ConfigError(`${where}.recordTypes must be a non-empty list of distinct record types among ${RECORD_TYPES.join(', ')}, got ${JSON.stringify(v)}`);
+  }
+  return RECORD_TYPES.filter(t => types.includes(t));
 }
 
 /** A record name as the construct writes it: in {@link normalizeName}'s form (lower case, with a trailing dot). */

@@ -432,3 +432,22 @@ describe('SdkDiscoveryApi.getParameters', () => {
     expect(await clients.ssm!.config.maxAttempts()).toBe(1);
   });
 });
+
+describe('describeNetworkInterfaces, IPv6', () => {
+  test('reads the first IPv6 address of the ENI beside its public IPv4 address', async () => {
+    const { sdk, api } = setup();
+    sdk.ec2.on(DescribeNetworkInterfacesCommand).resolves({
+      NetworkInterfaces: [
+        { NetworkInterfaceId: 'eni-dual', Association: { PublicIp: '203.0.113.1' }, Ipv6Addresses: [{ Ipv6Address: '2001:db8::1' }, { Ipv6Address: '2001:db8::2' }] },
+        { NetworkInterfaceId: 'eni-v6', Ipv6Addresses: [{}, { Ipv6Address: '2001:db8::6' }] },
+        { NetworkInterfaceId: 'eni-v4', Association: { PublicIp: '203.0.113.4' }, Ipv6Addresses: [] },
+      ],
+    });
+    const out = await api.describeNetworkInterfaces(['eni-dual', 'eni-v6', 'eni-v4']);
+    expect([...out.values()]).toStrictEqual([
+      { eniId: 'eni-dual', publicIp: '203.0.113.1', ipv6Address: '2001:db8::1' },
+      { eniId: 'eni-v6', publicIp: undefined, ipv6Address: '2001:db8::6' },
+      { eniId: 'eni-v4', publicIp: '203.0.113.4' },
+    ]);
+  });
+});

@@ -41,6 +41,8 @@ export interface AddTaskOptions {
   readonly desiredStatus?: string;
   /** Public IP of the ENI; `null` for none. */
   readonly ip?: string | null;
+  /** IPv6 address of the ENI; none by default. */
+  readonly ipv6?: string;
   /** ENI id; `null` for a task without ENI attachment. */
   readonly eniId?: string | null;
   /** Tags of the task (what ECS propagated from the service); the name tag of `service` by default. ENIs carry none the handler reads. */
@@ -101,7 +103,7 @@ export class FakeDiscoveryApi implements DiscoveryApi {
       tags,
     });
     if (eniId && !o.withoutEni) {
-      this.enis.set(eniId, { eniId, publicIp: o.ip === null ? undefined : o.ip ?? '203.0.113.10' });
+      this.enis.set(eniId, { eniId, publicIp: o.ip === null ? undefined : o.ip ?? '203.0.113.10', ...(o.ipv6 ? { ipv6Address: o.ipv6 } : {}) });
     }
     return arn;
   }

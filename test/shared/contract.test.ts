@@ -1,5 +1,6 @@
 import {
-  ConfigError, DEFAULT_METRICS_NAMESPACE, ENV, MAX_RECORDS_PER_NAME, MAX_TTL_SECONDS, METRIC, readConfig, taskIdFromArn,
+  ConfigError, DEFAULT_METRICS_NAMESPACE, ENV, EVENT_BUDGET_SECONDS, FUNCTION_TIMEOUT_SECONDS, MAX_RECORDS_PER_NAME, MAX_TTL_SECONDS,
+  METRIC, PURGE_SETTLE_MS, readConfig, taskIdFromArn,
 } from '../../src/shared/contract';
 
 const CLUSTER = 'arn:aws:ecs:eu-west-1:123456789012:cluster/games';
@@ -29,7 +30,11 @@ function configError(env: Record<string, string | undefined>): ConfigError {
 
 describe('constants', () => {
   test('match the documented contract', () => {
-    expect(ENV).toEqual({ CONFIG: 'PUBLIC_DISCOVERY_CONFIG', METRICS_NAMESPACE: 'PUBLIC_DISCOVERY_METRICS_NAMESPACE' });
+    expect(ENV).toEqual({
+      CONFIG: 'PUBLIC_DISCOVERY_CONFIG', METRICS_NAMESPACE: 'PUBLIC_DISCOVERY_METRICS_NAMESPACE', PURGE_SETTLE_MS: 'PUBLIC_DISCOVERY_PURGE_SETTLE_MS',
+    });
+    expect(PURGE_SETTLE_MS).toBe((EVENT_BUDGET_SECONDS + 10) * 1000);
+    expect(FUNCTION_TIMEOUT_SECONDS).toBeGreaterThan(PURGE_SETTLE_MS / 1000 + 2 * 10);
     expect(DEFAULT_METRICS_NAMESPACE).toBe('EcsPublicDiscovery');
     expect(MAX_TTL_SECONDS).toBe(2 ** 31 - 1);
     expect(MAX_RECORDS_PER_NAME).toBe(100);

@@ -32,7 +32,7 @@ export async function expectZone(e2e: E2e, expected: ExpectedTasks, unownedBefor
     api: expectedRows(expected.api ?? [], e2e.api.fqdn, e2e.api.ttl),
     play: expectedRows(expected.play ?? [], e2e.play.fqdn, e2e.play.ttl),
   });
-  expect(snapshot(notOwned(records, e2e.fqdns))).toBe(unownedBefore);
+  expect(snapshot(notOwned(records, e2e.config.services))).toBe(unownedBefore);
 }
 
 /** Every counted call is listed in `bounds` and within its bound (unlisted actions: none allowed). */

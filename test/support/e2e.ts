@@ -182,7 +182,7 @@ export function useE2e(options: UseE2eOptions = {}): E2e {
     }
     world = w;
     config = resolved.config;
-    baseline = snapshot(notOwned(await w.zoneRecords(), resolved.config.services.map((s) => s.fqdn)));
+    baseline = snapshot(notOwned(await w.zoneRecords(), resolved.config.services));
     p.resetCounts();
   });
 
@@ -256,7 +256,7 @@ export function useE2e(options: UseE2eOptions = {}): E2e {
       return ctx.world.zoneRecords();
     },
     async unownedSnapshot() {
-      return snapshot(notOwned(await ctx.world.zoneRecords(), ctx.fqdns));
+      return snapshot(notOwned(await ctx.world.zoneRecords(), ctx.config.services));
     },
   };
   return ctx;

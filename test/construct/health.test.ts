@@ -62,4 +62,15 @@ describe('publishWhenHealthy', () => {
     discovery(t).addService({ service: fargateService(t, 'web'), name: 'www' });
     expect(() => t.app.synth()).not.toThrow();
   });
+
+  test('the rule routes a running task\'s health changes: it filters on cluster, group and lastStatus (RUNNING included) only', () => {
+    const t = testStack();
+    discovery(t).addService({ service: fargateService(t, 'web', { taskDefinition: withHealthCheck(t) }), name: 'www', publishWhenHealthy: true });
+    const rules = Object.values(Template.fromStack(t.stack).findResources('AWS::Events::Rule'))
+      .filter(r => r.Properties.EventPattern?.['detail-type']?.includes('ECS Task State Change'));
+    expect(rules).toHaveLength(1);
+    const detail = rules[0].Properties.EventPattern.detail;
+    expect(Object.keys(detail).sort()).toEqual(['clusterArn', 'group', 'lastStatus']);
+    expect(detail.lastStatus).toContain('RUNNING');
+  });
 });

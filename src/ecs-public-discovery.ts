@@ -194,11 +194,13 @@ export interface ServiceOptions {
   /**
    * Publish a task only once ECS reports its health status HEALTHY, and remove its records while it is not.
    *
-   * ECS derives a task's health status from its containers' health checks: it is `UNKNOWN` until they
-   * report, then `HEALTHY` or `UNHEALTHY`, and each change is a Task State Change event. With this option a
-   * running task gets its records when ECS reports it HEALTHY, loses them when it turns UNHEALTHY (the task
-   * keeps running until ECS replaces it) and gets them back if it turns HEALTHY again. The task
-   * definition must have at least one container with a `healthCheck`; synthesis fails otherwise.
+   * ECS derives a task's health status from its essential containers' health checks: it is `UNKNOWN` until
+   * they report, then `HEALTHY` or `UNHEALTHY`. With this option a running task gets its records when ECS
+   * reports it HEALTHY, loses them when it turns UNHEALTHY (the task keeps running until ECS replaces it) and
+   * gets them back if it turns HEALTHY again. The status is always read from ECS (DescribeTasks) when a task
+   * state change event arrives, and by the reconciler, which catches a change no event reported within one
+   * `reconciliationInterval`. The task definition must have at least one container with a `healthCheck`;
+   * synthesis fails otherwise.
    *
    * @default false - a task is published as soon as it is RUNNING, whatever its health status
    */

@@ -115,6 +115,9 @@ export function taskStateChange(task: TaskInfo, options: TaskEventOptions): Reco
     detail.stoppedAt = time.toISOString();
     detail.executionStoppedAt = time.toISOString();
   }
+  if (task.healthStatus !== undefined) {
+    detail.healthStatus = task.healthStatus;
+  }
   return {
     'version': '0',
     'id': randomUUID(),
@@ -131,6 +134,14 @@ export function taskStateChange(task: TaskInfo, options: TaskEventOptions): Reco
 /** The task reached RUNNING. */
 export function running(task: TaskInfo, options: Partial<TaskEventOptions> = {}): Record<string, unknown> {
   return taskStateChange(task, { ...options, lastStatus: 'RUNNING' });
+}
+
+/**
+ * A running task's health changed (`World.setHealth`): ECS sends a Task State Change with lastStatus and
+ * desiredStatus RUNNING, a newer `detail.version` and the new `healthStatus`.
+ */
+export function healthChanged(task: TaskInfo, version: number, options: Partial<TaskEventOptions> = {}): Record<string, unknown> {
+  return taskStateChange(task, { ...options, lastStatus: 'RUNNING', version });
 }
 
 /** ECS decided to stop the task (desired STOPPED while still RUNNING): the first event of a stop. */

@@ -53,6 +53,11 @@ export interface ExampleStackOptions {
   readonly names?: ExampleNames;
   /** The address family of each service (by construct id). Default IPV4 for all. */
   readonly ipAddressTypes?: Partial<Record<ExampleServiceId, IpAddressType>>;
+  /**
+   * The services published only once ECS reports their tasks HEALTHY (`publishWhenHealthy`), by construct id.
+   * When any is, the example's container gets a health check (the option requires one). Default none.
+   */
+  readonly publishWhenHealthy?: Partial<Record<ExampleServiceId, boolean>>;
   /** Extra properties of the discovery construct (cluster and zone are set by the example). */
   readonly discoveryProps?: Omit<EcsPublicDiscoveryProps, 'cluster' | 'hostedZone'>;
   /** The app to add the stack to. Default a new `App` with `aws:cdk:path` metadata. */
@@ -101,6 +106,7 @@ export interface ExampleStack {
     readonly dnsTtl?: Duration;
     /** IPV6 services get no public IPv4 address (`assignPublicIp: false`). */
     readonly ipAddressType?: IpAddressType;
+    readonly publishWhenHealthy?: boolean;
   }): ecs.FargateService;
 }
 
@@ -130,9 +136,10 @@ export function buildExampleStack(options: ExampleStackOptions = {}): ExampleSta
   const names = options.names ?? {};
   const name = (id: ExampleServiceId, fallback: string) => (names[id] === undefined ? fallback : names[id]);
   const types = options.ipAddressTypes ?? {};
-  example.addService('Web', name('Web', 'web'), { ipAddressType: types.Web });
-  example.addService('Api', name('Api', 'api'), { serviceName: 'api', dnsTtl: Duration.seconds(300), ipAddressType: types.Api });
-  example.addService('Game', name('Game', 'play'), { ipAddressType: types.Game });
+  const gated = options.publishWhenHealthy ?? {};
+  example.addService('Web', name('Web', 'web'), { ipAddressType: types.Web, publishWhenHealthy: gated.Web });
+  example.addService('Api', name('Api', 'api'), { serviceName: 'api', dnsTtl: Duration.seconds(300), ipAddressType: types.Api, publishWhenHealthy: gated.Api });
+  example.addService('Game', name('Game', 'play'), { ipAddressType: types.Game, publishWhenHealthy: gated.Game });
   return example;
 }
 
@@ -196,6 +203,9 @@ function exampleFoundation(options: ExampleStackOptions): ExampleStack {
   taskDefinition.addContainer('web', {
     image: ecs.ContainerImage.fromRegistry('public.ecr.aws/nginx/nginx:stable-alpine'),
     portMappings: [{ containerPort: EXAMPLE_PORT, protocol: ecs.Protocol.TCP }],
+    ...(Object.values(options.publishWhenHealthy ?? {}).some(Boolean)
+      ? { healthCheck: { command: ['CMD-SHELL', `wget -q -O /dev/null http://localhost:${EXAMPLE_PORT}/ || exit 1`] } }
+      : {}),
     logging: ecs.LogDrivers.awsLogs({
       streamPrefix: 'web',
       logGroup: new logs.LogGroup(stack, 'ContainerLogs', {
@@ -241,9 +251,9 @@ function exampleFoundation(options: ExampleStackOptions): ExampleStack {
       circuitBreaker: { rollback: true },
     });
     if (name !== null) {
-      discovery.addService({
-        service, name, dnsTtl: serviceOptions.dnsTtl, ...(serviceOptions.ipAddressType ? { ipAddressType: serviceOptions.ipAddressType } : {}),
-      });
+      const typed = serviceOptions.ipAddressType ? { ipAddressType: serviceOptions.ipAddressType } : {};
+      const gated = serviceOptions.publishWhenHealthy ? { publishWhenHealthy: true } : {};
+      discovery.addService({ service, name, dnsTtl: serviceOptions.dnsTtl, ...typed, ...gated });
       registrations.push({
         id,
         service,

@@ -48,6 +48,8 @@ export interface GapFix {
 /** What the workarounds need of the emulator: the zones and records moto holds, and the services a test deleted. */
 interface GapState {
   readonly deletedServices: ReadonlySet<string>;
+  /** Task health statuses a test set (`AwsProxy.setTaskHealth`), by task ARN. */
+  readonly taskHealth: ReadonlyMap<string, string>;
   zoneName(zoneId: string): Promise<string | undefined>;
   recordsAt(zoneId: string, name: string): Promise<Rrset[]>;
 }
@@ -177,8 +179,13 @@ const ecsListTasks: Workaround = (call, state) => {
  * ECS DescribeTasks. moto 5.2.5 describes any number of tasks and leaves the tasks it does not know out of
  * the answer without a word; ECS refuses more than 100 tasks a call and reports each unknown task as a
  * `MISSING` failure.
+ *
+ * Task health: moto 5.2.5's tasks carry no `healthStatus` (its containers say HEALTHY, always, and nothing
+ * runs a health check). ECS reports a task's `healthStatus` from its containers' health checks: `UNKNOWN`
+ * until they report, then `HEALTHY` or `UNHEALTHY`. The answer gets the status a test set for the task
+ * (`AwsProxy.setTaskHealth`, through `World.setHealth`), else `UNKNOWN`.
  */
-const ecsDescribeTasks: Workaround = (call) => {
+const ecsDescribeTasks: Workaround = (call, state) => {
   if (call.service !== 'ecs' || call.action !== 'DescribeTasks') {
     return undefined;
   }
@@ -191,7 +198,10 @@ const ecsDescribeTasks: Workaround = (call) => {
   }
   return {
     after: (reply) => {
-      const out = JSON.parse(reply.body) as { tasks?: Array<{ taskArn?: string }>; failures?: unknown[] };
+      const out = JSON.parse(reply.body) as { tasks?: Array<{ taskArn?: string; healthStatus?: string }>; failures?: unknown[] };
+      for (const t of out.tasks ?? []) {
+        t.healthStatus = state.taskHealth.get(t.taskArn ?? '') ?? 'UNKNOWN';
+      }
       const found = (out.tasks ?? []).map((t) => t.taskArn ?? '');
       const missing = (wanted as string[]).filter((w) => !found.some((f) => f === w || f.endsWith(`/${w}`)));
       out.failures = [...(out.failures ?? []), ...missing.map((arn) => ({ arn, reason: 'MISSING' }))];
@@ -228,6 +238,7 @@ function jsonBody(call: CallInfo): Record<string, unknown> | undefined {
 /** The workarounds, with what they read from moto (directly, so not counted as the handler's calls). */
 export class MotoGaps implements GapState {
   public readonly deletedServices = new Set<string>();
+  public readonly taskHealth = new Map<string, string>();
   private readonly route53: Route53Client;
   private readonly zoneNames = new Map<string, string>();
 

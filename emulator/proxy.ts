@@ -267,6 +267,16 @@ export class AwsProxy {
   /** Forgets the services deleted with {@link deleteService} (call after resetting the emulator). */
   public restoreServices(): void {
     this.gaps.deletedServices.clear();
+    this.gaps.taskHealth.clear();
+  }
+
+  /**
+   * Sets the health status DescribeTasks reports for a task (HEALTHY, UNHEALTHY, UNKNOWN), as ECS does when
+   * the task's container health checks report. moto 5.2.5's tasks have none (see moto-gaps.ts); without one
+   * the task reports `UNKNOWN`, as ECS does before the health checks have run.
+   */
+  public setTaskHealth(taskArn: string, healthStatus: string): void {
+    this.gaps.taskHealth.set(taskArn, healthStatus);
   }
 
   public clearFaults(): void {

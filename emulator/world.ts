@@ -84,6 +84,13 @@ export interface TaskInfo {
   readonly ipv6Address?: string;
   readonly tags: readonly EcsTag[];
   readonly createdAt: Date;
+  /** The task's health status once {@link World.setHealth} set it (ECS reports UNKNOWN before). */
+  readonly healthStatus?: 'HEALTHY' | 'UNHEALTHY' | 'UNKNOWN';
+}
+
+/** Where a task's health status is reported: the proxy, which adds it to DescribeTasks (moto has none). */
+export interface HealthReporter {
+  setTaskHealth(taskArn: string, healthStatus: string): void;
 }
 
 export interface WorldOptions {
@@ -331,6 +338,16 @@ export class World {
     const n = this.addressCount++ + 10;
     const range = Math.floor(n / 250);
     return range < ranges.length ? `${ranges[range]}.${(n % 250) + 1}` : undefined;
+  }
+
+  /**
+   * Sets a running task's health status, as ECS does when its containers' health checks report, through the
+   * proxy (moto 5.2.5's tasks have none, see moto-gaps.ts). Returns the task with its new status, for the
+   * event builders (`events.ts`), which put it in `detail.healthStatus`.
+   */
+  public setHealth(task: TaskInfo, healthStatus: 'HEALTHY' | 'UNHEALTHY' | 'UNKNOWN', reporter: HealthReporter): TaskInfo {
+    reporter.setTaskHealth(task.taskArn, healthStatus);
+    return { ...task, healthStatus };
   }
 
   /** Releases the task's public IP and deletes its ENI (what ECS does while a task stops). The task keeps running. */

@@ -23,7 +23,7 @@ import { handlerMetric } from './private/metrics';
 import { grantReads, RecordWritePolicies } from './private/permissions';
 import { createReconciliationSchedule } from './private/reconciliation';
 import { Registrations } from './private/registrations';
-import { cfnServiceOf, checkPublicIp, checkSameCluster } from './private/service-checks';
+import { cfnServiceOf, checkPublicIp, checkSameCluster, healthCheckValidation } from './private/service-checks';
 import { tagService } from './private/service-tags';
 import { checkWholeNumber, wholeMinutes, wholeSeconds, zoneNameOf } from './private/validation';
 import { DEFAULT_METRICS_NAMESPACE, ENV, FUNCTION_TIMEOUT_SECONDS, METRIC, RecordType } from './shared/contract';
@@ -190,6 +190,21 @@ export interface ServiceOptions {
    * @default IpAddressType.IPV4
    */
   readonly ipAddressType?: IpAddressType;
+
+  /**
+   * Publish a task only once ECS reports its health status HEALTHY, and remove its records while it is not.
+   *
+   * ECS derives a task's health status from its essential containers' health checks: it is `UNKNOWN` until
+   * they report, then `HEALTHY` or `UNHEALTHY`. With this option a running task gets its records when ECS
+   * reports it HEALTHY, loses them when it turns UNHEALTHY (the task keeps running until ECS replaces it) and
+   * gets them back if it turns HEALTHY again. The status is always read from ECS (DescribeTasks) when a task
+   * state change event arrives, and by the reconciler, which catches a change no event reported within one
+   * `reconciliationInterval`. The task definition must have at least one container with a `healthCheck`;
+   * synthesis fails otherwise.
+   *
+   * @default false - a task is published as soon as it is RUNNING, whatever its health status
+   */
+  readonly publishWhenHealthy?: boolean;
 }
 
 /** The record types each address family publishes. */
@@ -367,7 +382,7 @@ export class EcsPublicDiscovery extends Construct {
    * update. Running tasks keep the tags they started with: after a rename, force a new deployment of the
    * service so that its tasks carry the new name tag and are published under it.
    *
-   * @param options the service, its DNS name, TTL and address family
+   * @param options the service, its DNS name, TTL, address family and health gating
    * @throws Error when the service or the name cannot be published; the message says how to fix it
    */
   public addService(options: ServiceOptions): void {
@@ -383,7 +398,13 @@ export class EcsPublicDiscovery extends Construct {
     checkIpAddressType(ipAddressType, where);
     checkPublicIp(service, cfnService, where, ipAddressType !== IpAddressType.IPV6);
 
-    const registration = this.registrations.add(service, options.name, options.dnsTtl, where, RECORD_TYPES_OF[ipAddressType]);
+    const publishWhenHealthy = options.publishWhenHealthy ?? false;
+
+    const registration = this.registrations.add(service, options.name, options.dnsTtl, where, RECORD_TYPES_OF[ipAddressType], publishWhenHealthy);
+    if (publishWhenHealthy) {
+      // At synthesis: the task definition's containers may be added after this call.
+      this.node.addValidation(healthCheckValidation(service, where));
+    }
     // The registration may have added record-write policies or parameters: the function needs them too.
     this.lifecycleResource.deleteBefore(...this.writes.resources, ...this.config.parameters);
     // The function's environment names the parameters as literals, which CloudFormation cannot see:

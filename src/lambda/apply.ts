@@ -4,7 +4,7 @@
  * applied or failed, count the outcomes as metrics and log one line per outcome.
  */
 import { PipelineDeps, PlannedChange, TaskObservation, TaskOutcome } from './model';
-import { batchChanges, intentOf } from './planner';
+import { batchChanges, healthWait, intentOf } from './planner';
 import { errorMessage, errorName, MetricName, Metrics } from './telemetry';
 import { METRIC, taskIdFromArn } from '../shared/contract';
 
@@ -98,9 +98,10 @@ async function verifyUpserts(deps: PipelineDeps, changes: readonly PlannedChange
     return [];
   }
   const byId = new Map([...observed.values()].map(o => [taskIdFromArn(o.taskArn), o] as const));
+  // A gated service's task that turned UNHEALTHY meanwhile (its event handled by a concurrent invocation) is stale too.
   const stale = written.filter(c => {
     const o = byId.get(c.taskId);
-    return !o || intentOf(o.lastStatus, o.desiredStatus) === 'remove';
+    return !o || intentOf(o.lastStatus, o.desiredStatus) === 'remove' || healthWait(c.service, o.healthStatus) !== undefined;
   });
   if (stale.length === 0) {
     return [];
@@ -116,8 +117,15 @@ async function verifyUpserts(deps: PipelineDeps, changes: readonly PlannedChange
     ...(c.record.Type === 'AAAA' ? { recordType: 'AAAA' as const } : {}),
     outcome: 'planned',
     level: 'warn',
-    reason: 'the task stopped while its record was being written; the record was removed again',
+    reason: stillRunning(byId.get(c.taskId))
+      ? 'the task stopped being HEALTHY while its record was being written; the record was removed again'
+      : 'the task stopped while its record was being written; the record was removed again',
   }));
+}
+
+/** True when ECS reports the task running (not stopping nor gone). */
+function stillRunning(o: TaskObservation | undefined): boolean {
+  return o !== undefined && intentOf(o.lastStatus, o.desiredStatus) !== 'remove';
 }
 
 /** Turns planned outcomes into applied or failed ones. */

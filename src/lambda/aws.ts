@@ -94,6 +94,7 @@ export class SdkDiscoveryApi implements DiscoveryApi {
           desiredStatus: t.desiredStatus,
           group: t.group,
           eniId: eniFromAttachments(t.attachments),
+          ...(t.healthStatus !== undefined ? { healthStatus: t.healthStatus } : {}),
           tags: tagMap(t.tags),
         });
       }

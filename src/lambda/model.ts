@@ -26,6 +26,8 @@ export interface TaskEvent {
   readonly version: number;
   /** The task's ENI, from the event's `eni` / `ElasticNetworkInterface` attachment. */
   readonly eniId?: string;
+  /** `detail.healthStatus` (HEALTHY, UNHEALTHY, UNKNOWN), when the event carries it; informative only, DescribeTasks decides. */
+  readonly healthStatus?: string;
 }
 
 /** A message that could not be understood. */
@@ -49,6 +51,8 @@ export interface TaskObservation {
   readonly desiredStatus?: string;
   readonly group?: string;
   readonly eniId?: string;
+  /** The task's health status (HEALTHY, UNHEALTHY, UNKNOWN), from its containers' health checks. */
+  readonly healthStatus?: string;
   /** The task's tags (DescribeTasks with `include: TAGS`): what ECS propagated from the service, the only tags read. */
   readonly tags: Readonly<Record<string, string>>;
 }

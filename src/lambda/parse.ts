@@ -52,6 +52,7 @@ export function parseTaskEvent(messageId: string, body: unknown): TaskEvent | Ma
     desiredStatus,
     version,
     eniId: eniFromAttachments(detail.attachments),
+    ...(typeof detail.healthStatus === 'string' ? { healthStatus: detail.healthStatus } : {}),
   };
 }
 

@@ -11,7 +11,7 @@ import { applyAndReport } from './apply';
 import { EniObservation, PipelineDeps, PlannedChange, PublishItem, RecordSet, TaskEvent, TaskObservation, TaskOutcome, TaskWork } from './model';
 import { isMalformed, parseTaskEvent } from './parse';
 import { planService } from './plan-service';
-import { Coalesced, coalesce, confirmIntent, isOwned, planName, projectRecords, resolvePublish } from './planner';
+import { Coalesced, coalesce, confirmIntent, isOwned, planName, projectRecords, Removal, resolvePublish } from './planner';
 import { errorMessage, errorName } from './telemetry';
 import { MAX_RECORDS_PER_NAME, METRIC, recordTypesOf, RegisteredService } from '../shared/contract';
 
@@ -63,7 +63,7 @@ class Batch {
 interface NameWork {
   readonly service: RegisteredService;
   readonly publishes: PublishItem[];
-  readonly removals: Array<{ taskId: string; reason?: string }>;
+  readonly removals: Removal[];
 }
 
 /** The names a batch touches, in the order it first touched them (the order they are read in). */
@@ -149,7 +149,7 @@ async function confirmStarts(deps: PipelineDeps, batch: Batch, names: NamesOfBat
     const observed = tasks.get(w.event.taskArn);
     const decision = confirmIntent(w, observed);
     if (decision.intent === 'remove') {
-      names.of(w.service).removals.push({ taskId: w.event.taskId, reason: decision.reason });
+      names.of(w.service).removals.push({ taskId: w.event.taskId, reason: decision.reason, ...(decision.unhealthy ? { unhealthy: true } : {}) });
     } else {
       confirmed.push({ work: w, observed: observed! });
     }

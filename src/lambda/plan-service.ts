@@ -4,7 +4,7 @@
  * {@link DiscoveryApi} and leaves the deciding to the planner.
  */
 import { EniObservation, PipelineDeps, PlannedChange, PublishItem, RecordSet, TaskObservation, TaskOutcome } from './model';
-import { isOwned, planName, resolvePublish } from './planner';
+import { healthWait, isOwned, planName, Removal, resolvePublish } from './planner';
 import { recordTypesOf, RegisteredService, taskIdFromArn } from '../shared/contract';
 
 /**
@@ -30,8 +30,15 @@ export async function planService(
 
   const outcomes: TaskOutcome[] = [];
   const publishes: PublishItem[] = [];
+  // A gated service's running task that ECS does not report HEALTHY gets no record (and loses the one it has).
+  const waiting = new Map<string, string>();
   for (const t of running) {
     const taskId = taskIdFromArn(t.taskArn);
+    const wait = healthWait(service, t.healthStatus);
+    if (wait !== undefined) {
+      waiting.set(taskId, wait);
+      continue;
+    }
     const resolution = resolvePublish(service, taskId, t.eniId ? enis.get(t.eniId) : undefined, t.tags);
     if (resolution.ok) {
       publishes.push(resolution.item);
@@ -44,8 +51,10 @@ export async function planService(
   const wanted = new Set(publishes.map(p => p.taskId));
   // Filling freed slots only adds: deleting records is left to the events and the reconciler, so the fill
   // can never undo a change of the batch it joins (ListTasks may not list a task that just started).
-  const removals = fillOnly ? [] : [...holding].filter(id => !wanted.has(id))
-    .map(taskId => ({ taskId, reason: 'no running task of the service holds it (reconciler)' }));
+  const removals: Removal[] = fillOnly ? [] : [...holding].filter(id => !wanted.has(id))
+    .map(taskId => (waiting.has(taskId)
+      ? { taskId, reason: waiting.get(taskId), unhealthy: true }
+      : { taskId, reason: 'no running task of the service holds it (reconciler)' }));
   const plan = planName(service, current, publishes, removals);
   outcomes.push(...plan.outcomes.filter(o => o.outcome !== 'unchanged'));
   return { changes: plan.changes, outcomes };

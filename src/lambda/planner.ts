@@ -30,6 +30,18 @@ export function serviceOfGroup(config: DiscoveryConfig, group: string | undefine
   return config.services.find(s => s.serviceName === serviceName);
 }
 
+/**
+ * Why a running task of a service published only when healthy (`publishWhenHealthy`) gets no record now, or
+ * undefined when it may have one: every task of an ungated service, and a gated service's task that ECS
+ * reports HEALTHY. Only what ECS answers (DescribeTasks) is given here, never the event's own health status.
+ */
+export function healthWait(service: RegisteredService, healthStatus: string | undefined): string | undefined {
+  if (service.publishWhenHealthy !== true || healthStatus === 'HEALTHY') {
+    return undefined;
+  }
+  return `waiting for ECS to report the task HEALTHY (healthStatus ${healthStatus ?? 'UNKNOWN'})`;
+}
+
 /** Result of {@link coalesce}. */
 export interface Coalesced {
   /** One entry per task, in the order tasks first appeared. */
@@ -100,7 +112,7 @@ function ignore(event: TaskEvent, reason: string): TaskOutcome {
  * stopping, must not get a record: this keeps a late or replayed RUNNING event from resurrecting
  * the record of a stopped task.
  */
-export function confirmIntent(work: TaskWork, observed: TaskObservation | undefined): { intent: Intent; reason?: string } {
+export function confirmIntent(work: TaskWork, observed: TaskObservation | undefined): { intent: Intent; reason?: string; unhealthy?: boolean } {
   if (work.intent === 'remove') {
     return { intent: 'remove' };
   }
@@ -114,6 +126,11 @@ export function confirmIntent(work: TaskWork, observed: TaskObservation | undefi
   const group = `service:${work.service.serviceName}`;
   if (observed.group !== group) {
     return { intent: 'remove', reason: `ECS reports the task in group ${JSON.stringify(observed.group ?? null)}, not ${group}` };
+  }
+  // A gated service's running task that ECS does not report HEALTHY keeps no record; it is not refused.
+  const wait = healthWait(work.service, observed.healthStatus);
+  if (wait !== undefined) {
+    return { intent: 'remove', reason: wait, unhealthy: true };
   }
   return { intent: 'publish' };
 }
@@ -216,6 +233,14 @@ function sameValues(record: RecordSet, item: PublishItem, type: RecordType): boo
   return record.TTL === item.ttl && values.length === 1 && values[0].Value === addressOf(item, type);
 }
 
+/** A task whose records go: it stopped, or (`unhealthy`) it runs but ECS does not report it HEALTHY. */
+export interface Removal {
+  readonly taskId: string;
+  readonly reason?: string;
+  /** A running task of a gated service that is not HEALTHY: with no record, it is ignored (one SKIP outcome), not a stop. */
+  readonly unhealthy?: boolean;
+}
+
 /** Result of {@link planName}. */
 export interface NamePlan {
   readonly changes: PlannedChange[];
@@ -238,7 +263,7 @@ export function planName(
   service: RegisteredService,
   records: readonly RecordSet[],
   publishes: readonly PublishItem[],
-  removals: ReadonlyArray<{ taskId: string; reason?: string }>,
+  removals: ReadonlyArray<Removal>,
   capacity: number = MAX_RECORDS_PER_NAME,
 ): NamePlan {
   const fqdn = service.fqdn;
@@ -259,6 +284,10 @@ export function planName(
 
   for (const removal of removals) {
     const why = removal.reason ? ` (${removal.reason})` : '';
+    if (removal.unhealthy && types.every(type => !owned.get(type)!.has(removal.taskId))) {
+      outcomes.push({ ...base, taskId: removal.taskId, action: 'SKIP', outcome: 'ignored', reason: removal.reason ?? 'the task is not HEALTHY', level: 'info' });
+      continue;
+    }
     for (const type of types) {
       const record = owned.get(type)!.get(removal.taskId);
       if (!record) {
@@ -266,7 +295,8 @@ export function planName(
         continue;
       }
       changes.push({ action: 'DELETE', hostedZoneId: service.hostedZoneId, record, taskId: removal.taskId, service });
-      outcomes.push({ ...base, taskId: removal.taskId, action: 'DELETE', ...typed(type), outcome: 'planned', reason: `task stopped${why}`, level: 'info' });
+      const reason = removal.unhealthy ? `task not HEALTHY${why}` : `task stopped${why}`;
+      outcomes.push({ ...base, taskId: removal.taskId, action: 'DELETE', ...typed(type), outcome: 'planned', reason, level: 'info' });
       owned.get(type)!.delete(removal.taskId);
       count.set(type, count.get(type)! - 1);
     }

@@ -30,6 +30,8 @@ export interface Registration {
   readonly ttlTagged: boolean;
   /** The record types the service publishes. */
   readonly recordTypes: readonly RecordType[];
+  /** Whether a task is published only once ECS reports it HEALTHY. */
+  readonly publishWhenHealthy: boolean;
 }
 
 /** Where the registrations go. */
@@ -76,6 +78,7 @@ export class Registrations implements IValidation {
    */
   public add(
     service: ecs.BaseService, name: string, dnsTtl: Duration | undefined, where: string, recordTypes: readonly RecordType[] = DEFAULT_RECORD_TYPES,
+    publishWhenHealthy = false,
   ): Registration {
     if (Token.isUnresolved(name)) {
       throw new Error(`The DNS name of the ${where} is only known at deploy time (a parameter, an import or a reference), but `
@@ -92,7 +95,7 @@ export class Registrations implements IValidation {
 
     const ttlTagged = dnsTtl !== undefined;
     const ttl = dnsTtl !== undefined ? ttlSeconds(dnsTtl) : DEFAULT_TTL_SECONDS;
-    const registration = { service, serviceName: serviceNameOf(service), name, fqdn, ttl, ttlTagged, recordTypes };
+    const registration = { service, serviceName: serviceNameOf(service), name, fqdn, ttl, ttlTagged, recordTypes, publishWhenHealthy };
     boundLength(this.scope, registration.serviceName, AWS_LIMITS.ecsServiceName);
 
     // Everything that depends on the full list of registrations is recomputed, and checked against AWS's
@@ -143,6 +146,8 @@ export class Registrations implements IValidation {
       hostedZoneId: this.props.hostedZone.hostedZoneId,
       ...(writeGroup > 0 ? { writeGroup } : {}),
       ...recordTypesField(r.recordTypes),
+      // Absent when false, so the configuration of an ungated service reads as before health gating.
+      ...(r.publishWhenHealthy ? { publishWhenHealthy: true } : {}),
     };
   }
 

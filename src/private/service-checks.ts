@@ -4,7 +4,7 @@
  * checked. Every error names the service and says how to fix it.
  */
 import { CfnResource, Stack, Token, aws_ecs as ecs } from 'aws-cdk-lib';
-import { IConstruct } from 'constructs';
+import { IConstruct, IValidation } from 'constructs';
 
 /** Refuses a service of another cluster than the construct's. Clusters only known at deploy time are not compared. */
 export function checkSameCluster(scope: IConstruct, cluster: ecs.ICluster, service: ecs.BaseService, where: string): void {
@@ -120,4 +120,33 @@ function isIntrinsic(v: unknown): boolean {
   }
   const keys = Object.keys(v);
   return keys.length === 1 && (keys[0] === 'Ref' || keys[0].startsWith('Fn::'));
+}
+
+/**
+ * Refuses, at synthesis (containers may be added after `addService`), a service published only when healthy
+ * whose task definition has no container with a health check: ECS would never report its tasks HEALTHY, so
+ * none would ever be published. The containers are read from the L1 task definition, as CloudFormation gets
+ * them; a task definition whose containers are only known at deploy time (or not at all, an import) is not checked.
+ */
+export function healthCheckValidation(service: ecs.BaseService, where: string): IValidation {
+  return {
+    validate: () => {
+      const taskDefinition = service.taskDefinition;
+      const cfn = taskDefinition.node.defaultChild;
+      if (!cfn || !CfnResource.isCfnResource(cfn) || cfn.cfnResourceType !== ecs.CfnTaskDefinition.CFN_RESOURCE_TYPE_NAME) {
+        return [];
+      }
+      const containers: unknown = Stack.of(service).resolve((cfn as ecs.CfnTaskDefinition).containerDefinitions);
+      if (!Array.isArray(containers) || containers.some(c => typeof c !== 'object' || c === null)) {
+        return [];
+      }
+      if (containers.some(c => (c as { healthCheck?: unknown }).healthCheck !== undefined)) {
+        return [];
+      }
+      return [`The ${where} is registered with publishWhenHealthy, but no container of its task definition `
+        + `'${taskDefinition.node.path}' has a health check, so ECS would never report its tasks HEALTHY and none would be `
+        + 'published: give the essential container a healthCheck (e.g. healthCheck: { command: [\'CMD-SHELL\', \'...\'] } in '
+        + 'addContainer), or remove publishWhenHealthy.'];
+    },
+  };
 }

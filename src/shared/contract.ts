@@ -110,6 +110,11 @@ export interface RegisteredService {
    * stack) or `["AAAA"]` (IPv6 only). Absent means `["A"]`, so configurations written before IPv6 read the same.
    */
   readonly recordTypes?: RecordType[];
+  /**
+   * Whether a running task is published only once ECS reports its `healthStatus` HEALTHY (and its records
+   * removed while it is not). Absent means false, so configurations written before health gating read the same.
+   */
+  readonly publishWhenHealthy?: boolean;
 }
 
 /** Everything the handler needs to know once its configuration is loaded. */
@@ -301,7 +306,16 @@ function readService(s: unknown, where: string): RegisteredService {
     hostedZoneId: s.hostedZoneId as string,
     ...(s.writeGroup !== undefined ? { writeGroup: readWriteGroup(s.writeGroup, where) } : {}),
     ...(s.recordTypes !== undefined ? { recordTypes: readRecordTypes(s.recordTypes, where) } : {}),
+    ...(s.publishWhenHealthy !== undefined ? { publishWhenHealthy: readFlag(s.publishWhenHealthy, `${where}.publishWhenHealthy`) } : {}),
   };
+}
+
+/** A boolean flag of a registration. */
+function readFlag(v: unknown, where: string): boolean {
+  if (typeof v !== 'boolean') {
+    throw new ConfigError(`${where} must be true or false, got ${JSON.stringify(v)}`);
+  }
+  return v;
 }
 
 /** Record types: a non-empty list of distinct {@link RECORD_TYPES}, returned in that order. */

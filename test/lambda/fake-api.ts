@@ -26,6 +26,7 @@ interface StoredTask {
   desiredStatus: string;
   eniId?: string;
   tags: Record<string, string>;
+  healthStatus?: string;
 }
 
 /** An error shaped like the AWS SDK's service exceptions. */
@@ -50,6 +51,8 @@ export interface AddTaskOptions {
   /** Create the task without its ENI (already deleted). */
   readonly withoutEni?: boolean;
   readonly clusterArn?: string;
+  /** The task's health status as DescribeTasks reports it (HEALTHY, UNHEALTHY, UNKNOWN); absent by default. */
+  readonly healthStatus?: string;
 }
 
 export class FakeDiscoveryApi implements DiscoveryApi {
@@ -101,11 +104,21 @@ export class FakeDiscoveryApi implements DiscoveryApi {
       desiredStatus: o.desiredStatus ?? 'RUNNING',
       eniId,
       tags,
+      ...(o.healthStatus !== undefined ? { healthStatus: o.healthStatus } : {}),
     });
     if (eniId && !o.withoutEni) {
       this.enis.set(eniId, { eniId, publicIp: o.ip === null ? undefined : o.ip ?? '203.0.113.10', ...(o.ipv6 ? { ipv6Address: o.ipv6 } : {}) });
     }
     return arn;
+  }
+
+  /** Sets a task's health status, as ECS does when its containers' health checks report. */
+  public setHealth(id: string, healthStatus: string): void {
+    const t = this.tasks.get(taskArn(id));
+    if (!t) {
+      throw new Error(`no task ${id}`);
+    }
+    t.healthStatus = healthStatus;
   }
 
   /** Marks a task stopped and deletes its ENI, as ECS does. */
@@ -148,7 +161,9 @@ export class FakeDiscoveryApi implements DiscoveryApi {
     for (const arn of taskArns) {
       const t = this.tasks.get(arn);
       if (t && t.clusterArn === clusterArn) {
-        out.set(arn, { taskArn: arn, lastStatus: t.lastStatus, desiredStatus: t.desiredStatus, group: t.group, eniId: t.eniId, tags: { ...t.tags } });
+        const health = t.healthStatus !== undefined ? { healthStatus: t.healthStatus } : {};
+        const { lastStatus, desiredStatus, group, eniId } = t;
+        out.set(arn, { taskArn: arn, lastStatus, desiredStatus, group, eniId, ...health, tags: { ...t.tags } });
       }
     }
     return out;

@@ -3,30 +3,17 @@
  * reconciler over the in-memory API. A gated service's running task is published only while DescribeTasks
  * reports it HEALTHY; an ungated service is not affected by health at all.
  */
-import { FakeDiscoveryApi } from './fake-api';
 import { CLUSTER_ARN, MC, ownedRecord, startEvent, stopEvent, WEB, ZONE } from './fixtures';
-import type { PipelineDeps } from '../../src/lambda/model';
+import { pipelineHarness } from './pipeline-harness';
 import { parseTaskEvent } from '../../src/lambda/parse';
-import { processMessages } from '../../src/lambda/pipeline';
 import { confirmIntent, healthWait } from '../../src/lambda/planner';
 import { reconcile } from '../../src/lambda/reconcile';
-import { Logger, Metrics } from '../../src/lambda/telemetry';
 import { ConfigError, DiscoveryConfig, ENV, readConfig, RegisteredService } from '../../src/shared/contract';
 
 const GATED: RegisteredService = { ...MC, publishWhenHealthy: true };
 const CONFIG: DiscoveryConfig = { clusterArn: CLUSTER_ARN, services: [GATED, WEB] };
 
-function harness(config: DiscoveryConfig = CONFIG) {
-  const api = new FakeDiscoveryApi();
-  const lines: string[] = [];
-  const metrics = new Metrics('Test', 'fn');
-  const deps: PipelineDeps = { config, api, log: new Logger(l => lines.push(l)), metrics };
-  const run = (...messages: Array<[string, unknown]>) => processMessages(deps,
-    messages.map(([messageId, body]) => ({ messageId, body: JSON.stringify(body) })));
-  const logs = () => lines.map(l => JSON.parse(l) as Record<string, unknown>);
-  const counted = () => Object.fromEntries(Object.entries(metrics.snapshot()).filter(([, v]) => v !== 0));
-  return { api, deps, run, logs, counted };
-}
+const harness = (config: DiscoveryConfig = CONFIG) => pipelineHarness(config);
 
 /** A RUNNING task's health change, as ECS sends it: a Task State Change with a newer version and `healthStatus`. */
 function healthEvent(id: string, healthStatus: string, version: number, service: RegisteredService = GATED) {

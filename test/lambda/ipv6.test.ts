@@ -2,15 +2,13 @@
  * IPv6: AAAA records beside (dual stack) or instead of (IPv6 only) the A record, through the planner, the
  * batch pipeline, the reconciler, the purge and the lifecycle's removed names.
  */
-import { FakeDiscoveryApi } from './fake-api';
 import { CLUSTER_ARN, MC, ownedRecord, simpleRecord, startEvent, stopEvent, WEB, ZONE } from './fixtures';
+import { pipelineHarness } from './pipeline-harness';
 import { removedNames } from '../../src/lambda/lifecycle';
-import type { PipelineDeps, RecordSet } from '../../src/lambda/model';
-import { processMessages } from '../../src/lambda/pipeline';
+import type { RecordSet } from '../../src/lambda/model';
 import { conflictOf, desiredRecord, isOwned, planName, resolvePublish } from '../../src/lambda/planner';
 import { purgeNames } from '../../src/lambda/purge';
 import { reconcile } from '../../src/lambda/reconcile';
-import { Logger, Metrics } from '../../src/lambda/telemetry';
 import { ConfigError, DiscoveryConfig, ENV, LifecycleName, readConfig, readLifecycleNames, RegisteredService, TAG_NAME } from '../../src/shared/contract';
 
 const DUAL: RegisteredService = { ...MC, recordTypes: ['A', 'AAAA'] };
@@ -21,17 +19,7 @@ const aaaa = (s: RegisteredService, taskId: string, ip: string, ttl = s.ttl): Re
   Name: s.fqdn, Type: 'AAAA', SetIdentifier: taskId, MultiValueAnswer: true, TTL: ttl, ResourceRecords: [{ Value: ip }],
 });
 
-function harness(config: DiscoveryConfig = CONFIG) {
-  const api = new FakeDiscoveryApi();
-  const lines: string[] = [];
-  const metrics = new Metrics('Test', 'fn');
-  const deps: PipelineDeps = { config, api, log: new Logger(l => lines.push(l)), metrics };
-  const run = (...messages: Array<[string, unknown]>) => processMessages(deps,
-    messages.map(([messageId, body]) => ({ messageId, body: JSON.stringify(body) })));
-  const logs = () => lines.map(l => JSON.parse(l) as Record<string, unknown>);
-  const counted = () => Object.fromEntries(Object.entries(metrics.snapshot()).filter(([, v]) => v !== 0));
-  return { api, deps, run, logs, counted };
-}
+const harness = (config: DiscoveryConfig = CONFIG) => pipelineHarness(config);
 
 describe('contract', () => {
   const env = (services: unknown[]) => ({ [ENV.CONFIG]: JSON.stringify({ clusterArn: CLUSTER_ARN, services }) });

@@ -3,40 +3,14 @@ import {
   API, CLUSTER_ARN, CONFIG, ecsEvent, ipOf, MC, OTHER_CLUSTER_ARN, OTHER_ZONE, ownedRecord, simpleRecord, startEvent, stopEvent, taskArn, WEB,
   weightedRecord, ZONE,
 } from './fixtures';
+import { Harness, pipelineHarness } from './pipeline-harness';
 import { applyChanges } from '../../src/lambda/apply';
-import type { DiscoveryApi, EniObservation, PipelineDeps, RecordSet, TaskOutcome } from '../../src/lambda/model';
-import { InboundMessage, processMessages } from '../../src/lambda/pipeline';
+import type { DiscoveryApi, EniObservation, RecordSet, TaskOutcome } from '../../src/lambda/model';
 import { reconcile } from '../../src/lambda/reconcile';
-import { Logger, MetricName, Metrics } from '../../src/lambda/telemetry';
 import { DiscoveryConfig, METRIC, TAG_NAME } from '../../src/shared/contract';
 
-interface Harness {
-  readonly api: FakeDiscoveryApi;
-  readonly deps: PipelineDeps;
-  readonly metrics: Metrics;
-  /** Parsed log lines. */
-  logs(): Array<Record<string, unknown>>;
-  /** Runs one batch: each argument is `[messageId, body]`; object bodies are sent as JSON strings (as SQS does). */
-  run(...messages: Array<[string, unknown]>): ReturnType<typeof processMessages>;
-  /** Non-zero metrics of the invocation(s) so far. */
-  counted(): Partial<Record<MetricName, number>>;
-}
-
-function harness(config: DiscoveryConfig = CONFIG, api = new FakeDiscoveryApi()): Harness {
-  const lines: string[] = [];
-  const metrics = new Metrics('Test', 'fn');
-  const deps: PipelineDeps = { config, api, log: new Logger(l => lines.push(l)), metrics };
-  return {
-    api,
-    deps,
-    metrics,
-    logs: () => lines.map(l => JSON.parse(l)),
-    run: (...messages) => processMessages(deps, messages.map(([messageId, body]): InboundMessage => ({
-      messageId, body: typeof body === 'string' ? body : JSON.stringify(body),
-    }))),
-    counted: () => Object.fromEntries(Object.entries(metrics.snapshot()).filter(([, v]) => v !== 0)),
-  };
-}
+/** The pipeline over the in-memory API, with this file's default configuration. */
+const harness = (config: DiscoveryConfig = CONFIG, api = new FakeDiscoveryApi()) => pipelineHarness(config, api);
 
 const outcomeOf = (outcomes: readonly TaskOutcome[], taskId: string) => outcomes.filter(o => o.taskId === taskId);
 

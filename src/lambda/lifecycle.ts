@@ -18,7 +18,7 @@ import { PipelineDeps } from './model';
 import { purgeNames, PurgeSummary } from './purge';
 import { reconcile } from './reconcile';
 import { errorMessage, errorName } from './telemetry';
-import { DiscoveryConfig, isObject, LIFECYCLE_RESOURCE_TYPE, LifecycleName, readLifecycleNames, RECORD_TYPES, recordTypesOf } from '../shared/contract';
+import { DiscoveryConfig, isObject, LIFECYCLE_RESOURCE_TYPE, LifecycleName, nameKey, readLifecycleNames, RECORD_TYPES, recordTypesOf } from '../shared/contract';
 
 /** The fields of a CloudFormation custom resource request the handler uses. */
 export interface CfnRequest {
@@ -58,12 +58,10 @@ export interface LifecycleDeps extends Pick<PipelineDeps, 'api' | 'log' | 'metri
  * the types it dropped: the records of those types would no longer be owned, so they are deleted now.
  */
 export function removedNames(before: readonly LifecycleName[], after: readonly LifecycleName[]): LifecycleName[] {
-  // A zone id may be given with or without its `/hostedzone/` prefix: the same zone either way.
-  const key = (n: LifecycleName) => `${n.hostedZoneId.replace(/^\/?hostedzone\//, '')}|${n.fqdn}`;
-  const kept = new Map(after.map(n => [key(n), n] as const));
+  const kept = new Map(after.map(n => [nameKey(n), n] as const));
   const out: LifecycleName[] = [];
   for (const n of before) {
-    const now = kept.get(key(n));
+    const now = kept.get(nameKey(n));
     if (!now) {
       out.push(n);
       continue;

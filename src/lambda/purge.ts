@@ -6,7 +6,7 @@ import { applyChanges, changeKey } from './apply';
 import { PipelineDeps, PlannedChange, RecordSet } from './model';
 import { isOwned } from './planner';
 import { errorMessage, errorName } from './telemetry';
-import { LifecycleName, METRIC, recordTypesOf, RegisteredService } from '../shared/contract';
+import { LifecycleName, METRIC, nameKey, recordTypesOf, RegisteredService } from '../shared/contract';
 
 /** Result of {@link purgeNames}. */
 export interface PurgeSummary {
@@ -50,10 +50,9 @@ export async function purgeNames(
 ): Promise<PurgeSummary> {
   const { log, metrics } = deps;
   const failures = new Map<string, LifecycleName & { reason: string }>();
-  const key = (n: Pick<LifecycleName, 'hostedZoneId' | 'fqdn'>) => `${n.hostedZoneId}|${n.fqdn}`;
   const outOfTime = () => options.remainingMs !== undefined && options.remainingMs() < (options.reserveMs ?? 10_000);
   let deleted = 0;
-  let pending = [...new Map(names.map(n => [key(n), n] as const)).values()];
+  let pending = [...new Map(names.map(n => [nameKey(n), n] as const)).values()];
   for (let pass = 1; pass <= 2 && pending.length > 0; pass++) {
     // The second pass only checks again: a name it cannot reach in time was cleared by the first.
     const { records, listed } = await readNames(deps, pending, failures, outOfTime, pass === 1);
@@ -69,7 +68,7 @@ export async function purgeNames(
         writeGroup: name.writeGroup,
         ...(name.recordTypes ? { recordTypes: name.recordTypes } : {}),
       };
-      for (const record of records.get(key(name)) ?? []) {
+      for (const record of records.get(nameKey(name)) ?? []) {
         changes.push({ action: 'DELETE', hostedZoneId: name.hostedZoneId, record, taskId: record.SetIdentifier as string, service });
       }
     }
@@ -86,7 +85,7 @@ export async function purgeNames(
         log.info('record deleted with its registration', { taskId: c.taskId, name: c.service.fqdn, service: c.service.serviceName, action: 'DELETE', outcome: 'applied' });
       } else {
         metrics.add(METRIC.CHANGES_FAILED);
-        failures.set(key(c.service), {
+        failures.set(nameKey(c.service), {
           hostedZoneId: c.hostedZoneId,
           fqdn: c.service.fqdn,
           serviceName: c.service.serviceName,
@@ -98,8 +97,8 @@ export async function purgeNames(
     }
     // Read the names that had records once more: a record written or changed meanwhile (a task event handled
     // concurrently, a DELETE refused because the values moved) is deleted by the second pass.
-    const touched = new Set(changes.map(c => key(c.service)));
-    pending = settling ? listed : listed.filter(n => touched.has(key(n)));
+    const touched = new Set(changes.map(c => nameKey(c.service)));
+    pending = settling ? listed : listed.filter(n => touched.has(nameKey(n)));
     if (settling) {
       await settle(deps, options);
     }
@@ -135,7 +134,6 @@ async function readNames(
   deps: Pick<PipelineDeps, 'api' | 'log'>, names: readonly LifecycleName[],
   failures: Map<string, LifecycleName & { reason: string }>, outOfTime: () => boolean, reportUnreached: boolean,
 ): Promise<{ records: Map<string, RecordSet[]>; listed: LifecycleName[] }> {
-  const key = (n: Pick<LifecycleName, 'hostedZoneId' | 'fqdn'>) => `${n.hostedZoneId}|${n.fqdn}`;
   const records = new Map<string, RecordSet[]>();
   const listed: LifecycleName[] = [];
   const byZone = new Map<string, LifecycleName[]>();
@@ -147,9 +145,9 @@ async function readNames(
         const all = await deps.api.listZoneRecords(zone, Math.floor(zoneNames.length / 2));
         if (all) {
           for (const n of zoneNames) {
-            records.set(key(n), all.filter(r => isOwned(r, n.fqdn, recordTypesOf(n))));
+            records.set(nameKey(n), all.filter(r => isOwned(r, n.fqdn, recordTypesOf(n))));
             listed.push(n);
-            failures.delete(key(n));
+            failures.delete(nameKey(n));
           }
           remaining = [];
         }
@@ -160,24 +158,24 @@ async function readNames(
     for (const n of remaining) {
       if (outOfTime()) {
         if (reportUnreached) {
-          failures.set(key(n), { ...n, reason: 'not reached before the function\'s time ran out' });
+          failures.set(nameKey(n), { ...n, reason: 'not reached before the function\'s time ran out' });
         }
         continue;
       }
       try {
-        records.set(key(n), (await deps.api.listRecordsAt(zone, n.fqdn)).filter(r => isOwned(r, n.fqdn, recordTypesOf(n))));
+        records.set(nameKey(n), (await deps.api.listRecordsAt(zone, n.fqdn)).filter(r => isOwned(r, n.fqdn, recordTypesOf(n))));
         listed.push(n);
-        failures.delete(key(n));
+        failures.delete(nameKey(n));
       } catch (err) {
         if (errorName(err) === 'NoSuchHostedZone') {
           // Route53 only deletes a zone that holds nothing but its NS and SOA records: no record is left to delete.
           deps.log.warn('the hosted zone no longer exists; nothing is left to delete at its names', { hostedZoneId: zone, name: n.fqdn });
-          records.set(key(n), []);
+          records.set(nameKey(n), []);
           listed.push(n);
-          failures.delete(key(n));
+          failures.delete(nameKey(n));
           continue;
         }
-        failures.set(key(n), { ...n, reason: `ListResourceRecordSets failed: ${errorName(err)}: ${errorMessage(err)}` });
+        failures.set(nameKey(n), { ...n, reason: `ListResourceRecordSets failed: ${errorName(err)}: ${errorMessage(err)}` });
       }
     }
   }

@@ -55,11 +55,6 @@ export class HandlerConfigStore {
     return { commit: () => this.apply(next, chunks) };
   }
 
-  /** Plans and commits at once (see {@link plan}). */
-  public update(services: readonly RegisteredService[]): void {
-    this.plan(services).commit();
-  }
-
   private apply(services: RegisteredService[], chunks: RegisteredService[][]): void {
     this.services = services;
     this.chunks = chunks;

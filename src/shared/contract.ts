@@ -163,6 +163,14 @@ export const LIFECYCLE_RESOURCE_TYPE = 'Custom::EcsPublicDiscovery';
 /** The custom resource property listing the registered names (a JSON array of {@link LifecycleName}). */
 export const LIFECYCLE_NAMES_PROPERTY = 'Names';
 
+/**
+ * Identifies a registered name: its hosted zone (given with or without the `/hostedzone/` prefix, the same zone)
+ * and its record name.
+ */
+export function nameKey(n: { readonly hostedZoneId: string; readonly fqdn: string }): string {
+  return `${n.hostedZoneId.replace(/^\/?hostedzone\//, '')}|${n.fqdn}`;
+}
+
 /** One registered name as the custom resource carries it (CloudFormation passes every value as a string). */
 export interface LifecycleName {
   /** Hosted zone of the name. */

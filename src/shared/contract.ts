@@ -71,9 +71,12 @@ export const METRIC = {
   CAPACITY_EXCEEDED: 'CapacityExceeded',
 } as const;
 
-/** The record types the library publishes: `A` for a task's public IPv4 address, `AAAA` for its ENI's IPv6 address. */
+/**
+ * The address record types the library publishes: `A` for a task's IPv4 address (public, or private in a
+ * private zone), `AAAA` for its ENI's IPv6 address.
+ */
 export type RecordType = 'A' | 'AAAA';
-/** Every record type the library may publish, in Route53's listing order. */
+/** Every address record type the library may publish, in Route53's listing order. */
 export const RECORD_TYPES: readonly RecordType[] = ['A', 'AAAA'];
 /** What a registration without `recordTypes` publishes (every registration before IPv6 support). */
 export const DEFAULT_RECORD_TYPES: readonly RecordType[] = ['A'];
@@ -115,6 +118,46 @@ export interface RegisteredService {
    * removed while it is not). Absent means false, so configurations written before health gating read the same.
    */
   readonly publishWhenHealthy?: boolean;
+  /**
+   * Which of the task's IPv4 addresses the A records hold: absent for the public one; `private` for the ENI's
+   * private address (a private hosted zone answering inside the VPC: split-horizon DNS).
+   */
+  readonly addressScope?: 'private';
+  /**
+   * Whether each task is also published under its own host name, `<task id>.<fqdn>` (same record types, set
+   * identifier and TTL as at the service's name). Absent means false.
+   */
+  readonly taskNames?: boolean;
+  /** The SRV record set published for the service, one value per task pointing at its task name; absent when none. */
+  readonly srv?: SrvConfig;
+  /** The Route53 health check created for each task and attached to its public records; absent when none. */
+  readonly healthCheck?: HealthCheckConfig;
+}
+
+/** The SRV records of a registration (see {@link RegisteredService.srv}). */
+export interface SrvConfig {
+  /** The SRV record name, `_<service>._<proto>.<fqdn>`: lower case, with a trailing dot. */
+  readonly fqdn: string;
+  /** SRV priority (0..65535). */
+  readonly priority: number;
+  /** SRV weight (0..65535). */
+  readonly weight: number;
+  /** The port clients connect to (1..65535). */
+  readonly port: number;
+}
+
+/** The Route53 health check of each task of a registration (see {@link RegisteredService.healthCheck}). */
+export interface HealthCheckConfig {
+  /** How Route53 checks the task. */
+  readonly type: 'TCP' | 'HTTP' | 'HTTPS';
+  /** The port checked (1..65535). */
+  readonly port: number;
+  /** The path requested by HTTP and HTTPS checks, starting with `/`. */
+  readonly path?: string;
+  /** Seconds between two checks from one checker: 10 or 30. */
+  readonly intervalSeconds: number;
+  /** Consecutive failures (or successes) that change the status: 1..10. */
+  readonly failureThreshold: number;
 }
 
 /** Everything the handler needs to know once its configuration is loaded. */
@@ -123,7 +166,17 @@ export interface DiscoveryConfig {
   readonly clusterArn: string;
   /** The registered services. */
   readonly services: RegisteredService[];
+  /**
+   * Identifies the construct (its account, region and path) on what it creates outside the zone's records:
+   * the `public-discovery:owner` tag of its health checks. Absent when no registration has health checks.
+   */
+  readonly owner?: string;
 }
+
+/** Tag put on every health check the handler creates: the {@link DiscoveryConfig.owner} of its construct. */
+export const TAG_OWNER = 'public-discovery:owner';
+/** Tag put on every health check the handler creates: the ARN of the task it checks. */
+export const TAG_TASK = 'public-discovery:task';
 
 /**
  * What {@link ENV.CONFIG} carries. The registrations ride inline (`services`) while they fit in Lambda's
@@ -147,6 +200,8 @@ export interface ConfigEnvelope {
    * environment too, so no execution environment keeps registrations that name the old zone.
    */
   readonly hostedZoneId?: string;
+  /** See {@link DiscoveryConfig.owner}. */
+  readonly owner?: string;
 }
 
 /** Largest value of a standard-tier SSM parameter, in characters. */
@@ -183,6 +238,10 @@ export interface LifecycleName {
   readonly writeGroup?: number;
   /** The record types published at the name (see {@link RegisteredService.recordTypes}; absent means `["A"]`). */
   readonly recordTypes?: RecordType[];
+  /** Whether tasks are also published at `<task id>.<fqdn>` (see {@link RegisteredService.taskNames}). */
+  readonly taskNames?: boolean;
+  /** The SRV record name of the registration, when it publishes one (see {@link SrvConfig.fqdn}). */
+  readonly srvFqdn?: string;
 }
 
 /** A configuration problem, raised when an invocation starts (never at import time). */
@@ -216,19 +275,20 @@ export function readEnvelope(env: Record<string, string | undefined>): ConfigEnv
     throw new ConfigError(`${ENV.CONFIG}.clusterArn must be an ECS cluster ARN, got ${JSON.stringify(clusterArn)}`);
   }
   const fingerprint = typeof parsed.fingerprint === 'string' ? parsed.fingerprint : undefined;
+  const owner = parsed.owner === undefined ? {} : { owner: readString(parsed.owner, `${ENV.CONFIG}.owner`) };
   if (parsed.servicesParameters !== undefined) {
     const names = parsed.servicesParameters;
     if (!Array.isArray(names) || names.length === 0 || names.some(n => typeof n !== 'string' || n === '')) {
       throw new ConfigError(`${ENV.CONFIG}.servicesParameters must be a non-empty array of SSM parameter names, got ${JSON.stringify(names)}`);
     }
     const hostedZoneId = typeof parsed.hostedZoneId === 'string' ? parsed.hostedZoneId : undefined;
-    return { clusterArn, servicesParameters: names as string[], fingerprint, hostedZoneId };
+    return { clusterArn, servicesParameters: names as string[], fingerprint, hostedZoneId, ...owner };
   }
   if (!Array.isArray(parsed.services)) {
     throw new ConfigError(`${ENV.CONFIG}.services must be an array, got ${JSON.stringify(parsed.services)}`);
   }
   const services = parsed.services.map((s: unknown, i: number) => readService(s, `${ENV.CONFIG}.services[${i}]`));
-  return { clusterArn, services, fingerprint };
+  return { clusterArn, services, fingerprint, ...owner };
 }
 
 /**
@@ -241,7 +301,7 @@ export function readConfig(env: Record<string, string | undefined>): DiscoveryCo
   if (envelope.services === undefined) {
     throw new ConfigError(`${ENV.CONFIG} keeps its registrations in SSM parameters (${(envelope.servicesParameters ?? []).join(', ')}): they must be read first`);
   }
-  return { clusterArn: envelope.clusterArn, services: envelope.services };
+  return { clusterArn: envelope.clusterArn, services: envelope.services, ...(envelope.owner !== undefined ? { owner: envelope.owner } : {}) };
 }
 
 /** Reads the value of one SSM parameter written by the construct: a JSON array of registered services. */
@@ -287,6 +347,9 @@ export function readLifecycleNames(properties: unknown, where: string): Lifecycl
       serviceName: n.serviceName as string,
       ...(n.writeGroup !== undefined ? { writeGroup: readWriteGroup(n.writeGroup, at) } : {}),
       ...(n.recordTypes !== undefined ? { recordTypes: readRecordTypes(n.recordTypes, at) } : {}),
+      // CloudFormation passes every custom resource value as a string: "true" is true.
+      ...(n.taskNames === true || n.taskNames === 'true' ? { taskNames: true } : {}),
+      ...(n.srvFqdn !== undefined ? { srvFqdn: readFqdn(readString(n.srvFqdn, `${at}.srvFqdn`), `${at}.srvFqdn`) } : {}),
     };
   });
 }
@@ -315,6 +378,68 @@ function readService(s: unknown, where: string): RegisteredService {
     ...(s.writeGroup !== undefined ? { writeGroup: readWriteGroup(s.writeGroup, where) } : {}),
     ...(s.recordTypes !== undefined ? { recordTypes: readRecordTypes(s.recordTypes, where) } : {}),
     ...(s.publishWhenHealthy !== undefined ? { publishWhenHealthy: readFlag(s.publishWhenHealthy, `${where}.publishWhenHealthy`) } : {}),
+    ...(s.addressScope !== undefined ? { addressScope: readAddressScope(s.addressScope, `${where}.addressScope`) } : {}),
+    ...(s.taskNames !== undefined ? { taskNames: readFlag(s.taskNames, `${where}.taskNames`) } : {}),
+    ...(s.srv !== undefined ? { srv: readSrv(s.srv, `${where}.srv`) } : {}),
+    ...(s.healthCheck !== undefined ? { healthCheck: readHealthCheck(s.healthCheck, `${where}.healthCheck`) } : {}),
+  };
+}
+
+/** A non-empty string. */
+function readString(v: unknown, where: string): string {
+  if (typeof v !== 'string' || v === '') {
+    throw new ConfigError(`${where} must be a non-empty string, got ${JSON.stringify(v)}`);
+  }
+  return v;
+}
+
+/** A whole number within bounds. */
+function readWhole(v: unknown, min: number, max: number, where: string): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+    throw new ConfigError(`${where} must be a whole number in ${min}..${max}, got ${JSON.stringify(v)}`);
+  }
+  return v;
+}
+
+function readAddressScope(v: unknown, where: string): 'private' {
+  if (v !== 'private') {
+    throw new ConfigError(`${where} must be "private" (absent means the public address), got ${JSON.stringify(v)}`);
+  }
+  return v;
+}
+
+function readSrv(v: unknown, where: string): SrvConfig {
+  if (!isObject(v)) {
+    throw new ConfigError(`${where} must be an object, got ${JSON.stringify(v)}`);
+  }
+  return {
+    fqdn: readFqdn(readString(v.fqdn, `${where}.fqdn`), where),
+    priority: readWhole(v.priority, 0, 65535, `${where}.priority`),
+    weight: readWhole(v.weight, 0, 65535, `${where}.weight`),
+    port: readWhole(v.port, 1, 65535, `${where}.port`),
+  };
+}
+
+function readHealthCheck(v: unknown, where: string): HealthCheckConfig {
+  if (!isObject(v)) {
+    throw new ConfigError(`${where} must be an object, got ${JSON.stringify(v)}`);
+  }
+  if (v.type !== 'TCP' && v.type !== 'HTTP' && v.type !== 'HTTPS') {
+    throw new ConfigError(`${where}.type must be "TCP", "HTTP" or "HTTPS", got ${JSON.stringify(v.type)}`);
+  }
+  if (v.intervalSeconds !== 10 && v.intervalSeconds !== 30) {
+    throw new ConfigError(`${where}.intervalSeconds must be 10 or 30, got ${JSON.stringify(v.intervalSeconds)}`);
+  }
+  const path = v.path === undefined ? undefined : readString(v.path, `${where}.path`);
+  if (path !== undefined && !path.startsWith('/')) {
+    throw new ConfigError(`${where}.path must start with "/", got ${JSON.stringify(path)}`);
+  }
+  return {
+    type: v.type,
+    port: readWhole(v.port, 1, 65535, `${where}.port`),
+    ...(path !== undefined ? { path } : {}),
+    intervalSeconds: v.intervalSeconds,
+    failureThreshold: readWhole(v.failureThreshold, 1, 10, `${where}.failureThreshold`),
   };
 }
 

@@ -166,3 +166,16 @@ describe('writeGroup', () => {
     expect(inEnvelope.message).toBe(`${ENV.CONFIG}.services[0].writeGroup must be a whole number, got ${JSON.stringify(value)}`);
   });
 });
+
+describe('readLifecycleNames: task names and SRV', () => {
+  const base = { hostedZoneId: 'Z1', fqdn: 'mc.example.com.', serviceName: 'mc' };
+  test('reads taskNames as CloudFormation passes it (a string) and the SRV name', () => {
+    const names = readLifecycleNames({ Names: [{ ...base, taskNames: 'true', srvFqdn: '_minecraft._tcp.mc.example.com.' }, base] }, 'ResourceProperties');
+    expect(names[0]).toEqual({ ...base, taskNames: true, srvFqdn: '_minecraft._tcp.mc.example.com.' });
+    expect(names[1]).toEqual(base);
+  });
+  test('refuses an SRV name that is not normalized', () => {
+    expect(() => readLifecycleNames({ Names: [{ ...base, srvFqdn: '_x._tcp.MC.example.com' }] }, 'ResourceProperties'))
+      .toThrow('ResourceProperties.Names[0].srvFqdn.fqdn must be lower case with a trailing dot');
+  });
+});

@@ -185,3 +185,42 @@ describe('taskIdFromArn', () => {
     expect(taskIdFromArn(arn)).toBe(id);
   });
 });
+
+describe('readConfig: split-horizon, task names, SRV and health checks', () => {
+  const full = {
+    addressScope: 'private',
+    taskNames: true,
+    srv: { fqdn: '_minecraft._tcp.mc.example.com.', priority: 0, weight: 5, port: 25565 },
+    healthCheck: { type: 'HTTP', port: 8080, path: '/health', intervalSeconds: 10, failureThreshold: 3 },
+  };
+
+  test('reads every option and the owner', () => {
+    const config = readConfig(envOf({ clusterArn: CLUSTER, owner: 'acct/region/Stack/Discovery', services: [service(full)] }));
+    expect(config.owner).toBe('acct/region/Stack/Discovery');
+    expect(config.services[0]).toEqual({ ...service(), ...full });
+  });
+
+  test('a registration without them reads as before', () => {
+    const config = readConfig(envOf({ clusterArn: CLUSTER, services: [service()] }));
+    expect(Object.keys(config.services[0]).sort()).toEqual(['fqdn', 'hostedZoneId', 'name', 'serviceName', 'ttl', 'ttlTagged']);
+    expect(config).not.toHaveProperty('owner');
+  });
+
+  test.each([
+    [{ addressScope: 'public' }, 'services[0].addressScope must be "private"'],
+    [{ taskNames: 'yes' }, 'services[0].taskNames must be true or false'],
+    [{ srv: { ...full.srv, fqdn: '_mc._tcp.MC.example.com' } }, 'services[0].srv.fqdn must be lower case with a trailing dot'],
+    [{ srv: { ...full.srv, port: 0 } }, 'services[0].srv.port must be a whole number in 1..65535, got 0'],
+    [{ srv: { ...full.srv, weight: 70000 } }, 'services[0].srv.weight must be a whole number in 0..65535'],
+    [{ healthCheck: { ...full.healthCheck, type: 'UDP' } }, 'services[0].healthCheck.type must be "TCP", "HTTP" or "HTTPS", got "UDP"'],
+    [{ healthCheck: { ...full.healthCheck, intervalSeconds: 20 } }, 'services[0].healthCheck.intervalSeconds must be 10 or 30, got 20'],
+    [{ healthCheck: { ...full.healthCheck, path: 'health' } }, 'services[0].healthCheck.path must start with "/"'],
+    [{ healthCheck: { ...full.healthCheck, failureThreshold: 11 } }, 'services[0].healthCheck.failureThreshold must be a whole number in 1..10, got 11'],
+  ])('refuses %j', (over, message) => {
+    expect(configError(envOf({ clusterArn: CLUSTER, services: [service(over)] })).message).toContain(message);
+  });
+
+  test('refuses an owner that is not a string', () => {
+    expect(configError(envOf({ clusterArn: CLUSTER, owner: 7, services: [service()] })).message).toContain(`${ENV.CONFIG}.owner must be a non-empty string, got 7`);
+  });
+});

@@ -386,28 +386,45 @@ export function changeWeight(c: Pick<PlannedChange, 'action'>): number {
 
 /** Most changes (by Route53's weight) in one ChangeResourceRecordSets request. */
 export const MAX_CHANGE_WEIGHT = 1000;
+/**
+ * Most characters of `Value` elements in one ChangeResourceRecordSets request; an UPSERT's count twice. 500 UPSERTs
+ * of IPv6 addresses (up to 39 characters) or of SRV values already pass it, well below {@link MAX_CHANGE_WEIGHT}.
+ */
+export const MAX_CHANGE_VALUE_CHARS = 32000;
+
+/** The characters a change adds to a request's total of `Value` elements (an UPSERT's count twice). */
+export function changeValueChars(c: { readonly action: string; readonly record?: { readonly ResourceRecords?: ReadonlyArray<{ readonly Value: string }> } }): number {
+  const chars = (c.record?.ResourceRecords ?? []).reduce((n, v) => n + v.Value.length, 0);
+  return chars * (c.action === 'UPSERT' ? 2 : 1);
+}
 
 /**
  * Groups changes per hosted zone and write group (the IAM policy that allows the name; one request may
  * only touch the names of one policy) and splits each group into as few requests as Route53's limits
- * allow. Order is kept, so a DELETE and a later UPSERT of the same name stay in sequence.
+ * allow (records and value characters). Order is kept, so a DELETE and a later UPSERT of the same name
+ * stay in sequence.
  */
-export function batchChanges<T extends Pick<PlannedChange, 'action' | 'hostedZoneId'> & { readonly service?: { readonly writeGroup?: number } }>(
-  changes: readonly T[], maxWeight = MAX_CHANGE_WEIGHT,
+export function batchChanges<T extends Pick<PlannedChange, 'action' | 'hostedZoneId'> & {
+  readonly service?: { readonly writeGroup?: number };
+  readonly record?: { readonly ResourceRecords?: ReadonlyArray<{ readonly Value: string }> };
+}>(
+  changes: readonly T[], maxWeight = MAX_CHANGE_WEIGHT, maxChars = MAX_CHANGE_VALUE_CHARS,
 ): Array<{ hostedZoneId: string; changes: T[] }> {
   const batches: Array<{ hostedZoneId: string; changes: T[] }> = [];
-  const open = new Map<string, { batch: { hostedZoneId: string; changes: T[] }; weight: number }>();
+  const open = new Map<string, { batch: { hostedZoneId: string; changes: T[] }; weight: number; chars: number }>();
   for (const change of changes) {
     const w = changeWeight(change);
+    const c = changeValueChars(change);
     const key = `${change.hostedZoneId}|${change.service?.writeGroup ?? 0}`;
     let current = open.get(key);
-    if (!current || current.weight + w > maxWeight) {
-      current = { batch: { hostedZoneId: change.hostedZoneId, changes: [] }, weight: 0 };
+    if (!current || current.weight + w > maxWeight || current.chars + c > maxChars) {
+      current = { batch: { hostedZoneId: change.hostedZoneId, changes: [] }, weight: 0, chars: 0 };
       batches.push(current.batch);
       open.set(key, current);
     }
     current.batch.changes.push(change);
     current.weight += w;
+    current.chars += c;
   }
   return batches;
 }

@@ -3,7 +3,7 @@ import {
 } from './fixtures';
 import type { EniObservation, PlannedChange, TaskObservation, TaskWork } from '../../src/lambda/model';
 import {
-  batchChanges, changeWeight, coalesce, confirmIntent, conflictOf, desiredRecord, intentOf, isOwned, MAX_CHANGE_WEIGHT, planName,
+  batchChanges, changeValueChars, changeWeight, coalesce, confirmIntent, conflictOf, desiredRecord, intentOf, isOwned, MAX_CHANGE_VALUE_CHARS, MAX_CHANGE_WEIGHT, planName,
   projectRecords, resolvePublish, serviceOfGroup,
 } from '../../src/lambda/planner';
 import { MAX_TTL_SECONDS, TAG_NAME, TAG_TTL } from '../../src/shared/contract';
@@ -471,6 +471,23 @@ describe('batchChanges', () => {
     const changes = [...upserts(499), change('DELETE'), change('DELETE')];
     expect(batchChanges(changes).map(b => b.changes.length)).toEqual([501]);
     expect(batchChanges([...changes, change('DELETE')]).map(b => b.changes.length)).toEqual([501, 1]);
+  });
+
+  test('value characters: 500 UPSERTs of 39-character IPv6 addresses (39,000 characters counted twice) need two requests', () => {
+    const v6 = (n: number) => ({ ...change('UPSERT', ZONE, n), record: { ResourceRecords: [{ Value: `2001:0db8:0000:0000:0000:0000:0000:${String(n).padStart(4, '0')}` }] } });
+    expect(changeValueChars(v6(1))).toBe(78);
+    expect(MAX_CHANGE_VALUE_CHARS).toBe(32000);
+    const changes = Array.from({ length: 500 }, (_, n) => v6(n));
+    const batches = batchChanges(changes);
+    // 32,000 / 78 = 410 changes fit the first request.
+    expect(batches.map(b => b.changes.length)).toEqual([410, 90]);
+    expect(batches.flatMap(b => b.changes)).toEqual(changes);
+  });
+
+  test('value characters of a DELETE count once', () => {
+    const del = { ...change('DELETE'), record: { ResourceRecords: [{ Value: 'x'.repeat(100) }] } };
+    expect(changeValueChars(del)).toBe(100);
+    expect(batchChanges(Array.from({ length: 321 }, () => del)).map(b => b.changes.length)).toEqual([320, 1]);
   });
 
   test('an UPSERT that would exceed the limit by one opens a new batch', () => {

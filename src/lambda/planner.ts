@@ -393,7 +393,9 @@ export const MAX_CHANGE_WEIGHT = 1000;
 export const MAX_CHANGE_VALUE_CHARS = 32000;
 
 /** The characters a change adds to a request's total of `Value` elements (an UPSERT's count twice). */
-export function changeValueChars(c: { readonly action: string; readonly record?: { readonly ResourceRecords?: ReadonlyArray<{ readonly Value: string }> } }): number {
+export function changeValueChars(
+  c: { readonly action: string; readonly record?: { readonly ResourceRecords?: ReadonlyArray<{ readonly Value: string }> } },
+): number {
   const chars = (c.record?.ResourceRecords ?? []).reduce((n, v) => n + v.Value.length, 0);
   return chars * (c.action === 'UPSERT' ? 2 : 1);
 }

@@ -3,7 +3,8 @@ import {
 } from './fixtures';
 import type { EniObservation, PlannedChange, TaskObservation, TaskWork } from '../../src/lambda/model';
 import {
-  batchChanges, changeValueChars, changeWeight, coalesce, confirmIntent, conflictOf, desiredRecord, intentOf, isOwned, MAX_CHANGE_VALUE_CHARS, MAX_CHANGE_WEIGHT, planName,
+  batchChanges, changeValueChars,
+  changeWeight, coalesce, confirmIntent, conflictOf, desiredRecord, intentOf, isOwned, MAX_CHANGE_VALUE_CHARS, MAX_CHANGE_WEIGHT, planName,
   projectRecords, resolvePublish, serviceOfGroup,
 } from '../../src/lambda/planner';
 import { MAX_TTL_SECONDS, TAG_NAME, TAG_TTL } from '../../src/shared/contract';

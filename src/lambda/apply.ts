@@ -6,7 +6,7 @@
 import { PipelineDeps, PlannedChange, TaskObservation, TaskOutcome } from './model';
 import { batchChanges, healthWait, intentOf, zonedOutcomes } from './planner';
 import { errorMessage, errorName, MetricName, Metrics } from './telemetry';
-import { METRIC, taskIdFromArn } from '../shared/contract';
+import { METRIC, nameKey, taskIdFromArn } from '../shared/contract';
 
 /** Changes Route53 did not apply, by {@link changeKey}, with the reason. */
 export type ChangeFailures = Map<string, string>;
@@ -14,11 +14,12 @@ export type ChangeFailures = Map<string, string>;
 /**
  * Identifies a task's change of one record type: the task id for its A record, `<task id>|AAAA` for its AAAA
  * record, so that a dual-stack task whose AAAA change failed still reports its A change as applied. With a
- * hosted zone, `@<zone id>` follows: the task's change in one zone is told apart from its change in another.
+ * name (a task published at several, in several zones), `@<zone id>|<fqdn>` follows: the task's change in one
+ * zone is told apart from its change in another.
  */
-export function changeKey(taskId: string, type: string | undefined, hostedZoneId?: string): string {
+export function changeKey(taskId: string, type: string | undefined, name?: { readonly hostedZoneId: string; readonly fqdn: string }): string {
   const key = type === undefined || type === 'A' ? taskId : `${taskId}|${type}`;
-  return hostedZoneId === undefined ? key : `${key}@${hostedZoneId.replace(/^\/?hostedzone\//, '')}`;
+  return name === undefined ? key : `${key}@${nameKey(name)}`;
 }
 
 /**
@@ -44,19 +45,26 @@ export async function applyAndReport(
  */
 export async function applyChanges(deps: Pick<PipelineDeps, 'api' | 'log'>, changes: readonly PlannedChange[]): Promise<ChangeFailures> {
   const failures: ChangeFailures = new Map();
-  // A task with changes in several zones (a service published in several) has its failures keyed per zone.
-  const zonesOf = new Map<string, Set<string>>();
-  changes.forEach(c => zonesOf.set(c.taskId, (zonesOf.get(c.taskId) ?? new Set()).add(c.hostedZoneId.replace(/^\/?hostedzone\//, ''))));
-  const keyOf = (c: PlannedChange) => changeKey(c.taskId, c.record.Type, zonesOf.get(c.taskId)!.size > 1 ? c.hostedZoneId : undefined);
+  // A task with changes at several names (a service published in several zones) has its failures keyed per zone and name.
+  const namesOf = new Map<string, Set<string>>();
+  const at = (c: PlannedChange) => ({ hostedZoneId: c.hostedZoneId, fqdn: c.service.fqdn });
+  changes.forEach(c => namesOf.set(c.taskId, (namesOf.get(c.taskId) ?? new Set()).add(nameKey(at(c)))));
+  const keyOf = (c: PlannedChange) => changeKey(c.taskId, c.record.Type, namesOf.get(c.taskId)!.size > 1 ? at(c) : undefined);
   for (const batch of batchChanges(changes)) {
     await applyIsolating(deps, batch.hostedZoneId, batch.changes, failures, keyOf);
   }
   return failures;
 }
 
-/** Why Route53 did not apply a task's change of one type in one zone, or undefined when it did (see {@link applyChanges}). */
-export function failureOf(failures: ChangeFailures, taskId: string, type: string | undefined, hostedZoneId: string | undefined): string | undefined {
-  return (hostedZoneId === undefined ? undefined : failures.get(changeKey(taskId, type, hostedZoneId))) ?? failures.get(changeKey(taskId, type));
+/**
+ * Why Route53 did not apply a task's change of one type at a name (its zone given when known), or undefined
+ * when it did (see {@link applyChanges}).
+ */
+export function failureOf(
+  failures: ChangeFailures, taskId: string, type: string | undefined, hostedZoneId: string | undefined, fqdn: string | undefined,
+): string | undefined {
+  const zoned = hostedZoneId !== undefined && fqdn !== undefined ? failures.get(changeKey(taskId, type, { hostedZoneId, fqdn })) : undefined;
+  return zoned ?? failures.get(changeKey(taskId, type));
 }
 
 /** Route53's answers that refuse a change request for its content (not for throttling or a fault). */
@@ -97,7 +105,7 @@ async function applyIsolating(
  * Returns the outcomes of those deletions (planned; `settle` decides whether they applied).
  */
 async function verifyUpserts(deps: PipelineDeps, changes: readonly PlannedChange[], failures: ChangeFailures): Promise<TaskOutcome[]> {
-  const written = changes.filter(c => c.action === 'UPSERT' && failureOf(failures, c.taskId, c.record.Type, c.hostedZoneId) === undefined);
+  const written = changes.filter(c => c.action === 'UPSERT' && failureOf(failures, c.taskId, c.record.Type, c.hostedZoneId, c.service.fqdn) === undefined);
   if (written.length === 0) {
     return [];
   }
@@ -147,7 +155,7 @@ function settle(outcomes: readonly TaskOutcome[], failures: ChangeFailures): Tas
     if (o.outcome !== 'planned') {
       return o;
     }
-    const failure = failureOf(failures, o.taskId, o.recordType, o.hostedZoneId);
+    const failure = failureOf(failures, o.taskId, o.recordType, o.hostedZoneId, o.name);
     return failure === undefined
       ? { ...o, outcome: 'applied' }
       : { ...o, outcome: 'failed', level: 'error', reason: `Route53 did not apply the change: ${failure}` };

@@ -6,7 +6,7 @@ import {
   EniObservation, Intent, PlannedChange, PublishItem, RecordSet, STOPPING_STATUSES, TaskEvent, TaskObservation, TaskOutcome, TaskWork,
 } from './model';
 import {
-  DEFAULT_RECORD_TYPES, MAX_RECORDS_PER_NAME, MAX_TTL_SECONDS, nameKey, RecordType, recordTypesOf, RegisteredService, TAG_NAME, TAG_TTL, DiscoveryConfig,
+  DEFAULT_RECORD_TYPES, MAX_RECORDS_PER_NAME, MAX_TTL_SECONDS, RecordType, recordTypesOf, RegisteredService, TAG_NAME, TAG_TTL, DiscoveryConfig,
 } from '../shared/contract';
 import { normalizeName } from '../shared/dns-name';
 
@@ -51,16 +51,15 @@ export function healthWait(service: RegisteredService, healthStatus: string | un
 }
 
 /**
- * The outcomes of one registration, each naming its hosted zone when its service is published in more than
- * one zone (a task's change in one zone then succeeds or fails apart from its change in another); as they are
- * otherwise, so the outcomes of a service of one zone read as before.
+ * The outcomes of one registration, each naming its hosted zone when its service has more than one
+ * registration (it is published in several zones: a task's change in one zone then succeeds or fails apart
+ * from its change in another); as they are otherwise, so the outcomes of a service of one zone read as before.
  */
 export function zonedOutcomes<T extends TaskOutcome>(
   config: DiscoveryConfig, service: Pick<RegisteredService, 'serviceName' | 'hostedZoneId'>, outcomes: T[],
 ): T[] {
-  const zones = new Set(config.services.filter(s => s.serviceName === service.serviceName)
-    .map(s => nameKey({ hostedZoneId: s.hostedZoneId, fqdn: '' })));
-  return zones.size > 1 ? outcomes.map(o => ({ ...o, hostedZoneId: service.hostedZoneId })) : outcomes;
+  const registrations = config.services.filter(s => s.serviceName === service.serviceName).length;
+  return registrations > 1 ? outcomes.map(o => ({ ...o, hostedZoneId: service.hostedZoneId })) : outcomes;
 }
 
 /** Result of {@link coalesce}. */

@@ -78,7 +78,7 @@ export async function purgeNames(
     }
     const changeFailures = changes.length > 0 ? await applyChanges(deps, changes) : new Map<string, string>();
     for (const c of changes) {
-      const reason = failureOf(changeFailures, c.taskId, c.record.Type, c.hostedZoneId);
+      const reason = failureOf(changeFailures, c.taskId, c.record.Type, c.hostedZoneId, c.service.fqdn);
       if (reason === undefined) {
         deleted++;
         metrics.add(METRIC.RECORDS_DELETED);

@@ -153,6 +153,8 @@ test('the reconciler repairs each zone: a deleted private record, a wrong value 
   const inv = await e2e.reconcile();
   expect(inv.error).toBeUndefined();
   expect(inv.result).toMatchObject({ upserted: 2, deleted: 1, failed: 0 });
+  // Seven registrations of three services: each service's tasks are listed once, not once per zone.
+  expectCallsWithin(e2e.proxy, { 'ecs:ListTasks': 3, 'route53:ListResourceRecordSets': 7 });
   expect(await rows(webPrivate())).toEqual(privateRows(tasks));
   expect(await rows(webOther())).toEqual(publicRows(tasks));
   expect(await rows(webPublic())).toEqual(publicRows(tasks));

@@ -153,8 +153,11 @@ test('the reconciler repairs each zone: a deleted private record, a wrong value 
   const inv = await e2e.reconcile();
   expect(inv.error).toBeUndefined();
   expect(inv.result).toMatchObject({ upserted: 2, deleted: 1, failed: 0 });
-  // Seven registrations of three services: each service's tasks are listed once, not once per zone.
-  expectCallsWithin(e2e.proxy, { 'ecs:ListTasks': 3, 'route53:ListResourceRecordSets': 7 });
+  // Seven registrations of three services: each service's tasks (and web's ENIs) are read once, not once per zone;
+  // DescribeTasks a second time to re-check the written records.
+  expectCallsWithin(e2e.proxy, {
+    'ecs:ListTasks': 3, 'ecs:DescribeTasks': 2, 'ec2:DescribeNetworkInterfaces': 1, 'route53:ListResourceRecordSets': 7, 'route53:ChangeResourceRecordSets': 3,
+  });
   expect(await rows(webPrivate())).toEqual(privateRows(tasks));
   expect(await rows(webOther())).toEqual(publicRows(tasks));
   expect(await rows(webPublic())).toEqual(publicRows(tasks));

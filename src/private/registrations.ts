@@ -163,7 +163,9 @@ export class Registrations implements IValidation {
   }
 
   private entriesOf(registration: Registration): Entry[] {
-    const primary: ZoneEntry = { hostedZone: this.props.hostedZone, zoneName: this.props.zoneName, givenName: registration.name, fqdn: registration.fqdn };
+    const primary: ZoneEntry = {
+      hostedZone: this.props.hostedZone, zoneName: this.props.zoneName, givenName: registration.name, fqdn: registration.fqdn,
+    };
     return [primary, ...registration.zones].map(zone => ({ registration, zone }));
   }
 

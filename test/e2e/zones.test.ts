@@ -14,9 +14,9 @@
  */
 import type { ResourceRecordSet } from '@aws-sdk/client-route-53';
 import * as route53 from 'aws-cdk-lib/aws-route53';
-import { CfnAnswer, iamAuthorizer, lifecycleRequest, lifecycleResource, ResponseCatcher, rolePolicies } from '../../emulator/cloudformation';
+import { CfnAnswer, iamAuthorizer, lifecycleRequest, lifecycleResource, ResponseCatcher, rolePolicies, updateOrder } from '../../emulator/cloudformation';
 import { running, sqsBatch, stopSequence } from '../../emulator/events';
-import { buildManyServicesApp, templateOf } from '../../emulator/example-app';
+import { buildManyServicesApp, CfnTemplate, templateOf } from '../../emulator/example-app';
 import { logsWith, metricsOf } from '../../emulator/handler';
 import { neighbourRecords, notOwned, ownedAt, published, snapshot } from '../../emulator/records';
 import type { TaskInfo } from '../../emulator/world';
@@ -25,13 +25,16 @@ import { ENV, nameKey, RegisteredService } from '../../src/shared/contract';
 import { expectAcknowledged, expectCallsWithin } from '../support/assertions';
 import { useE2e } from '../support/e2e';
 
-function synthesize() {
+/** The app; `gameZone` moves Game's second publication from the private zone (play-internal) to example.net (play). */
+function synthesize(gameZone: 'private' | 'other' = 'private') {
   const example = buildManyServicesApp(0);
   const privateZone = new route53.PrivateHostedZone(example.stack, 'PrivateZone', { zoneName: 'example.com', vpc: example.vpc });
   const otherZone = new route53.PublicHostedZone(example.stack, 'OtherZone', { zoneName: 'example.net' });
   example.addService('Web', 'web', { additionalZones: [{ hostedZone: privateZone }, { hostedZone: otherZone, name: 'games' }] });
   example.addService('Api', 'api', { serviceName: 'api', additionalZones: [{ hostedZone: privateZone, address: RecordAddress.PRIVATE }] });
-  example.addService('Game', 'play', { additionalZones: [{ hostedZone: privateZone, name: 'play-internal' }] });
+  example.addService('Game', 'play', {
+    additionalZones: [gameZone === 'private' ? { hostedZone: privateZone, name: 'play-internal' } : { hostedZone: otherZone, name: 'play' }],
+  });
   return templateOf(example.stack);
 }
 
@@ -39,7 +42,7 @@ function synthesize() {
 const zones = { private: '', other: '' };
 
 const e2e = useE2e({
-  synthesize,
+  synthesize: () => synthesize(),
   zones: async (world) => {
     zones.private = await world.createZone('example.com', { private: true });
     zones.other = await world.createZone('example.net');
@@ -89,8 +92,9 @@ async function expectForeignUntouched(): Promise<void> {
   }
 }
 
-async function lifecycle(type: 'Create' | 'Delete'): Promise<CfnAnswer> {
-  const { event, requestId } = lifecycleRequest(catcher, type, lifecycleResource(e2e.template, e2e.deployed));
+async function lifecycle(type: 'Create' | 'Update' | 'Delete', old?: CfnTemplate): Promise<CfnAnswer> {
+  const { event, requestId } = lifecycleRequest(catcher, type, lifecycleResource(e2e.template, e2e.deployed),
+    old ? lifecycleResource(old, e2e.deployed) : undefined);
   const inv = await e2e.invoke(event);
   expect(inv.error).toBeUndefined();
   return catcher.answers.get(requestId)!;
@@ -226,4 +230,46 @@ test('a failing zone does not hold back the others; the retried messages complet
   expect(await rows(webPrivate())).toEqual(privateRows(tasks));
   expect(await rows(webPublic())).toEqual(publicRows(tasks));
   await expectForeignUntouched();
+});
+
+test('moving a name to another zone: the update deletes the old zone\'s records under the old policy, which the cleanup drops after', async () => {
+  const before = e2e.template;
+  const after = synthesize('other');
+  const [t] = await e2e.world.startTasks(e2e.play.serviceName, 1);
+  expectAcknowledged(await e2e.deliver([running(t)]));
+  expect(await rows(reg('play', zones.private))).toEqual(privateRows([t]));
+
+  // The policies of both extra zones change names: new ones are created, the old ones deleted after the custom resource.
+  const steps = updateOrder(before, after);
+  const lifecycleStep = steps.findIndex((s) => s.type === 'Custom::EcsPublicDiscovery');
+  const deleted = steps.filter((s) => s.type === 'AWS::IAM::ManagedPolicy' && s.action === 'delete');
+  expect(deleted).toHaveLength(2);
+  deleted.forEach((d) => expect(steps.indexOf(d)).toBeGreaterThan(lifecycleStep));
+
+  const oldPolicies = rolePolicies(before, e2e.deployed);
+  e2e.proxy.authorizeRoute53Writes(iamAuthorizer(new Map([...oldPolicies, ...rolePolicies(after, e2e.deployed)]).values()));
+  await e2e.useTemplate(after);
+  const answer = await lifecycle('Update', before);
+  expect(answer).toMatchObject({ Status: 'SUCCESS', Data: { Deleted: '1' } });
+  expect(ownedAt(await e2e.world.zoneRecords(zones.private), 'play-internal.example.com.')).toEqual([]);
+  // The Update's reconciliation published the task at its new name.
+  expect(await rows(reg('play', zones.other))).toEqual(publicRows([t]));
+
+  // After the cleanup only the new policies remain: the old name may no longer be written in the private zone.
+  const cleaned = iamAuthorizer(rolePolicies(after, e2e.deployed).values());
+  expect(cleaned({ zoneId: zones.private, names: ['play-internal.example.com.'], types: ['A'], actions: ['DELETE'] })).toMatch(/not authorized/);
+  expect(cleaned({ zoneId: zones.other, names: ['play.example.net.'], types: ['A'], actions: ['UPSERT'] })).toBeUndefined();
+  await expectForeignUntouched();
+});
+
+test('the same move without the old policies during the update: the purge is denied and the update FAILED', async () => {
+  const before = e2e.template;
+  const after = synthesize('other');
+  const [t] = await e2e.world.startTasks(e2e.play.serviceName, 1);
+  expectAcknowledged(await e2e.deliver([running(t)]));
+  e2e.proxy.authorizeRoute53Writes(iamAuthorizer(rolePolicies(after, e2e.deployed).values()));
+  await e2e.useTemplate(after);
+  const answer = await lifecycle('Update', before);
+  expect(answer.Status).toBe('FAILED');
+  expect(ownedAt(await e2e.world.zoneRecords(zones.private), 'play-internal.example.com.')).toHaveLength(1);
 });

@@ -29,7 +29,7 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import { NagSuppressions } from 'cdk-nag';
-import { EcsPublicDiscovery, EcsPublicDiscoveryProps, IpAddressType } from '../src';
+import { EcsPublicDiscovery, EcsPublicDiscoveryProps, IpAddressType, ZonePublication } from '../src';
 import { DEFAULT_TTL_SECONDS } from '../src/shared/contract';
 
 export const STACK_NAME = 'EcsPublicDiscoveryExample';
@@ -107,6 +107,8 @@ export interface ExampleStack {
     /** IPV6 services get no public IPv4 address (`assignPublicIp: false`). */
     readonly ipAddressType?: IpAddressType;
     readonly publishWhenHealthy?: boolean;
+    /** Other hosted zones the service is published in (`ServiceOptions.additionalZones`). */
+    readonly additionalZones?: ZonePublication[];
   }): ecs.FargateService;
 }
 
@@ -253,7 +255,8 @@ function exampleFoundation(options: ExampleStackOptions): ExampleStack {
     if (name !== null) {
       const typed = serviceOptions.ipAddressType ? { ipAddressType: serviceOptions.ipAddressType } : {};
       const gated = serviceOptions.publishWhenHealthy ? { publishWhenHealthy: true } : {};
-      discovery.addService({ service, name, dnsTtl: serviceOptions.dnsTtl, ...typed, ...gated });
+      const zoned = serviceOptions.additionalZones ? { additionalZones: serviceOptions.additionalZones } : {};
+      discovery.addService({ service, name, dnsTtl: serviceOptions.dnsTtl, ...typed, ...gated, ...zoned });
       registrations.push({
         id,
         service,

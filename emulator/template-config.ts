@@ -123,6 +123,11 @@ export interface DeployedWorld {
   readonly clusterName: string;
   readonly clusterArn: string;
   readonly zoneId: string;
+  /**
+   * Hosted zones other than `zoneId`, by the construct id of their `AWS::Route53::HostedZone` (e.g.
+   * `{ PrivateZone: 'Z2...' }`); a zone not listed is `zoneId`.
+   */
+  readonly zones?: Record<string, string>;
   /** Physical ECS service name by the construct id of the FargateService (e.g. `{ Web: 'web' }`). */
   readonly serviceNames: Record<string, string>;
   readonly region?: string;
@@ -159,9 +164,12 @@ export function physicalValues(template: CfnTemplate, world: DeployedWorld): Rec
         out[id] = { ref: typeof name === 'string' ? name : `${id}-physical` };
         break;
       }
-      case 'AWS::Route53::HostedZone':
-        out[id] = { ref: world.zoneId, attributes: { Id: world.zoneId } };
+      case 'AWS::Route53::HostedZone': {
+        const owner = ownerId(r);
+        const zoneId = (owner !== undefined ? world.zones?.[owner] : undefined) ?? world.zoneId;
+        out[id] = { ref: zoneId, attributes: { Id: zoneId } };
         break;
+      }
       default:
         out[id] = { ref: `${id}-physical`, attributes: { Arn: `arn:aws:cloudformation:${region}:${account}:${id}` } };
     }

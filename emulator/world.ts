@@ -370,13 +370,26 @@ export class World {
     await mapLimit(tasks, 8, (t) => this.stopTask(t, options));
   }
 
-  /** Every record set of the zone, in Route53's order. */
-  public async zoneRecords(): Promise<ResourceRecordSet[]> {
+  /**
+   * Creates one more hosted zone (moto accepts several zones of one name, as Route53 does): a private one,
+   * associated with the world's VPC, when `private` is set. Returns its id without the `/hostedzone/` prefix.
+   */
+  public async createZone(zoneName: string, options: { private?: boolean } = {}): Promise<string> {
+    const zone = await this.clients.route53.send(new CreateHostedZoneCommand({
+      Name: zoneName,
+      CallerReference: `world-${Date.now()}-${Math.random()}`,
+      ...(options.private ? { VPC: { VPCRegion: REGION, VPCId: this.vpcId }, HostedZoneConfig: { PrivateZone: true } } : {}),
+    }));
+    return zone.HostedZone!.Id!.replace('/hostedzone/', '');
+  }
+
+  /** Every record set of the zone (the world's own unless another is given), in Route53's order. */
+  public async zoneRecords(zoneId: string = this.zoneId): Promise<ResourceRecordSet[]> {
     const out: ResourceRecordSet[] = [];
     let start: { name?: string; type?: string } = {};
     for (let page = 0; page < 1000; page++) {
       const res = await this.clients.route53.send(new ListResourceRecordSetsCommand({
-        HostedZoneId: this.zoneId,
+        HostedZoneId: zoneId,
         StartRecordName: start.name,
         StartRecordType: start.type as never,
         MaxItems: 100_000,
@@ -391,7 +404,7 @@ export class World {
   }
 
   /** Writes records in as few requests as Route53 allows (each at most 1000 weighted ResourceRecord elements). */
-  public async putRecords(records: readonly ResourceRecordSet[], action: 'CREATE' | 'UPSERT' = 'CREATE'): Promise<void> {
+  public async putRecords(records: readonly ResourceRecordSet[], action: 'CREATE' | 'UPSERT' = 'CREATE', zoneId: string = this.zoneId): Promise<void> {
     const weight = (r: ResourceRecordSet) => Math.max(1, r.ResourceRecords?.length ?? 1) * (action === 'UPSERT' ? 2 : 1);
     const batches: ResourceRecordSet[][] = [];
     let current: ResourceRecordSet[] = [];
@@ -410,19 +423,19 @@ export class World {
     }
     for (const batch of batches) {
       await this.clients.route53.send(new ChangeResourceRecordSetsCommand({
-        HostedZoneId: this.zoneId,
+        HostedZoneId: zoneId,
         ChangeBatch: { Changes: batch.map((r) => ({ Action: action, ResourceRecordSet: r })) },
       }));
     }
   }
 
   /** Deletes records exactly as they are. */
-  public async deleteRecords(records: readonly ResourceRecordSet[]): Promise<void> {
+  public async deleteRecords(records: readonly ResourceRecordSet[], zoneId: string = this.zoneId): Promise<void> {
     if (records.length === 0) {
       return;
     }
     await this.clients.route53.send(new ChangeResourceRecordSetsCommand({
-      HostedZoneId: this.zoneId,
+      HostedZoneId: zoneId,
       ChangeBatch: { Changes: records.map((r) => ({ Action: 'DELETE', ResourceRecordSet: r })) },
     }));
   }

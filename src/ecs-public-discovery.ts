@@ -26,7 +26,9 @@ import { Registrations } from './private/registrations';
 import { cfnServiceOf, checkPublicIp, checkSameCluster, healthCheckValidation } from './private/service-checks';
 import { tagService } from './private/service-tags';
 import { checkWholeNumber, wholeMinutes, wholeSeconds, zoneNameOf } from './private/validation';
+import { additionalZoneEntries } from './private/zones';
 import { DEFAULT_METRICS_NAMESPACE, ENV, FUNCTION_TIMEOUT_SECONDS, METRIC, RecordType } from './shared/contract';
+import { ZonePublication } from './zone-publication';
 
 /**
  * Properties of an {@link EcsPublicDiscovery}.
@@ -205,6 +207,20 @@ export interface ServiceOptions {
    * @default false - a task is published as soon as it is RUNNING, whatever its health status
    */
   readonly publishWhenHealthy?: boolean;
+
+  /**
+   * Other hosted zones the service is also published in, besides the construct's `hostedZone`.
+   *
+   * Each publication has its own name (by default the service's `name`, relative to that zone) and writes
+   * either the tasks' public IPv4 addresses or, for a private hosted zone, their private ones
+   * (`RecordAddress.PRIVATE`, the default for a `PrivateHostedZone`): a public and a private zone of the
+   * same name give split-horizon DNS, the public address outside the VPC and the private one inside. AAAA
+   * records (`ipAddressType`) are published in every zone. Each zone gets record-write policies of its own,
+   * which allow only its names; the reconciler and the purge on stack deletion cover every zone.
+   *
+   * @default - the service is published in the construct's `hostedZone` only
+   */
+  readonly additionalZones?: ZonePublication[];
 }
 
 /** The record types each address family publishes. */
@@ -296,7 +312,9 @@ export class EcsPublicDiscovery extends Construct {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: 'Execution role of the ECS public discovery function: reads ECS tasks and their ENIs, writes the registered Route53 records',
     });
-    this.config = new HandlerConfigStore(this, role, this.cluster.clusterArn, hostedZone.hostedZoneId);
+    // The zone ids of the envelope (registrations in SSM): the construct's zone alone reads as before several zones.
+    const zoneIds = () => this.registrations.hostedZones.map(z => z.hostedZoneId).join(',');
+    this.config = new HandlerConfigStore(this, role, this.cluster.clusterArn, zoneIds);
     this.writes = new RecordWritePolicies(this, role, hostedZone);
     this.registrations = new Registrations(this, { hostedZone, zoneName, config: this.config, writes: this.writes });
 
@@ -399,8 +417,11 @@ export class EcsPublicDiscovery extends Construct {
     checkPublicIp(service, cfnService, where, ipAddressType !== IpAddressType.IPV6);
 
     const publishWhenHealthy = options.publishWhenHealthy ?? false;
+    // The construct's zone always gets the public address, so the public-IP check above stands for every zone.
+    const zones = additionalZoneEntries(this, this.registrations.primaryZone, options.name, options.additionalZones, where);
 
-    const registration = this.registrations.add(service, options.name, options.dnsTtl, where, RECORD_TYPES_OF[ipAddressType], publishWhenHealthy);
+    const registration = this.registrations.add(
+      service, options.name, options.dnsTtl, where, RECORD_TYPES_OF[ipAddressType], publishWhenHealthy, zones);
     if (publishWhenHealthy) {
       // At synthesis: the task definition's containers may be added after this call.
       this.node.addValidation(healthCheckValidation(service, where));

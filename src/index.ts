@@ -1,2 +1,4 @@
 export { EcsPublicDiscovery, IpAddressType } from './ecs-public-discovery';
 export type { EcsPublicDiscoveryProps, ServiceOptions } from './ecs-public-discovery';
+export { RecordAddress } from './zone-publication';
+export type { ZonePublication } from './zone-publication';

@@ -11,7 +11,8 @@ import { join, resolve } from 'path';
 import { Duration, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { buildExampleStack } from '../emulator/example-app';
+import * as route53 from 'aws-cdk-lib/aws-route53';
+import { buildExampleStack, buildManyServicesApp } from '../emulator/example-app';
 
 const CFN_LINT = resolve(__dirname, '..', '.venv', 'bin', 'cfn-lint');
 
@@ -61,6 +62,18 @@ describe('cfn-lint', () => {
     const { stack } = buildExampleStack();
 
     const { status, output } = lint(stack, 'example.json');
+
+    expect(output).toBe('');
+    expect(status).toBe(0);
+  });
+
+  test('a stack publishing a service in three zones (a private one among them) lints clean', () => {
+    const example = buildManyServicesApp(0);
+    const privateZone = new route53.PrivateHostedZone(example.stack, 'PrivateZone', { zoneName: 'example.com', vpc: example.vpc });
+    const otherZone = new route53.PublicHostedZone(example.stack, 'OtherZone', { zoneName: 'example.net' });
+    example.addService('Web', 'web', { additionalZones: [{ hostedZone: privateZone }, { hostedZone: otherZone, name: 'games' }] });
+
+    const { status, output } = lint(example.stack, 'zones.json');
 
     expect(output).toBe('');
     expect(status).toBe(0);

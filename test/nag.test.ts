@@ -21,7 +21,7 @@ import {
   NagLoggerSuppressedData,
   NagLoggerSuppressedErrorData,
 } from 'cdk-nag';
-import { buildExampleStack } from '../emulator/example-app';
+import { buildExampleStack, buildManyServicesApp } from '../emulator/example-app';
 import { EcsPublicDiscovery } from '../src';
 
 interface Acknowledged {
@@ -105,6 +105,22 @@ describe('cdk-nag AwsSolutions', () => {
     for (const a of own) {
       expect(a.reason.length).toBeGreaterThan(50);
     }
+  });
+
+  test('a service published in three zones (split-horizon and a second public zone) adds no finding', () => {
+    const example = buildManyServicesApp(0);
+    const privateZone = new route53.PrivateHostedZone(example.stack, 'PrivateZone', { zoneName: 'example.com', vpc: example.vpc });
+    const otherZone = new route53.PublicHostedZone(example.stack, 'OtherZone', { zoneName: 'example.net' });
+    example.addService('Web', 'web', { additionalZones: [{ hostedZone: privateZone }, { hostedZone: otherZone, name: 'games' }] });
+    const logger = runNag(example.stack);
+    const { errors, warnings } = nagMessages(example.stack);
+    expect(logger.errors).toEqual([]);
+    expect(errors).toEqual([]);
+    expect(warnings).toEqual([]);
+    // Each zone's write policy names its zone exactly: nothing of the record writes needs acknowledging.
+    const own = logger.suppressed.filter(a => a.path.includes('/Discovery/RecordWrites'));
+    expect(own).toEqual([]);
+    expect(example.stack.node.findAll().filter(c => c.node.path.includes('/Discovery/RecordWrites') && c.node.id === 'Resource')).toHaveLength(3);
   });
 
   test.each([

@@ -4,19 +4,22 @@
  * applied or failed, count the outcomes as metrics and log one line per outcome.
  */
 import { PipelineDeps, PlannedChange, TaskObservation, TaskOutcome } from './model';
-import { batchChanges, healthWait, intentOf } from './planner';
+import { batchChanges, healthWait, intentOf, zonedOutcomes } from './planner';
 import { errorMessage, errorName, MetricName, Metrics } from './telemetry';
-import { METRIC, taskIdFromArn } from '../shared/contract';
+import { METRIC, nameKey, taskIdFromArn } from '../shared/contract';
 
 /** Changes Route53 did not apply, by {@link changeKey}, with the reason. */
 export type ChangeFailures = Map<string, string>;
 
 /**
  * Identifies a task's change of one record type: the task id for its A record, `<task id>|AAAA` for its AAAA
- * record, so that a dual-stack task whose AAAA change failed still reports its A change as applied.
+ * record, so that a dual-stack task whose AAAA change failed still reports its A change as applied. With a
+ * name (a task published at several, in several zones), `@<zone id>|<fqdn>` follows: the task's change in one
+ * zone is told apart from its change in another.
  */
-export function changeKey(taskId: string, type: string | undefined): string {
-  return type === undefined || type === 'A' ? taskId : `${taskId}|${type}`;
+export function changeKey(taskId: string, type: string | undefined, name?: { readonly hostedZoneId: string; readonly fqdn: string }): string {
+  const key = type === undefined || type === 'A' ? taskId : `${taskId}|${type}`;
+  return name === undefined ? key : `${key}@${nameKey(name)}`;
 }
 
 /**
@@ -42,17 +45,35 @@ export async function applyAndReport(
  */
 export async function applyChanges(deps: Pick<PipelineDeps, 'api' | 'log'>, changes: readonly PlannedChange[]): Promise<ChangeFailures> {
   const failures: ChangeFailures = new Map();
+  // A task with changes at several names (a service published in several zones) has its failures keyed per zone and name.
+  const namesOf = new Map<string, Set<string>>();
+  const at = (c: PlannedChange) => ({ hostedZoneId: c.hostedZoneId, fqdn: c.service.fqdn });
+  changes.forEach(c => namesOf.set(c.taskId, (namesOf.get(c.taskId) ?? new Set()).add(nameKey(at(c)))));
+  const keyOf = (c: PlannedChange) => changeKey(c.taskId, c.record.Type, namesOf.get(c.taskId)!.size > 1 ? at(c) : undefined);
   for (const batch of batchChanges(changes)) {
-    await applyIsolating(deps, batch.hostedZoneId, batch.changes, failures);
+    await applyIsolating(deps, batch.hostedZoneId, batch.changes, failures, keyOf);
   }
   return failures;
+}
+
+/**
+ * Why Route53 did not apply a task's change of one type at a name (its zone given when known), or undefined
+ * when it did (see {@link applyChanges}).
+ */
+export function failureOf(
+  failures: ChangeFailures, taskId: string, type: string | undefined, hostedZoneId: string | undefined, fqdn: string | undefined,
+): string | undefined {
+  const zoned = hostedZoneId !== undefined && fqdn !== undefined ? failures.get(changeKey(taskId, type, { hostedZoneId, fqdn })) : undefined;
+  return zoned ?? failures.get(changeKey(taskId, type));
 }
 
 /** Route53's answers that refuse a change request for its content (not for throttling or a fault). */
 const REJECTIONS: ReadonlySet<string> = new Set(['InvalidChangeBatch', 'InvalidInput']);
 
 /** Sends one request; when Route53 rejects it, bisects it so that the rejected changes are found and reported alone. */
-async function applyIsolating(deps: Pick<PipelineDeps, 'api' | 'log'>, zoneId: string, changes: PlannedChange[], failures: ChangeFailures): Promise<void> {
+async function applyIsolating(
+  deps: Pick<PipelineDeps, 'api' | 'log'>, zoneId: string, changes: PlannedChange[], failures: ChangeFailures, keyOf: (c: PlannedChange) => string,
+): Promise<void> {
   try {
     await deps.api.changeRecords(zoneId, changes);
   } catch (err) {
@@ -61,8 +82,8 @@ async function applyIsolating(deps: Pick<PipelineDeps, 'api' | 'log'>, zoneId: s
     if (REJECTIONS.has(name) && changes.length > 1) {
       deps.log.warn('Route53 rejected a batch; isolating the rejected changes', { hostedZoneId: zoneId, changes: changes.length, detail: message });
       const mid = Math.ceil(changes.length / 2);
-      await applyIsolating(deps, zoneId, changes.slice(0, mid), failures);
-      await applyIsolating(deps, zoneId, changes.slice(mid), failures);
+      await applyIsolating(deps, zoneId, changes.slice(0, mid), failures, keyOf);
+      await applyIsolating(deps, zoneId, changes.slice(mid), failures, keyOf);
       return;
     }
     const single = changes.length === 1 ? changes[0] : undefined;
@@ -71,7 +92,7 @@ async function applyIsolating(deps: Pick<PipelineDeps, 'api' | 'log'>, zoneId: s
       return;
     }
     for (const c of changes) {
-      failures.set(changeKey(c.taskId, c.record.Type), `${name}: ${message}`);
+      failures.set(keyOf(c), `${name}: ${message}`);
     }
   }
 }
@@ -84,7 +105,7 @@ async function applyIsolating(deps: Pick<PipelineDeps, 'api' | 'log'>, zoneId: s
  * Returns the outcomes of those deletions (planned; `settle` decides whether they applied).
  */
 async function verifyUpserts(deps: PipelineDeps, changes: readonly PlannedChange[], failures: ChangeFailures): Promise<TaskOutcome[]> {
-  const written = changes.filter(c => c.action === 'UPSERT' && !failures.has(changeKey(c.taskId, c.record.Type)));
+  const written = changes.filter(c => c.action === 'UPSERT' && failureOf(failures, c.taskId, c.record.Type, c.hostedZoneId, c.service.fqdn) === undefined);
   if (written.length === 0) {
     return [];
   }
@@ -109,7 +130,7 @@ async function verifyUpserts(deps: PipelineDeps, changes: readonly PlannedChange
   const deletes: PlannedChange[] = stale.map(c => ({ ...c, action: 'DELETE' }));
   const deleteFailures = await applyChanges(deps, deletes);
   deleteFailures.forEach((reason, key) => failures.set(key, reason));
-  return deletes.map(c => ({
+  return deletes.flatMap(c => zonedOutcomes(config, { serviceName: c.service.serviceName, hostedZoneId: c.hostedZoneId }, [{
     taskId: c.taskId,
     service: c.service.serviceName,
     name: c.service.fqdn,
@@ -120,7 +141,7 @@ async function verifyUpserts(deps: PipelineDeps, changes: readonly PlannedChange
     reason: stillRunning(byId.get(c.taskId))
       ? 'the task stopped being HEALTHY while its record was being written; the record was removed again'
       : 'the task stopped while its record was being written; the record was removed again',
-  }));
+  } satisfies TaskOutcome]));
 }
 
 /** True when ECS reports the task running (not stopping nor gone). */
@@ -134,7 +155,7 @@ function settle(outcomes: readonly TaskOutcome[], failures: ChangeFailures): Tas
     if (o.outcome !== 'planned') {
       return o;
     }
-    const failure = failures.get(changeKey(o.taskId, o.recordType));
+    const failure = failureOf(failures, o.taskId, o.recordType, o.hostedZoneId, o.name);
     return failure === undefined
       ? { ...o, outcome: 'applied' }
       : { ...o, outcome: 'failed', level: 'error', reason: `Route53 did not apply the change: ${failure}` };

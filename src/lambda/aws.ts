@@ -148,6 +148,7 @@ export class SdkDiscoveryApi implements DiscoveryApi {
             eniId: ni.NetworkInterfaceId,
             publicIp: ni.Association?.PublicIp || undefined,
             ...(ipv6Address ? { ipv6Address } : {}),
+            ...(ni.PrivateIpAddress ? { privateIp: ni.PrivateIpAddress } : {}),
           });
         }
         nextToken = res.NextToken;

@@ -67,6 +67,8 @@ export interface EniObservation {
   readonly publicIp?: string;
   /** The ENI's first IPv6 address (`Ipv6Addresses[0].Ipv6Address`), when its subnet gives it one. */
   readonly ipv6Address?: string;
+  /** The ENI's primary private IPv4 address (`PrivateIpAddress`), published in private zones. */
+  readonly privateIp?: string;
 }
 
 /**
@@ -105,6 +107,8 @@ export interface TaskOutcome {
   readonly outcome: 'planned' | 'applied' | 'unchanged' | 'ignored' | 'rejected' | 'capacity' | 'conflict' | 'failed';
   readonly reason: string;
   readonly level: 'info' | 'warn' | 'error';
+  /** The hosted zone of the change, given when the registrations publish in more than one zone. */
+  readonly hostedZoneId?: string;
 }
 
 /**
@@ -114,6 +118,8 @@ export interface TaskOutcome {
 export interface PublishItem {
   readonly taskId: string;
   readonly publicIp?: string;
+  /** The private IPv4 address, instead of `publicIp`, for a registration publishing private addresses (`addressScope`). */
+  readonly privateIp?: string;
   readonly ipv6Address?: string;
   readonly ttl: number;
 }

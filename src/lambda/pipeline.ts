@@ -11,9 +11,9 @@ import { applyAndReport } from './apply';
 import { EniObservation, PipelineDeps, PlannedChange, PublishItem, RecordSet, TaskEvent, TaskObservation, TaskOutcome, TaskWork } from './model';
 import { isMalformed, parseTaskEvent } from './parse';
 import { planService } from './plan-service';
-import { Coalesced, coalesce, confirmIntent, isOwned, planName, projectRecords, Removal, resolvePublish } from './planner';
+import { Coalesced, coalesce, confirmIntent, isOwned, planName, projectRecords, Removal, resolvePublish, zonedOutcomes } from './planner';
 import { errorMessage, errorName } from './telemetry';
-import { MAX_RECORDS_PER_NAME, METRIC, recordTypesOf, RegisteredService } from '../shared/contract';
+import { MAX_RECORDS_PER_NAME, METRIC, nameKey, recordTypesOf, RegisteredService } from '../shared/contract';
 
 /** One delivered message: its id (for partial batch failures) and its body. */
 export interface InboundMessage {
@@ -72,10 +72,11 @@ class NamesOfBatch {
 
   /** The work of the service's name, created empty on first use. */
   public of(service: RegisteredService): NameWork {
-    let nw = this.byName.get(service.fqdn);
+    // By zone and name: one name may be registered in two zones (split-horizon DNS).
+    let nw = this.byName.get(nameKey(service));
     if (!nw) {
       nw = { service, publishes: [], removals: [] };
-      this.byName.set(service.fqdn, nw);
+      this.byName.set(nameKey(service), nw);
     }
     return nw;
   }
@@ -135,7 +136,8 @@ async function confirmStarts(deps: PipelineDeps, batch: Batch, names: NamesOfBat
   let tasks = new Map<string, TaskObservation>();
   if (toPublish.length > 0) {
     try {
-      tasks = await api.describeTasks(config.clusterArn, toPublish.map(w => w.event.taskArn));
+      // A service published in several zones has one work item per zone: each task is described once.
+      tasks = await api.describeTasks(config.clusterArn, [...new Set(toPublish.map(w => w.event.taskArn))]);
     } catch (err) {
       log.error('DescribeTasks failed; the batch\'s start events will be retried', { error: errorName(err), detail: errorMessage(err) });
       toPublish.forEach(w => batch.fail(w.event.taskId, { service: w.service.serviceName, name: w.service.fqdn, action: 'UPSERT', reason: `DescribeTasks failed: ${errorName(err)}` }));
@@ -166,7 +168,7 @@ function eniOf(c: ConfirmedStart): string | undefined {
 async function resolveAddresses(deps: PipelineDeps, batch: Batch, names: NamesOfBatch, confirmed: readonly ConfirmedStart[]): Promise<void> {
   const { api, log } = deps;
   let enis = new Map<string, EniObservation>();
-  const eniIds = confirmed.map(eniOf).filter((id): id is string => id !== undefined);
+  const eniIds = [...new Set(confirmed.map(eniOf).filter((id): id is string => id !== undefined))];
   if (eniIds.length > 0) {
     try {
       enis = await api.describeNetworkInterfaces(eniIds);
@@ -219,7 +221,7 @@ async function planNames(
     }
     const plan = planName(nw.service, records, nw.publishes, nw.removals);
     changes.push(...plan.changes);
-    batch.outcomes.push(...plan.outcomes);
+    batch.outcomes.push(...zonedOutcomes(deps.config, nw.service, plan.outcomes));
     if (plan.ownedBefore >= MAX_RECORDS_PER_NAME && plan.changes.some(c => c.action === 'DELETE')) {
       fills.push({ service: nw.service, projected: projectRecords(records, plan.changes) });
     }

@@ -4,7 +4,7 @@
  * {@link DiscoveryApi} and leaves the deciding to the planner.
  */
 import { EniObservation, PipelineDeps, PlannedChange, PublishItem, RecordSet, TaskObservation, TaskOutcome } from './model';
-import { healthWait, isOwned, planName, Removal, resolvePublish } from './planner';
+import { healthWait, isOwned, planName, Removal, resolvePublish, zonedOutcomes } from './planner';
 import { recordTypesOf, RegisteredService, taskIdFromArn } from '../shared/contract';
 
 /**
@@ -56,6 +56,6 @@ export async function planService(
       ? { taskId, reason: waiting.get(taskId), unhealthy: true }
       : { taskId, reason: 'no running task of the service holds it (reconciler)' }));
   const plan = planName(service, current, publishes, removals);
-  outcomes.push(...plan.outcomes.filter(o => o.outcome !== 'unchanged'));
+  outcomes.push(...zonedOutcomes(config, service, plan.outcomes.filter(o => o.outcome !== 'unchanged')));
   return { changes: plan.changes, outcomes };
 }

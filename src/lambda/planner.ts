@@ -21,13 +21,21 @@ export function intentOf(lastStatus: string | undefined, desiredStatus: string |
   return undefined;
 }
 
-/** The registered service a task group (`service:<name>`) belongs to. */
+/** The registered service a task group (`service:<name>`) belongs to (the first of its registrations). */
 export function serviceOfGroup(config: DiscoveryConfig, group: string | undefined): RegisteredService | undefined {
+  return servicesOfGroup(config, group)[0];
+}
+
+/**
+ * Every registration of the service a task group (`service:<name>`) belongs to: one per hosted zone (and
+ * name) the service is published in.
+ */
+export function servicesOfGroup(config: DiscoveryConfig, group: string | undefined): RegisteredService[] {
   if (group === undefined || !group.startsWith('service:')) {
-    return undefined;
+    return [];
   }
   const serviceName = group.slice('service:'.length);
-  return config.services.find(s => s.serviceName === serviceName);
+  return config.services.filter(s => s.serviceName === serviceName);
 }
 
 /**
@@ -40,6 +48,18 @@ export function healthWait(service: RegisteredService, healthStatus: string | un
     return undefined;
   }
   return `waiting for ECS to report the task HEALTHY (healthStatus ${healthStatus ?? 'UNKNOWN'})`;
+}
+
+/**
+ * The outcomes of one registration, each naming its hosted zone when its service has more than one
+ * registration (it is published in several zones: a task's change in one zone then succeeds or fails apart
+ * from its change in another); as they are otherwise, so the outcomes of a service of one zone read as before.
+ */
+export function zonedOutcomes<T extends TaskOutcome>(
+  config: DiscoveryConfig, service: Pick<RegisteredService, 'serviceName' | 'hostedZoneId'>, outcomes: T[],
+): T[] {
+  const registrations = config.services.filter(s => s.serviceName === service.serviceName).length;
+  return registrations > 1 ? outcomes.map(o => ({ ...o, hostedZoneId: service.hostedZoneId })) : outcomes;
 }
 
 /** Result of {@link coalesce}. */
@@ -84,9 +104,10 @@ export function coalesce(config: DiscoveryConfig, events: readonly TaskEvent[]):
       ignored.push(ignore(event, `neither a start nor a stop (lastStatus ${event.lastStatus}, desiredStatus ${event.desiredStatus})`));
       continue;
     }
-    const service = serviceOfGroup(config, event.group);
-    if (service) {
-      work.push({ event, service, intent, messageIds });
+    const services = servicesOfGroup(config, event.group);
+    if (services.length > 0) {
+      // One work item per registration: a service published in several zones is handled in each.
+      services.forEach(service => work.push({ event, service, intent, messageIds }));
     } else if (event.group === undefined && intent === 'remove') {
       orphanRemovals.push({ event, messageIds });
     } else {
@@ -158,7 +179,12 @@ export function resolvePublish(
   const types = recordTypesOf(service);
   const wantsA = types.includes('A');
   const wantsAAAA = types.includes('AAAA');
-  if (wantsA && !eni.publicIp) {
+  // A private zone's A records hold the ENI's private address (split-horizon DNS), which every ENI has.
+  const scoped = service.addressScope === 'private';
+  if (wantsA && scoped && !eni.privateIp) {
+    return reject('rejected', `network interface ${eni.eniId} has no private IPv4 address to publish in the private zone`);
+  }
+  if (wantsA && !scoped && !eni.publicIp) {
     return reject('rejected', `network interface ${eni.eniId} has no public IPv4 address: set assignPublicIp on the service and use a public subnet`);
   }
   if (!wantsA && !eni.ipv6Address) {
@@ -187,7 +213,7 @@ export function resolvePublish(
   }
   const item: PublishItem = {
     taskId,
-    ...(wantsA ? { publicIp: eni.publicIp } : {}),
+    ...(wantsA ? (scoped ? { privateIp: eni.privateIp } : { publicIp: eni.publicIp }) : {}),
     ...(wantsAAAA && eni.ipv6Address ? { ipv6Address: eni.ipv6Address } : {}),
     ttl: service.ttl,
   };
@@ -213,7 +239,7 @@ export function conflictOf(records: readonly RecordSet[], fqdn: string, types: r
 
 /** The value a task's record of the given type holds, or undefined when the task has no such address. */
 export function addressOf(item: PublishItem, type: RecordType): string | undefined {
-  return type === 'A' ? item.publicIp : item.ipv6Address;
+  return type === 'A' ? item.privateIp ?? item.publicIp : item.ipv6Address;
 }
 
 /** The record of the given type (A unless given) a task should have. */

@@ -2,7 +2,7 @@
  * Deleting every record this library owns at given names: what the custom resource's Delete does for the
  * stack's names, and its Update for the names no longer registered.
  */
-import { applyChanges, changeKey } from './apply';
+import { applyChanges, failureOf } from './apply';
 import { PipelineDeps, PlannedChange, RecordSet } from './model';
 import { isOwned } from './planner';
 import { errorMessage, errorName } from './telemetry';
@@ -78,7 +78,7 @@ export async function purgeNames(
     }
     const changeFailures = changes.length > 0 ? await applyChanges(deps, changes) : new Map<string, string>();
     for (const c of changes) {
-      const reason = changeFailures.get(changeKey(c.taskId, c.record.Type));
+      const reason = failureOf(changeFailures, c.taskId, c.record.Type, c.hostedZoneId, c.service.fqdn);
       if (reason === undefined) {
         deleted++;
         metrics.add(METRIC.RECORDS_DELETED);

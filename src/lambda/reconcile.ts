@@ -4,7 +4,7 @@
  */
 import { applyAndReport } from './apply';
 import { PipelineDeps, PlannedChange, TaskOutcome } from './model';
-import { planService } from './plan-service';
+import { byService, planRegistrations } from './shared-reads';
 import { errorMessage, errorName } from './telemetry';
 import { METRIC, RegisteredService } from '../shared/contract';
 
@@ -39,28 +39,35 @@ export async function reconcile(
   const changes: PlannedChange[] = [];
   const outcomes: TaskOutcome[] = [];
   const failedServices: string[] = [];
-  let reached = 0;
-  for (const service of services) {
+  const reachedServices: RegisteredService[] = [];
+  // The registrations of a service published in several zones are planned together: its tasks are read once.
+  for (const group of byService(services)) {
     if (options.remainingMs && options.remainingMs() < (options.reserveMs ?? 15_000)) {
       break;
     }
-    reached++;
-    try {
-      const plan = await planService(deps, service);
+    reachedServices.push(...group);
+    for (const result of await planRegistrations(deps, group)) {
+      const service = result.service;
+      if ('error' in result) {
+        const err = result.error;
+        failedServices.push(service.serviceName);
+        log.error('reconciliation of a service failed; it is retried at the next run', { service: service.serviceName, error: errorName(err), detail: errorMessage(err) });
+        continue;
+      }
+      const plan = result.plan;
       changes.push(...plan.changes);
       // A refused task is refused again at every run for as long as it runs: its start event logged it at
       // error level once; here it is counted and summed up in one warning per service instead of one line per task.
       const refused = plan.outcomes.filter(o => o.outcome === 'rejected');
       outcomes.push(...plan.outcomes.filter(o => o.outcome !== 'rejected'));
       reportRefused(deps, service, refused);
-    } catch (err) {
-      failedServices.push(service.serviceName);
-      log.error('reconciliation of a service failed; it is retried at the next run', { service: service.serviceName, error: errorName(err), detail: errorMessage(err) });
     }
   }
-  const skipped = services.length - reached;
+  // Counted from the first registration not reached, in the order given: the next run starts there.
+  const firstMissed = services.findIndex(s => !reachedServices.includes(s));
+  const skipped = firstMissed < 0 ? 0 : services.length - firstMissed;
   if (skipped > 0) {
-    log.warn('time ran short: services left for the next reconciliation', { skipped, services: services.slice(reached).map(s => s.serviceName).slice(0, 20) });
+    log.warn('time ran short: services left for the next reconciliation', { skipped, services: services.slice(firstMissed).map(s => s.serviceName).slice(0, 20) });
   }
 
   const final = await applyAndReport(deps, changes, outcomes, 'reconciler outcome');

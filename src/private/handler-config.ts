@@ -30,8 +30,14 @@ export class HandlerConfigStore {
   private grant?: iam.PolicyStatement;
 
   constructor(
-    private readonly scope: Construct, private readonly role: iam.Role, private readonly clusterArn: string, private readonly hostedZoneId: string,
+    private readonly scope: Construct, private readonly role: iam.Role, private readonly clusterArn: string,
+    private readonly zoneIds: string | (() => string),
   ) {}
+
+  /** The hosted zone ids, comma-separated: the construct's zone, then any other zone a registration publishes in. */
+  private get hostedZoneId(): string {
+    return typeof this.zoneIds === 'string' ? this.zoneIds : this.zoneIds();
+  }
 
   /** The value of {@link ENV.CONFIG}, resolved at synthesis from the final registrations. */
   public get value(): string {

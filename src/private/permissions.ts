@@ -142,7 +142,10 @@ export class RecordWritePolicies {
   private readonly policies: iam.ManagedPolicy[] = [];
   private groups: string[][] = [];
   private groupTypes: RecordType[][] = [];
-  private budget?: number;
+  /** The hosted zone of each policy: a policy allows the names of one zone only. */
+  private groupZones: route53.IHostedZone[] = [];
+  /** Room for names in a policy of each zone (its ARN's length counts), by zone. */
+  private readonly budgets = new Map<route53.IHostedZone, number>();
 
   constructor(private readonly scope: Construct, private readonly role: iam.IRole, private readonly zone: route53.IHostedZone) {}
 
@@ -153,52 +156,58 @@ export class RecordWritePolicies {
 
   /**
    * Spreads the normalized record names (in registration order) over the policies: returns the write group
-   * of each name, and `commit` to apply it. Throws, before anything is changed, when the names need more
-   * policies than {@link MAX_WRITE_POLICIES}.
+   * of each name, and `commit` to apply it. A policy holds the names of one hosted zone (`zonesOf`, the
+   * construct's zone when absent): each zone's names fill policies of their own. Throws, before anything is
+   * changed, when the names need more policies than {@link MAX_WRITE_POLICIES}.
    */
   public plan(
-    names: readonly string[], typesOf: ReadonlyArray<readonly RecordType[]> = [],
+    names: readonly string[], typesOf: ReadonlyArray<readonly RecordType[]> = [], zonesOf: readonly route53.IHostedZone[] = [],
   ): { readonly groups: number[]; commit(): void } {
-    this.budget ??= AWS_LIMITS.managedPolicyChars - resolvedJsonLength(this.scope, this.documentJson([], DEFAULT_RECORD_TYPES));
-    const budget = this.budget;
     const groups: string[][] = [];
     const groupTypes: Array<Set<RecordType>> = [];
+    const groupZones: route53.IHostedZone[] = [];
     const assignment: number[] = [];
     // The budget is measured with the record types ["A"]: a group's own list of types costs what it differs by.
     const typesLength = (types: ReadonlySet<RecordType>) =>
       JSON.stringify(types.size > 0 ? RECORD_TYPES.filter(t => types.has(t)) : DEFAULT_RECORD_TYPES).length;
-    let used = 0;
+    // The group each zone is filling, and the characters it uses.
+    const open = new Map<route53.IHostedZone, { index: number; used: number }>();
     names.forEach((name, i) => {
       const types = typesOf[i] ?? DEFAULT_RECORD_TYPES;
-      const existing = groups.findIndex(g => g.includes(name));
+      const zone = this.zoneKey(zonesOf[i] ?? this.zone, groupZones);
+      const existing = groups.findIndex((g, gi) => groupZones[gi] === zone && g.includes(name));
       if (existing >= 0) {
-        // A name given twice (it is not: a name belongs to one service) keeps its group; its types join it.
+        // A name given twice in a zone (it is not: a name belongs to one service) keeps its group; its types join it.
         types.forEach(t => groupTypes[existing].add(t));
         assignment.push(existing);
         return;
       }
+      const budget = this.budgetOf(zone);
       const cost = (group: ReadonlySet<RecordType>) => JSON.stringify(name).length + 1
         + typesLength(new Set([...group, ...types])) - typesLength(group);
-      if (groups.length === 0 || used + cost(groupTypes[groupTypes.length - 1]) > budget) {
+      let current = open.get(zone);
+      if (!current || current.used + cost(groupTypes[current.index]) > budget) {
         groups.push([]);
         groupTypes.push(new Set());
-        used = 0;
+        groupZones.push(zone);
+        current = { index: groups.length - 1, used: 0 };
+        open.set(zone, current);
       }
-      const group = groupTypes[groupTypes.length - 1];
-      used += cost(group);
+      const group = groupTypes[current.index];
+      current.used += cost(group);
       types.forEach(t => group.add(t));
-      groups[groups.length - 1].push(name);
-      assignment.push(groups.length - 1);
+      groups[current.index].push(name);
+      assignment.push(current.index);
     });
     if (groups.length > MAX_WRITE_POLICIES) {
       throw new Error(`The ${names.length} registered names need ${groups.length} IAM policies of at most ${AWS_LIMITS.managedPolicyChars} `
         + `characters to list them, but EcsPublicDiscovery uses at most ${MAX_WRITE_POLICIES} (an update may attach the old and the new `
-        + `ones at once, and a role takes ${AWS_LIMITS.managedPoliciesPerRole} managed policies): register fewer or shorter names per `
-        + 'construct, e.g. by creating one EcsPublicDiscovery per group of services.');
+        + `ones at once, and a role takes ${AWS_LIMITS.managedPoliciesPerRole} managed policies; each hosted zone has policies of its own): register fewer or shorter names per `
+        + 'construct (or fewer zones), e.g. by creating one EcsPublicDiscovery per group of services.');
     }
     // Each policy lists exactly the record types its names publish.
     const types = groupTypes.map(g => RECORD_TYPES.filter(t => g.has(t)));
-    return { groups: assignment, commit: () => this.apply(groups, types) };
+    return { groups: assignment, commit: () => this.apply(groups, types, groupZones) };
   }
 
   /** Plans and commits at once (see {@link plan}). */
@@ -208,11 +217,33 @@ export class RecordWritePolicies {
     return planned.groups;
   }
 
-  private apply(groups: string[][], types: RecordType[][]): void {
+  /** The zone object that stands for `zone` (the same zone given as two objects is one). */
+  private zoneKey(zone: route53.IHostedZone, known: readonly route53.IHostedZone[]): route53.IHostedZone {
+    const same = (a: route53.IHostedZone) => a === zone
+      || JSON.stringify(Stack.of(this.scope).resolve(a.hostedZoneId)) === JSON.stringify(Stack.of(this.scope).resolve(zone.hostedZoneId));
+    return [this.zone, ...known].find(same) ?? zone;
+  }
+
+  private budgetOf(zone: route53.IHostedZone): number {
+    let budget = this.budgets.get(zone);
+    if (budget === undefined) {
+      budget = AWS_LIMITS.managedPolicyChars - resolvedJsonLength(this.scope, this.documentJson([], DEFAULT_RECORD_TYPES, zone.hostedZoneArn));
+      this.budgets.set(zone, budget);
+    }
+    return budget;
+  }
+
+  private apply(groups: string[][], types: RecordType[][], zones: route53.IHostedZone[]): void {
     this.groups = groups;
     this.groupTypes = types;
+    this.groupZones = zones;
     while (this.policies.length < groups.length) {
       const index = this.policies.length;
+      // The construct's zone is written as it is (so templates read as before several zones); a policy that
+      // may belong to another zone resolves its zone's ARN at synthesis.
+      const arn = zones[index] === this.zone && index === 0
+        ? this.zone.hostedZoneArn
+        : Lazy.string({ produce: () => (this.groupZones[index] ?? this.zone).hostedZoneArn });
       this.policies.push(new iam.ManagedPolicy(this.scope, `RecordWrites${index + 1}`, {
         description: Lazy.string({
           produce: () => `Route53 writes of the ECS public discovery function: ${(this.groupTypes[index] ?? DEFAULT_RECORD_TYPES).join(' and ')} `
@@ -222,6 +253,7 @@ export class RecordWritePolicies {
         document: iam.PolicyDocument.fromJson(this.documentJson(
           Lazy.list({ produce: () => this.groups[index] ?? [] }),
           Lazy.list({ produce: () => this.groupTypes[index] ?? [...DEFAULT_RECORD_TYPES] }),
+          arn,
         )),
       }));
     }
@@ -229,7 +261,7 @@ export class RecordWritePolicies {
       const cfn = policy.node.defaultChild as iam.CfnManagedPolicy;
       // The zone is part of the hash: a policy of another zone is a new policy, and the old one stays until cleanup.
       // Record types join the hash only when they are more than A.
-      const zone = JSON.stringify(Stack.of(this.scope).resolve(this.zone.hostedZoneId));
+      const zone = JSON.stringify(Stack.of(this.scope).resolve((zones[i] ?? this.zone).hostedZoneId));
       const typesKey = (types[i] ?? DEFAULT_RECORD_TYPES).join(',');
       const hashed = [zone, ...[...(groups[i] ?? [])].sort()];
       const key = typesKey === DEFAULT_RECORD_TYPES.join(',') ? hashed : [...hashed, `record types: ${typesKey}`];
@@ -237,7 +269,7 @@ export class RecordWritePolicies {
     });
   }
 
-  private documentJson(names: string[], types: readonly string[]): Record<string, unknown> {
+  private documentJson(names: string[], types: readonly string[], zoneArn: string = this.zone.hostedZoneArn): Record<string, unknown> {
     return {
       Version: '2012-10-17',
       Statement: [{
@@ -247,12 +279,12 @@ export class RecordWritePolicies {
         Sid: 'ListZoneRecords',
         Effect: 'Allow',
         Action: 'route53:ListResourceRecordSets',
-        Resource: this.zone.hostedZoneArn,
+        Resource: zoneArn,
       }, {
         Sid: 'ChangeRegisteredRecords',
         Effect: 'Allow',
         Action: 'route53:ChangeResourceRecordSets',
-        Resource: this.zone.hostedZoneArn,
+        Resource: zoneArn,
         Condition: {
           'ForAllValues:StringEquals': {
             'route53:ChangeResourceRecordSetsNormalizedRecordNames': names,

@@ -13,6 +13,7 @@ import { RecordWritePolicies } from './permissions';
 import { sameValue, serviceNameOf } from './service-checks';
 import { normalizedRecordName, recordNameFor, ttlSeconds } from './validation';
 import { addWarning } from './warnings';
+import { sameZone, ZoneEntry } from './zones';
 import { DEFAULT_RECORD_TYPES, DEFAULT_TTL_SECONDS, LifecycleName, RecordType, RegisteredService } from '../shared/contract';
 
 /** `recordTypes` as the contract carries it: absent for A only, so configurations and names of IPv4 services read as before. */
@@ -32,6 +33,14 @@ export interface Registration {
   readonly recordTypes: readonly RecordType[];
   /** Whether a task is published only once ECS reports it HEALTHY. */
   readonly publishWhenHealthy: boolean;
+  /** The publications in other zones than the construct's (`additionalZones`); empty when none. */
+  readonly zones: readonly ZoneEntry[];
+}
+
+/** One (zone, name) of a registration: the construct's zone first, then its additional zones. */
+interface Entry {
+  readonly registration: Registration;
+  readonly zone: ZoneEntry;
 }
 
 /** Where the registrations go. */
@@ -78,7 +87,7 @@ export class Registrations implements IValidation {
    */
   public add(
     service: ecs.BaseService, name: string, dnsTtl: Duration | undefined, where: string, recordTypes: readonly RecordType[] = DEFAULT_RECORD_TYPES,
-    publishWhenHealthy = false,
+    publishWhenHealthy = false, zones: readonly ZoneEntry[] = [],
   ): Registration {
     if (Token.isUnresolved(name)) {
       throw new Error(`The DNS name of the ${where} is only known at deploy time (a parameter, an import or a reference), but `
@@ -86,24 +95,30 @@ export class Registrations implements IValidation {
         + 'dot, which CloudFormation cannot normalize: give the name as a literal string, e.g. \'mc\'.');
     }
     const fqdn = recordNameFor(name, this.props.zoneName);
-    const owner = this.registrations.find(r => r.fqdn === fqdn);
-    if (owner) {
-      throw new Error(`The DNS name '${name}' of the ${where} is the record name '${fqdn}', which is already published for `
-        + `the service '${owner.service.node.path}' (given as '${owner.name}'): a name belongs to exactly one service; `
-        + 'give each service its own name.');
-    }
-
     const ttlTagged = dnsTtl !== undefined;
     const ttl = dnsTtl !== undefined ? ttlSeconds(dnsTtl) : DEFAULT_TTL_SECONDS;
-    const registration = { service, serviceName: serviceNameOf(service), name, fqdn, ttl, ttlTagged, recordTypes, publishWhenHealthy };
+    const registration = { service, serviceName: serviceNameOf(service), name, fqdn, ttl, ttlTagged, recordTypes, publishWhenHealthy, zones };
+    // A name belongs to one service within its zone (the same name in a public and a private zone is split-horizon DNS).
+    const existing = this.entries();
+    for (const { zone } of this.entriesOf(registration)) {
+      const owner = existing.find(e => e.zone.fqdn === zone.fqdn && sameZone(e.zone.hostedZone, zone.hostedZone));
+      if (owner) {
+        const inZone = zone.hostedZone === this.props.hostedZone ? '' : ` in the zone '${zone.hostedZone.node.path}'`;
+        throw new Error(`The DNS name '${zone.givenName}' of the ${where} is the record name '${zone.fqdn}'${inZone}, which is already published for `
+          + `the service '${owner.registration.service.node.path}' (given as '${owner.zone.givenName}'): a name belongs to exactly one service; `
+          + 'give each service its own name.');
+      }
+    }
     boundLength(this.scope, registration.serviceName, AWS_LIMITS.ecsServiceName);
 
     // Everything that depends on the full list of registrations is recomputed, and checked against AWS's
     // limits, before the registration is kept: a registration that does not fit is refused here.
     const all = [...this.registrations, registration];
-    const writes = this.props.writes.plan(all.map(r => normalizedRecordName(r.fqdn)), all.map(r => r.recordTypes));
-    const services = all.map((r, i) => (this.services[i] && (this.services[i].writeGroup ?? 0) === writes.groups[i]
-      ? this.services[i] : this.registeredService(r, writes.groups[i])));
+    const entries = this.entries(all);
+    const writes = this.props.writes.plan(
+      entries.map(e => normalizedRecordName(e.zone.fqdn)), entries.map(e => e.registration.recordTypes), entries.map(e => e.zone.hostedZone));
+    const services = entries.map((e, i) => (this.services[i] && (this.services[i].writeGroup ?? 0) === writes.groups[i]
+      ? this.services[i] : this.registeredService(e, writes.groups[i])));
     const config = this.props.config.plan(services);
     this.checkLifecycleSize(all, writes.groups);
     // Every limit holds: only now is anything changed (policies and parameters created, the lists extended).
@@ -117,13 +132,41 @@ export class Registrations implements IValidation {
 
   /** The registered names as the lifecycle resource carries them. */
   public lifecycleNames(groups: readonly number[] = this.writeGroups, registrations: readonly Registration[] = this.registrations): LifecycleName[] {
-    return registrations.map((r, i) => ({
-      hostedZoneId: this.props.hostedZone.hostedZoneId,
-      fqdn: r.fqdn,
+    return this.entries(registrations).map(({ registration: r, zone }, i) => ({
+      hostedZoneId: zone.hostedZone.hostedZoneId,
+      fqdn: zone.fqdn,
       serviceName: r.serviceName,
       ...(groups[i] > 0 ? { writeGroup: groups[i] } : {}),
       ...recordTypesField(r.recordTypes),
     }));
+  }
+
+  /** The construct's own hosted zone. */
+  public get primaryZone(): route53.IHostedZone {
+    return this.props.hostedZone;
+  }
+
+  /** The hosted zones the registrations publish in: the construct's, then the others in the order they were first given. */
+  public get hostedZones(): route53.IHostedZone[] {
+    const zones: route53.IHostedZone[] = [this.props.hostedZone];
+    for (const { zone } of this.entries()) {
+      if (!zones.some(z => sameZone(z, zone.hostedZone))) {
+        zones.push(zone.hostedZone);
+      }
+    }
+    return zones;
+  }
+
+  /** Every (zone, name) of the registrations, registration by registration: the construct's zone first. */
+  private entries(registrations: readonly Registration[] = this.registrations): Entry[] {
+    return registrations.flatMap(r => this.entriesOf(r));
+  }
+
+  private entriesOf(registration: Registration): Entry[] {
+    const primary: ZoneEntry = {
+      hostedZone: this.props.hostedZone, zoneName: this.props.zoneName, givenName: registration.name, fqdn: registration.fqdn,
+    };
+    return [primary, ...registration.zones].map(zone => ({ registration, zone }));
   }
 
   /** Warns (it returns no error) when no service is registered. */
@@ -136,18 +179,20 @@ export class Registrations implements IValidation {
     return [];
   }
 
-  private registeredService(r: Registration, writeGroup: number): RegisteredService {
+  private registeredService({ registration: r, zone }: Entry, writeGroup: number): RegisteredService {
     return {
       serviceName: r.serviceName,
       name: r.name,
-      fqdn: r.fqdn,
+      fqdn: zone.fqdn,
       ttl: r.ttl,
       ttlTagged: r.ttlTagged,
-      hostedZoneId: this.props.hostedZone.hostedZoneId,
+      hostedZoneId: zone.hostedZone.hostedZoneId,
       ...(writeGroup > 0 ? { writeGroup } : {}),
       ...recordTypesField(r.recordTypes),
       // Absent when false, so the configuration of an ungated service reads as before health gating.
       ...(r.publishWhenHealthy ? { publishWhenHealthy: true } : {}),
+      // Absent for the public address, so the configuration of a public-only service reads as before.
+      ...(zone.addressScope ? { addressScope: zone.addressScope } : {}),
     };
   }
 

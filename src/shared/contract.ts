@@ -197,7 +197,8 @@ export interface ConfigEnvelope {
   readonly fingerprint?: string;
   /**
    * The hosted zone of the registrations, when they live in SSM parameters: a replaced zone changes the
-   * environment too, so no execution environment keeps registrations that name the old zone.
+   * environment too, so no execution environment keeps registrations that name the old zone. With several
+   * zones (`additionalZones`), their ids comma-separated, the construct's zone first.
    */
   readonly hostedZoneId?: string;
   /** See {@link DiscoveryConfig.owner}. */

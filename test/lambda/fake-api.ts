@@ -44,6 +44,8 @@ export interface AddTaskOptions {
   readonly ip?: string | null;
   /** IPv6 address of the ENI; none by default. */
   readonly ipv6?: string;
+  /** Private IPv4 address of the ENI; none by default. */
+  readonly privateIp?: string;
   /** ENI id; `null` for a task without ENI attachment. */
   readonly eniId?: string | null;
   /** Tags of the task (what ECS propagated from the service); the name tag of `service` by default. ENIs carry none the handler reads. */
@@ -107,7 +109,7 @@ export class FakeDiscoveryApi implements DiscoveryApi {
       ...(o.healthStatus !== undefined ? { healthStatus: o.healthStatus } : {}),
     });
     if (eniId && !o.withoutEni) {
-      this.enis.set(eniId, { eniId, publicIp: o.ip === null ? undefined : o.ip ?? '203.0.113.10', ...(o.ipv6 ? { ipv6Address: o.ipv6 } : {}) });
+      this.enis.set(eniId, { eniId, publicIp: o.ip === null ? undefined : o.ip ?? '203.0.113.10', ...(o.ipv6 ? { ipv6Address: o.ipv6 } : {}), ...(o.privateIp ? { privateIp: o.privateIp } : {}) });
     }
     return arn;
   }

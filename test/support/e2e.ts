@@ -94,6 +94,11 @@ export interface UseE2eOptions {
   readonly seed?: (world: World) => Promise<void>;
   /** The app to "deploy" (default: the example app of stack.ts). */
   readonly synthesize?: () => CfnTemplate;
+  /**
+   * Creates the hosted zones the app has besides the world's own, before the handler is configured: returns
+   * each zone's id by the construct id of its `AWS::Route53::HostedZone` (see `DeployedWorld.zones`).
+   */
+  readonly zones?: (world: World) => Promise<Record<string, string>>;
   /** Physical ECS service names by construct id, for services CloudFormation would name (default: the example app's). */
   readonly serviceNames?: Record<string, string>;
 }
@@ -165,10 +170,12 @@ export function useE2e(options: UseE2eOptions = {}): E2e {
     p.clearFaults();
     p.restoreServices();
     const w = await World.create(m.endpoint);
+    const zones = options.zones ? await options.zones(w) : undefined;
     deployed = {
       clusterName: w.clusterName,
       clusterArn: w.clusterArn,
       zoneId: w.zoneId,
+      ...(zones ? { zones } : {}),
       serviceNames: { ...(options.serviceNames ?? SERVICE_NAMES) },
     };
     current = need(template, 'template');

@@ -7,6 +7,7 @@ import { PipelineDeps, PlannedChange, TaskObservation, TaskOutcome } from './mod
 import { batchChanges, healthWait, intentOf } from './planner';
 import { errorMessage, errorName, MetricName, Metrics } from './telemetry';
 import { METRIC, taskIdFromArn } from '../shared/contract';
+import { normalizeName } from '../shared/dns-name';
 
 /** Changes Route53 did not apply, by {@link changeKey}, with the reason. */
 export type ChangeFailures = Map<string, string>;
@@ -15,8 +16,20 @@ export type ChangeFailures = Map<string, string>;
  * Identifies a task's change of one record type: the task id for its A record, `<task id>|AAAA` for its AAAA
  * record, so that a dual-stack task whose AAAA change failed still reports its A change as applied.
  */
-export function changeKey(taskId: string, type: string | undefined): string {
-  return type === undefined || type === 'A' ? taskId : `${taskId}|${type}`;
+export function changeKey(taskId: string, type: string | undefined, recordName?: string): string {
+  const typed = type === undefined || type === 'A' ? taskId : `${taskId}|${type}`;
+  return recordName === undefined ? typed : `${typed}|${recordName}`;
+}
+
+/** The key of a planned change: its record's name joins it when it is not the service's (a task name, the SRV name). */
+export function plannedChangeKey(c: Pick<PlannedChange, 'taskId' | 'record' | 'service'>): string {
+  return changeKey(c.taskId, c.record.Type, recordNameOf(c));
+}
+
+/** The record's name when it is not the service's name, else undefined. */
+function recordNameOf(c: Pick<PlannedChange, 'record' | 'service'>): string | undefined {
+  const name = normalizeName(c.record.Name);
+  return name === c.service.fqdn ? undefined : name;
 }
 
 /**
@@ -71,7 +84,7 @@ async function applyIsolating(deps: Pick<PipelineDeps, 'api' | 'log'>, zoneId: s
       return;
     }
     for (const c of changes) {
-      failures.set(changeKey(c.taskId, c.record.Type), `${name}: ${message}`);
+      failures.set(plannedChangeKey(c), `${name}: ${message}`);
     }
   }
 }
@@ -84,7 +97,7 @@ async function applyIsolating(deps: Pick<PipelineDeps, 'api' | 'log'>, zoneId: s
  * Returns the outcomes of those deletions (planned; `settle` decides whether they applied).
  */
 async function verifyUpserts(deps: PipelineDeps, changes: readonly PlannedChange[], failures: ChangeFailures): Promise<TaskOutcome[]> {
-  const written = changes.filter(c => c.action === 'UPSERT' && !failures.has(changeKey(c.taskId, c.record.Type)));
+  const written = changes.filter(c => c.action === 'UPSERT' && !failures.has(plannedChangeKey(c)));
   if (written.length === 0) {
     return [];
   }
@@ -114,7 +127,8 @@ async function verifyUpserts(deps: PipelineDeps, changes: readonly PlannedChange
     service: c.service.serviceName,
     name: c.service.fqdn,
     action: 'DELETE',
-    ...(c.record.Type === 'AAAA' ? { recordType: 'AAAA' as const } : {}),
+    ...(c.record.Type === 'AAAA' || c.record.Type === 'SRV' ? { recordType: c.record.Type } : {}),
+    ...(recordNameOf(c) !== undefined ? { recordName: recordNameOf(c) } : {}),
     outcome: 'planned',
     level: 'warn',
     reason: stillRunning(byId.get(c.taskId))
@@ -134,7 +148,7 @@ function settle(outcomes: readonly TaskOutcome[], failures: ChangeFailures): Tas
     if (o.outcome !== 'planned') {
       return o;
     }
-    const failure = failures.get(changeKey(o.taskId, o.recordType));
+    const failure = failures.get(changeKey(o.taskId, o.recordType, o.recordName));
     return failure === undefined
       ? { ...o, outcome: 'applied' }
       : { ...o, outcome: 'failed', level: 'error', reason: `Route53 did not apply the change: ${failure}` };

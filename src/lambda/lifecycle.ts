@@ -68,7 +68,9 @@ export function removedNames(before: readonly LifecycleName[], after: readonly L
     }
     const dropped = recordTypesOf(n).filter(t => !recordTypesOf(now).includes(t));
     if (dropped.length > 0) {
-      out.push({ ...n, recordTypes: dropped });
+      // The kept SRV records are not of a dropped type: only the address records (and task names) of those types go.
+      const { srvFqdn: _kept, ...addresses } = n;
+      out.push({ ...addresses, recordTypes: dropped });
     }
   }
   return out;

@@ -27,6 +27,7 @@ import { cfnServiceOf, checkPublicIp, checkSameCluster, healthCheckValidation } 
 import { tagService } from './private/service-tags';
 import { checkWholeNumber, wholeMinutes, wholeSeconds, zoneNameOf } from './private/validation';
 import { DEFAULT_METRICS_NAMESPACE, ENV, FUNCTION_TIMEOUT_SECONDS, METRIC, RecordType } from './shared/contract';
+import { SrvRecordOptions } from './srv-record';
 
 /**
  * Properties of an {@link EcsPublicDiscovery}.
@@ -205,6 +206,29 @@ export interface ServiceOptions {
    * @default false - a task is published as soon as it is RUNNING, whatever its health status
    */
   readonly publishWhenHealthy?: boolean;
+
+  /**
+   * Publish each task also under its own host name, `<task id>.<name>` (the task id is the last segment of the
+   * task ARN, 32 hexadecimal characters), with the same record types (A and/or AAAA, per `ipAddressType`) and
+   * TTL as at the service's name.
+   *
+   * A task's host name records share its set identifier (the task id) and are created and deleted with its
+   * other records. The IAM policy allows the names `<32 characters>.<name>` (a pattern of 32 `?`), nothing wider.
+   *
+   * @default - false, or true when `srv` is given
+   */
+  readonly taskNames?: boolean;
+
+  /**
+   * Publish SRV records at `_<service>._<protocol>.<name>`: one value per running task,
+   * `<priority> <weight> <port> <task id>.<name>.`, pointing at the task's host name (so `taskNames` is turned
+   * on; `taskNames: false` with `srv` is an error).
+   *
+   * Game clients such as Minecraft Java Edition find a server's port this way (`_minecraft._tcp.<name>`).
+   *
+   * @default - no SRV records
+   */
+  readonly srv?: SrvRecordOptions;
 }
 
 /** The record types each address family publishes. */
@@ -400,7 +424,8 @@ export class EcsPublicDiscovery extends Construct {
 
     const publishWhenHealthy = options.publishWhenHealthy ?? false;
 
-    const registration = this.registrations.add(service, options.name, options.dnsTtl, where, RECORD_TYPES_OF[ipAddressType], publishWhenHealthy);
+    const registration = this.registrations.add(service, options.name, options.dnsTtl, where, RECORD_TYPES_OF[ipAddressType], publishWhenHealthy,
+      { taskNames: options.taskNames, srv: options.srv });
     if (publishWhenHealthy) {
       // At synthesis: the task definition's containers may be added after this call.
       this.node.addValidation(healthCheckValidation(service, where));

@@ -12,6 +12,15 @@ import { AWS_LIMITS, resolvedJsonLength } from './limits';
 import { acknowledgeNagFindings } from './nag';
 import { DEFAULT_RECORD_TYPES, RECORD_TYPES, RecordType } from '../shared/contract';
 
+/** The record types a write policy may allow, in the order it lists them: the address types, then SRV. */
+const WRITE_TYPES: readonly string[] = [...RECORD_TYPES, 'SRV'];
+
+/** What a registration writes besides its own name: its task-name pattern and SRV name, and whether it writes SRV. */
+export interface ExtraWrites {
+  readonly names: readonly string[];
+  readonly srv: boolean;
+}
+
 /** What the read permissions cover. */
 export interface ReadPermissions {
   readonly cluster: ecs.ICluster;
@@ -141,7 +150,7 @@ export const MAX_WRITE_POLICIES = Math.floor(AWS_LIMITS.managedPoliciesPerRole /
 export class RecordWritePolicies {
   private readonly policies: iam.ManagedPolicy[] = [];
   private groups: string[][] = [];
-  private groupTypes: RecordType[][] = [];
+  private groupTypes: string[][] = [];
   private budget?: number;
 
   constructor(private readonly scope: Construct, private readonly role: iam.IRole, private readonly zone: route53.IHostedZone) {}
@@ -157,19 +166,20 @@ export class RecordWritePolicies {
    * policies than {@link MAX_WRITE_POLICIES}.
    */
   public plan(
-    names: readonly string[], typesOf: ReadonlyArray<readonly RecordType[]> = [],
+    names: readonly string[], typesOf: ReadonlyArray<readonly RecordType[]> = [], extrasOf: ReadonlyArray<ExtraWrites> = [],
   ): { readonly groups: number[]; commit(): void } {
     this.budget ??= AWS_LIMITS.managedPolicyChars - resolvedJsonLength(this.scope, this.documentJson([], DEFAULT_RECORD_TYPES));
     const budget = this.budget;
     const groups: string[][] = [];
-    const groupTypes: Array<Set<RecordType>> = [];
+    const groupTypes: Array<Set<string>> = [];
     const assignment: number[] = [];
     // The budget is measured with the record types ["A"]: a group's own list of types costs what it differs by.
-    const typesLength = (types: ReadonlySet<RecordType>) =>
-      JSON.stringify(types.size > 0 ? RECORD_TYPES.filter(t => types.has(t)) : DEFAULT_RECORD_TYPES).length;
+    const typesLength = (types: ReadonlySet<string>) =>
+      JSON.stringify(types.size > 0 ? WRITE_TYPES.filter(t => types.has(t)) : DEFAULT_RECORD_TYPES).length;
     let used = 0;
     names.forEach((name, i) => {
-      const types = typesOf[i] ?? DEFAULT_RECORD_TYPES;
+      const extra = extrasOf[i] ?? { names: [], srv: false };
+      const types: readonly string[] = [...(typesOf[i] ?? DEFAULT_RECORD_TYPES), ...(extra.srv ? ['SRV'] : [])];
       const existing = groups.findIndex(g => g.includes(name));
       if (existing >= 0) {
         // A name given twice (it is not: a name belongs to one service) keeps its group; its types join it.
@@ -177,7 +187,8 @@ export class RecordWritePolicies {
         assignment.push(existing);
         return;
       }
-      const cost = (group: ReadonlySet<RecordType>) => JSON.stringify(name).length + 1
+      // A task-name pattern switches the names' operator to StringLike, two characters shorter than StringEquals.
+      const cost = (group: ReadonlySet<string>) => [name, ...extra.names].reduce((sum, n) => sum + JSON.stringify(n).length + 1, 0)
         + typesLength(new Set([...group, ...types])) - typesLength(group);
       if (groups.length === 0 || used + cost(groupTypes[groupTypes.length - 1]) > budget) {
         groups.push([]);
@@ -187,7 +198,7 @@ export class RecordWritePolicies {
       const group = groupTypes[groupTypes.length - 1];
       used += cost(group);
       types.forEach(t => group.add(t));
-      groups[groups.length - 1].push(name);
+      groups[groups.length - 1].push(name, ...extra.names);
       assignment.push(groups.length - 1);
     });
     if (groups.length > MAX_WRITE_POLICIES) {
@@ -197,7 +208,7 @@ export class RecordWritePolicies {
         + 'construct, e.g. by creating one EcsPublicDiscovery per group of services.');
     }
     // Each policy lists exactly the record types its names publish.
-    const types = groupTypes.map(g => RECORD_TYPES.filter(t => g.has(t)));
+    const types = groupTypes.map(g => WRITE_TYPES.filter(t => g.has(t)));
     return { groups: assignment, commit: () => this.apply(groups, types) };
   }
 
@@ -208,7 +219,7 @@ export class RecordWritePolicies {
     return planned.groups;
   }
 
-  private apply(groups: string[][], types: RecordType[][]): void {
+  private apply(groups: string[][], types: string[][]): void {
     this.groups = groups;
     this.groupTypes = types;
     while (this.policies.length < groups.length) {
@@ -233,8 +244,24 @@ export class RecordWritePolicies {
       const typesKey = (types[i] ?? DEFAULT_RECORD_TYPES).join(',');
       const hashed = [zone, ...[...(groups[i] ?? [])].sort()];
       const key = typesKey === DEFAULT_RECORD_TYPES.join(',') ? hashed : [...hashed, `record types: ${typesKey}`];
+      if ((groups[i] ?? []).some(n => n.includes('?'))) {
+        // The group lists a task-name pattern: the names are compared with StringLike, where `?` matches exactly one
+        // character (in a registered name, which holds no `?` or `*`, StringLike matches exactly as StringEquals).
+        // Groups without a pattern keep StringEquals, so their policies read as before task names.
+        cfn.addPropertyDeletionOverride(`${CONDITION_PATH}.ForAllValues:StringEquals`);
+        cfn.addPropertyOverride(`${CONDITION_PATH}.ForAllValues:StringLike`, this.conditionValues(i));
+      }
       cfn.overrideLogicalId(`${Stack.of(this.scope).getLogicalId(cfn).replace(/[0-9A-F]{8}$/, '')}${hashOf(key)}`);
     });
+  }
+
+  /** The values of the ChangeRegisteredRecords statement's condition for group `index`. */
+  private conditionValues(index: number): Record<string, unknown> {
+    return {
+      'route53:ChangeResourceRecordSetsNormalizedRecordNames': Lazy.list({ produce: () => this.groups[index] ?? [] }),
+      'route53:ChangeResourceRecordSetsRecordTypes': Lazy.list({ produce: () => this.groupTypes[index] ?? [...DEFAULT_RECORD_TYPES] }),
+      'route53:ChangeResourceRecordSetsActions': ['UPSERT', 'DELETE'],
+    };
   }
 
   private documentJson(names: string[], types: readonly string[]): Record<string, unknown> {
@@ -264,6 +291,9 @@ export class RecordWritePolicies {
     };
   }
 }
+
+/** Where the ChangeRegisteredRecords statement's condition is in a record-write policy's template properties. */
+const CONDITION_PATH = 'PolicyDocument.Statement.1.Condition';
 
 /** Eight hex digits identifying a list of values (stable across runs and Node versions). */
 export function hashOf(values: readonly string[]): string {

@@ -11,9 +11,11 @@ import { HandlerConfigStore } from './handler-config';
 import { AWS_LIMITS, boundLength, resolvedJsonLength } from './limits';
 import { RecordWritePolicies } from './permissions';
 import { sameValue, serviceNameOf } from './service-checks';
+import { extraWriteNames, overlapOf, TaskNamesSettings, taskNamesSettings } from './task-names';
 import { normalizedRecordName, recordNameFor, ttlSeconds } from './validation';
 import { addWarning } from './warnings';
 import { DEFAULT_RECORD_TYPES, DEFAULT_TTL_SECONDS, LifecycleName, RecordType, RegisteredService } from '../shared/contract';
+import type { SrvRecordOptions } from '../srv-record';
 
 /** `recordTypes` as the contract carries it: absent for A only, so configurations and names of IPv4 services read as before. */
 function recordTypesField(types: readonly RecordType[]): { recordTypes?: RecordType[] } {
@@ -32,6 +34,8 @@ export interface Registration {
   readonly recordTypes: readonly RecordType[];
   /** Whether a task is published only once ECS reports it HEALTHY. */
   readonly publishWhenHealthy: boolean;
+  /** Whether each task is published at its own host name too, and the SRV records (see task-names.ts). */
+  readonly names: TaskNamesSettings;
 }
 
 /** Where the registrations go. */
@@ -78,7 +82,7 @@ export class Registrations implements IValidation {
    */
   public add(
     service: ecs.BaseService, name: string, dnsTtl: Duration | undefined, where: string, recordTypes: readonly RecordType[] = DEFAULT_RECORD_TYPES,
-    publishWhenHealthy = false,
+    publishWhenHealthy = false, nameOptions: { readonly taskNames?: boolean; readonly srv?: SrvRecordOptions } = {},
   ): Registration {
     if (Token.isUnresolved(name)) {
       throw new Error(`The DNS name of the ${where} is only known at deploy time (a parameter, an import or a reference), but `
@@ -93,15 +97,25 @@ export class Registrations implements IValidation {
         + 'give each service its own name.');
     }
 
+    const names = taskNamesSettings(service, fqdn, nameOptions, where);
+    for (const other of this.registrations) {
+      const overlap = overlapOf({ fqdn, ...names }, { fqdn: other.fqdn, ...other.names });
+      if (overlap) {
+        throw new Error(`The names of the ${where} (given as '${name}', with its task host names and SRV name) overlap those of the `
+          + `service '${other.service.node.path}' (given as '${other.name}'): ${overlap}; a name belongs to exactly one service: `
+          + 'give each service its own name.');
+      }
+    }
     const ttlTagged = dnsTtl !== undefined;
     const ttl = dnsTtl !== undefined ? ttlSeconds(dnsTtl) : DEFAULT_TTL_SECONDS;
-    const registration = { service, serviceName: serviceNameOf(service), name, fqdn, ttl, ttlTagged, recordTypes, publishWhenHealthy };
+    const registration = { service, serviceName: serviceNameOf(service), name, fqdn, ttl, ttlTagged, recordTypes, publishWhenHealthy, names };
     boundLength(this.scope, registration.serviceName, AWS_LIMITS.ecsServiceName);
 
     // Everything that depends on the full list of registrations is recomputed, and checked against AWS's
     // limits, before the registration is kept: a registration that does not fit is refused here.
     const all = [...this.registrations, registration];
-    const writes = this.props.writes.plan(all.map(r => normalizedRecordName(r.fqdn)), all.map(r => r.recordTypes));
+    const writes = this.props.writes.plan(all.map(r => normalizedRecordName(r.fqdn)), all.map(r => r.recordTypes),
+      all.map(r => ({ names: extraWriteNames(normalizedRecordName(r.fqdn), r.names), srv: r.names.srv !== undefined })));
     const services = all.map((r, i) => (this.services[i] && (this.services[i].writeGroup ?? 0) === writes.groups[i]
       ? this.services[i] : this.registeredService(r, writes.groups[i])));
     const config = this.props.config.plan(services);
@@ -123,6 +137,8 @@ export class Registrations implements IValidation {
       serviceName: r.serviceName,
       ...(groups[i] > 0 ? { writeGroup: groups[i] } : {}),
       ...recordTypesField(r.recordTypes),
+      ...(r.names.taskNames ? { taskNames: true } : {}),
+      ...(r.names.srv ? { srvFqdn: r.names.srv.fqdn } : {}),
     }));
   }
 
@@ -148,6 +164,9 @@ export class Registrations implements IValidation {
       ...recordTypesField(r.recordTypes),
       // Absent when false, so the configuration of an ungated service reads as before health gating.
       ...(r.publishWhenHealthy ? { publishWhenHealthy: true } : {}),
+      // Absent unless set, so the configuration of a service without them reads as before.
+      ...(r.names.taskNames ? { taskNames: true } : {}),
+      ...(r.names.srv ? { srv: r.names.srv } : {}),
     };
   }
 

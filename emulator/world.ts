@@ -17,7 +17,7 @@ import { CreateClusterCommand, ECSClient, RegisterTaskDefinitionCommand, RunTask
 import {
   ChangeResourceRecordSetsCommand, CreateHostedZoneCommand, ListResourceRecordSetsCommand, ResourceRecordSet, Route53Client,
 } from '@aws-sdk/client-route-53';
-import { assignIpv6OnCreation, startedByForService } from './moto-gaps';
+import { assignIpv6OnCreation, awsTaskArns, motoTaskArns, startedByForService } from './moto-gaps';
 import { DiscoveryConfig, RegisteredService, TAG_NAME, TAG_TTL, taskIdFromArn } from '../src/shared/contract';
 
 export const REGION = 'us-east-1';
@@ -283,8 +283,8 @@ export class World {
         await assignIpv6OnCreation(this.clients.ec2, eniId, ipv6Address);
       }
       return {
-        taskArn: t.taskArn!,
-        taskId: taskIdFromArn(t.taskArn!),
+        taskArn: awsTaskArns(t.taskArn!),
+        taskId: taskIdFromArn(awsTaskArns(t.taskArn!)),
         serviceName,
         group,
         clusterArn: t.clusterArn ?? this.clusterArn,
@@ -363,7 +363,7 @@ export class World {
     if (!options.keepEni) {
       await this.deleteEni(task);
     }
-    await this.clients.ecs.send(new StopTaskCommand({ cluster: this.clusterName, task: task.taskArn, reason: options.reason ?? 'Scaling activity initiated by (deployment ecs-svc/test)' }));
+    await this.clients.ecs.send(new StopTaskCommand({ cluster: this.clusterName, task: motoTaskArns(task.taskArn), reason: options.reason ?? 'Scaling activity initiated by (deployment ecs-svc/test)' }));
   }
 
   public async stopTasks(tasks: readonly TaskInfo[], options: { keepEni?: boolean; reason?: string } = {}): Promise<void> {

@@ -37,7 +37,27 @@ export function directClients(motoEndpoint: string): DirectClients {
     credentials: { accessKeyId: 'harness', secretAccessKey: 'harness' },
     maxAttempts: 1,
   };
-  return { ec2: new EC2Client(common), ecs: new ECSClient(common), route53: new Route53Client(common) };
+  const ecs = new ECSClient(common);
+  // Task ids in ECS's form on this side, in moto's on moto's (see awsTaskArns in moto-gaps.ts).
+  ecs.middlewareStack.add((next) => async (args) => {
+    const result = await next({ ...args, input: mapStrings(args.input, motoTaskArns) });
+    return { ...result, output: mapStrings(result.output, awsTaskArns) };
+  }, { step: 'initialize', name: 'ecsTaskIdForm' });
+  return { ec2: new EC2Client(common), ecs, route53: new Route53Client(common) };
+}
+
+/** A copy of a value with every string in it mapped (plain objects and arrays are walked; anything else is kept). */
+function mapStrings<T>(value: T, map: (s: string) => string): T {
+  if (typeof value === 'string') {
+    return map(value) as T;
+  }
+  if (Array.isArray(value)) {
+    return value.map((v) => mapStrings(v, map)) as T;
+  }
+  if (value && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, mapStrings(v, map)])) as T;
+  }
+  return value;
 }
 
 /** A tag as ECS spells it. */
@@ -283,8 +303,8 @@ export class World {
         await assignIpv6OnCreation(this.clients.ec2, eniId, ipv6Address);
       }
       return {
-        taskArn: awsTaskArns(t.taskArn!),
-        taskId: taskIdFromArn(awsTaskArns(t.taskArn!)),
+        taskArn: t.taskArn!,
+        taskId: taskIdFromArn(t.taskArn!),
         serviceName,
         group,
         clusterArn: t.clusterArn ?? this.clusterArn,
@@ -363,7 +383,7 @@ export class World {
     if (!options.keepEni) {
       await this.deleteEni(task);
     }
-    await this.clients.ecs.send(new StopTaskCommand({ cluster: this.clusterName, task: motoTaskArns(task.taskArn), reason: options.reason ?? 'Scaling activity initiated by (deployment ecs-svc/test)' }));
+    await this.clients.ecs.send(new StopTaskCommand({ cluster: this.clusterName, task: task.taskArn, reason: options.reason ?? 'Scaling activity initiated by (deployment ecs-svc/test)' }));
   }
 
   public async stopTasks(tasks: readonly TaskInfo[], options: { keepEni?: boolean; reason?: string } = {}): Promise<void> {

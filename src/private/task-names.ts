@@ -33,7 +33,7 @@ export function taskNamesSettings(
   if (srv === undefined) {
     const taskNames = options.taskNames === true;
     if (taskNames) {
-      checkNameLength(taskPatternName(fqdn), `the task host names of the ${where}`);
+      checkNameLength(taskPatternName(fqdn), `task host name (<task id>.<name>) of the ${where}`);
     }
     return { taskNames };
   }
@@ -51,8 +51,8 @@ export function taskNamesSettings(
   const priority = checkSrvNumber(srv.priority, DEFAULT_SRV_PRIORITY, 'priority', where);
   const weight = checkSrvNumber(srv.weight, DEFAULT_SRV_WEIGHT, 'weight', where);
   const srvFqdn = `_${serviceLabel}._${protocol}.${fqdn}`;
-  checkNameLength(taskPatternName(fqdn), `the task host names of the ${where}`);
-  checkNameLength(srvFqdn, `the SRV record name of the ${where}`);
+  checkNameLength(taskPatternName(fqdn), `task host name (<task id>.<name>) of the ${where}`);
+  checkNameLength(srvFqdn, `SRV record name of the ${where}`);
   return { taskNames: true, srv: { fqdn: srvFqdn, priority, weight, port } };
 }
 
@@ -93,7 +93,7 @@ function taskPatternName(fqdn: string): string {
 function checkNameLength(fqdn: string, what: string): void {
   const body = stripDot(fqdn);
   if (body.length > MAX_NAME_LENGTH) {
-    throw new Error(`${what[0].toUpperCase()}${what.slice(1)} are up to '${fqdn}', ${body.length} characters long; DNS allows at most `
+    throw new Error(`The ${what} is up to '${fqdn}', ${body.length} characters long; DNS allows at most `
       + `${MAX_NAME_LENGTH} (255 octets on the wire): use a shorter name.`);
   }
 }

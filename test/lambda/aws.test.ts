@@ -466,7 +466,9 @@ describe('SdkDiscoveryApi.listRecordsAt with the subtree (task names and SRV rec
     const mine = [ownedRecord(MC, id, '203.0.113.1'), ...below];
     sdk.route53.on(ListResourceRecordSetsCommand).resolves(page({
       ResourceRecordSets: [...mine, { ...ownedRecord(MC, 'x', '203.0.113.9'), Name: 'mcx.example.com.' }, ownedRecord(MC, 'late', '203.0.113.99')],
-      IsTruncated: true, NextRecordName: 'zz.example.com.', NextRecordType: 'A',
+      IsTruncated: true,
+      NextRecordName: 'zz.example.com.',
+      NextRecordType: 'A',
     }));
     expect(await api.listRecordsAt(ZONE, MC.fqdn, true)).toEqual(mine);
     expect(sdk.route53).toHaveReceivedCommandTimes(ListResourceRecordSetsCommand, 1);

@@ -4,10 +4,10 @@
 import { FakeDiscoveryApi } from './fake-api';
 import { CLUSTER_ARN, ecsEvent, MC, ownedRecord, WEB, ZONE } from './fixtures';
 import { pipelineHarness } from './pipeline-harness';
+import { removedNames } from '../../src/lambda/lifecycle';
 import type { PublishItem, RecordSet } from '../../src/lambda/model';
 import { purgeNames } from '../../src/lambda/purge';
 import { reconcile } from '../../src/lambda/reconcile';
-import { removedNames } from '../../src/lambda/lifecycle';
 import { kindOf, ownerOf, planRegistration, planTaskRecords, srvValue, taskHostName } from '../../src/lambda/task-names';
 import { Logger, Metrics } from '../../src/lambda/telemetry';
 import type { DiscoveryConfig, LifecycleName, RegisteredService } from '../../src/shared/contract';
@@ -24,7 +24,8 @@ const hostRecord = (service: RegisteredService, id: string, ip: string, type = '
 const srvRecord = (id: string, value = srvValue(GAME.srv!, GAME.fqdn, id), ttl = GAME.ttl): RecordSet => ({
   Name: SRV_FQDN, Type: 'SRV', SetIdentifier: id, MultiValueAnswer: true, TTL: ttl, ResourceRecords: [{ Value: value }],
 });
-const item = (taskId: string, publicIp: string, ipv6Address?: string, ttl = 60): PublishItem => ({ taskId, publicIp, ...(ipv6Address ? { ipv6Address } : {}), ttl });
+const item = (taskId: string, publicIp: string, ipv6Address?: string, ttl = 60): PublishItem =>
+  ({ taskId, publicIp, ...(ipv6Address ? { ipv6Address } : {}), ttl });
 const summary = (changes: ReadonlyArray<{ action: string; record: RecordSet }>) =>
   changes.map(c => `${c.action} ${c.record.Name} ${c.record.Type} ${c.record.SetIdentifier} ${c.record.ResourceRecords?.[0]?.Value}`);
 

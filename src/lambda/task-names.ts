@@ -28,6 +28,11 @@ export interface RecordOwner {
   readonly taskNames?: boolean;
   /** The SRV name, when the registration publishes SRV records. */
   readonly srvFqdn?: string;
+  /**
+   * The address types of the task-name records, when they differ from `recordTypes`: only in what an update
+   * purges from a kept name (its task names went, but its address records stay). Absent means `recordTypes`.
+   */
+  readonly taskRecordTypes?: readonly RecordType[];
 }
 
 /** The ownership-relevant part of a registration. */
@@ -77,11 +82,11 @@ export function kindOf(owner: RecordOwner, record: RecordSet): RecordKind | unde
     return undefined;
   }
   const name = normalizeName(record.Name);
-  const addressType = (recordTypesOf(owner) as readonly string[]).includes(record.Type);
   if (name === owner.fqdn) {
-    return addressType ? 'name' : undefined;
+    return (recordTypesOf(owner) as readonly string[]).includes(record.Type) ? 'name' : undefined;
   }
-  if (owner.taskNames === true && addressType && TASK_ID_PATTERN.test(id) && name === taskHostName(owner.fqdn, id)) {
+  const taskType = ((owner.taskRecordTypes ?? recordTypesOf(owner)) as readonly string[]).includes(record.Type);
+  if (owner.taskNames === true && taskType && TASK_ID_PATTERN.test(id) && name === taskHostName(owner.fqdn, id)) {
     return 'task';
   }
   if (owner.srvFqdn !== undefined && name === owner.srvFqdn && record.Type === SRV_TYPE) {

@@ -163,4 +163,18 @@ describe('workflows over the in-memory API', () => {
     const after: LifecycleName = { ...before, recordTypes: ['A'] };
     expect(removedNames([before], [after])).toEqual([{ hostedZoneId: ZONE, fqdn: MC.fqdn, serviceName: 's', recordTypes: ['AAAA'], taskNames: true }]);
   });
+  test('an update that drops the task names or changes the SRV name purges those records only, not the name\'s', async () => {
+    const before: LifecycleName = { hostedZoneId: ZONE, fqdn: MC.fqdn, serviceName: 's', taskNames: true, srvFqdn: SRV_FQDN };
+    const after: LifecycleName = { hostedZoneId: ZONE, fqdn: MC.fqdn, serviceName: 's', taskNames: true, srvFqdn: `_minecraft._udp.${MC.fqdn}` };
+    const plain: LifecycleName = { hostedZoneId: ZONE, fqdn: MC.fqdn, serviceName: 's' };
+    expect(removedNames([before], [before])).toEqual([]);
+    const api = new FakeDiscoveryApi();
+    const deps = { api, log: new Logger(() => undefined), metrics: new Metrics('Test', 'fn') };
+    const name = ownedRecord(MC, T1, '203.0.113.1');
+    api.put(ZONE, name, hostRecord(GAME, T1, '203.0.113.1'), srvRecord(T1));
+    expect(await purgeNames(deps, removedNames([before], [after]))).toEqual({ deleted: 1, failures: [] });
+    expect(api.records(ZONE).map(r => r.Type).sort()).toEqual(['A', 'A']);
+    expect(await purgeNames(deps, removedNames([before], [plain]))).toEqual({ deleted: 1, failures: [] });
+    expect(api.records(ZONE)).toEqual([name]);
+  });
 });

@@ -27,7 +27,7 @@ export type RegisteredName = string | {
  * Owned = a set identifier, multi-value answer routing, and: a registered name with a type it publishes (A, or
  * AAAA for a dual-stack or IPv6-only registration); or, for a registration with task names, the name
  * `<set identifier>.<registered name>` with such a type, the set identifier a task id (32 hexadecimal
- * characters); or its SRV name with the type SRV.
+ * characters); or its SRV name with the type SRV, the set identifier a task id too.
  */
 export function isOwnedRecord(r: ResourceRecordSet, registered: readonly RegisteredName[]): boolean {
   if (typeof r.SetIdentifier !== 'string' || r.SetIdentifier === '' || r.MultiValueAnswer !== true) {
@@ -40,7 +40,7 @@ export function isOwnedRecord(r: ResourceRecordSet, registered: readonly Registe
     const types = o.recordTypes ?? ['A'];
     const taskName = o.taskNames === true && /^[0-9a-f]{32}$/.test(r.SetIdentifier!) && name === `${r.SetIdentifier}.${o.fqdn}`;
     return (types.includes(type) && (name === o.fqdn || taskName))
-      || (o.srv !== undefined && type === 'SRV' && name === o.srv.fqdn);
+      || (o.srv !== undefined && type === 'SRV' && name === o.srv.fqdn && /^[0-9a-f]{32}$/.test(r.SetIdentifier!));
   });
 }
 

@@ -74,7 +74,8 @@ export type RecordKind = 'name' | 'task' | 'srv';
  * The kind of an owned record (see "Ownership" in docs/design.md), or undefined when the library does not own
  * it: every owned record has a set identifier and multi-value answer routing; at the service's name it has a
  * published address type; at a task name (`<set identifier>.<fqdn>`, only when the registration has task names)
- * too; at the SRV name (only when the registration has one) it is of type SRV.
+ * too; at the SRV name (only when the registration has one) it is of type SRV. At a task name and at the SRV name
+ * the set identifier must be a task id ({@link TASK_ID_PATTERN}): those records only ever come from tasks.
  */
 export function kindOf(owner: RecordOwner, record: RecordSet): RecordKind | undefined {
   const id = record.SetIdentifier;
@@ -89,7 +90,7 @@ export function kindOf(owner: RecordOwner, record: RecordSet): RecordKind | unde
   if (owner.taskNames === true && taskType && TASK_ID_PATTERN.test(id) && name === taskHostName(owner.fqdn, id)) {
     return 'task';
   }
-  if (owner.srvFqdn !== undefined && name === owner.srvFqdn && record.Type === SRV_TYPE) {
+  if (owner.srvFqdn !== undefined && name === owner.srvFqdn && record.Type === SRV_TYPE && TASK_ID_PATTERN.test(id)) {
     return 'srv';
   }
   return undefined;

@@ -19,9 +19,9 @@ import type { RegisteredService } from '../../src/shared/contract';
 import { expectAcknowledged, expectCallsWithin } from '../support/assertions';
 import { useE2e } from '../support/e2e';
 
-const synthesize = () => templateOf(buildExampleStack({
+const synthesize = (protocol = SrvProtocol.TCP, webTaskNames = true) => templateOf(buildExampleStack({
   ipAddressTypes: { Web: IpAddressType.DUAL_STACK },
-  taskNames: { Game: { srv: { service: 'minecraft', protocol: SrvProtocol.TCP } }, Web: { taskNames: true } },
+  taskNames: { Game: { srv: { service: 'minecraft', protocol } }, Web: { taskNames: webTaskNames } },
 }).stack);
 
 /** Foreign records in and beside the subtrees of the names with task names or SRV records. */
@@ -37,7 +37,7 @@ function foreignRecords(zoneName: string): ResourceRecordSet[] {
   ];
 }
 
-const e2e = useE2e({ synthesize, seed: (world) => world.putRecords(foreignRecords(world.zoneName)) });
+const e2e = useE2e({ synthesize: () => synthesize(), seed: (world) => world.putRecords(foreignRecords(world.zoneName)) });
 
 let catcher: ResponseCatcher;
 beforeAll(async () => {
@@ -74,8 +74,9 @@ async function expectForeignUntouched(): Promise<void> {
   expect(snapshot(notOwned(await e2e.records(), e2e.config.services))).toBe(e2e.baseline);
 }
 
-async function lifecycle(type: 'Create' | 'Update' | 'Delete'): Promise<CfnAnswer> {
-  const { event, requestId } = lifecycleRequest(catcher, type, lifecycleResource(e2e.template, e2e.deployed));
+async function lifecycle(type: 'Create' | 'Update' | 'Delete', template = e2e.template, old?: typeof template): Promise<CfnAnswer> {
+  const { event, requestId } = lifecycleRequest(catcher, type, lifecycleResource(template, e2e.deployed),
+    old ? lifecycleResource(old, e2e.deployed) : undefined);
   const inv = await e2e.invoke(event);
   expect(inv.error).toBeUndefined();
   return catcher.answers.get(requestId)!;
@@ -181,6 +182,37 @@ test('stack deletion purges the task names and SRV values under the template\'s 
   expect(answer).toMatchObject({ Status: 'SUCCESS', Data: { Deleted: '10' } });
   expect(await subtree(e2e.play)).toEqual([]);
   expect(await subtree(e2e.web)).toEqual([]);
+  await expectForeignUntouched();
+});
+
+test('an update that changes the SRV protocol and drops task names: the old SRV values and task names go, '
+  + 'under the old policy; the name records stay and the new SRV values are written', async () => {
+  const before = e2e.template;
+  const after = synthesize(SrvProtocol.TLS, false);
+  const game = await e2e.world.startTasks(e2e.play.serviceName, 2);
+  const [web] = await e2e.world.startTasks(e2e.web.serviceName, 1, { ipv6: true });
+  expectAcknowledged(await e2e.deliver([...game, web].map((t) => running(t))));
+  const oldPlay = e2e.play;
+  const oldWeb = e2e.web;
+  expect(await subtree(oldPlay)).toEqual(gameRows(game));
+  expect(await subtree(oldWeb)).toHaveLength(4);
+
+  // The role holds the old and the new policies during the update; the old one goes in the cleanup phase.
+  e2e.proxy.authorizeRoute53Writes(iamAuthorizer(new Map([...rolePolicies(before, e2e.deployed), ...rolePolicies(after, e2e.deployed)]).values()));
+  await e2e.useTemplate(after);
+  expect(e2e.play.srv?.fqdn).toBe(`_minecraft._tls.${e2e.play.fqdn}`);
+  expect(e2e.web.taskNames).toBeUndefined();
+  const answer = await lifecycle('Update', after, before);
+  // Two SRV values at the old name and the web task's two host-name records.
+  expect(answer).toMatchObject({ Status: 'SUCCESS', Data: { Deleted: '4' } });
+  const records = await e2e.records();
+  expect(records.filter((r) => canonicalName(r.Name ?? '') === `_minecraft._tcp.${e2e.play.fqdn}` && r.Type === 'SRV')).toEqual([]);
+  expect(await subtree(e2e.play)).toEqual(gameRows(game).map((row) => row.replace('_minecraft._tcp.', '_minecraft._tls.')).sort());
+  expect(await subtree(e2e.web)).toEqual([
+    `${oldWeb.fqdn} A ${web.taskId} ${web.publicIp} ${oldWeb.ttl}`,
+    `${oldWeb.fqdn} AAAA ${web.taskId} ${web.ipv6Address} ${oldWeb.ttl}`,
+  ].sort());
+  expect(records.filter((r) => canonicalName(r.Name ?? '') === `${web.taskId}.${oldWeb.fqdn}`)).toEqual([]);
   await expectForeignUntouched();
 });
 

@@ -40,6 +40,7 @@ describe('ownership', () => {
     ['a task name without multi-value routing', { ...hostRecord(GAME, T1, '203.0.113.1'), MultiValueAnswer: undefined }, undefined],
     ['an AAAA task name of an IPv4 registration', hostRecord(GAME, T1, '2001:db8::1', 'AAAA'), undefined],
     ['a TXT at the SRV name', { ...srvRecord(T1), Type: 'TXT' }, undefined],
+    ['an SRV record whose set identifier is not a task id', { ...srvRecord(T1), SetIdentifier: 'not-ours' }, undefined],
     ['an SRV record at the service name', { ...srvRecord(T1), Name: MC.fqdn }, undefined],
   ])('%s', (_what, record, kind) => {
     expect(kindOf(owner, record)).toBe(kind);

@@ -139,6 +139,36 @@ describe('workflows over the in-memory API', () => {
     expect(h.api.records(ZONE).map(r => r.Name)).toEqual([`www.${MC.fqdn}`]);
   });
 
+  test('a task that stops while its records are written: the re-check deletes all three again, each settled on its own', async () => {
+    const h = pipelineHarness(config);
+    h.api.addTask(T1, { service: GAME, ip: '203.0.113.1' });
+    h.api.beforeChange = () => {
+      if (h.api.count('changeRecords') === 1) {
+        h.api.stopTask(T1);
+      }
+    };
+    const result = await h.run(['m1', ecsEvent({ id: T1, group: `service:${GAME.serviceName}` })]);
+    expect(result.failedMessageIds).toEqual([]);
+    expect(h.api.appliedBatches.map(b => b.changes.map(c => c.action))).toEqual([['UPSERT', 'UPSERT', 'UPSERT'], ['DELETE', 'DELETE', 'DELETE']]);
+    expect(h.api.records(ZONE)).toEqual([]);
+    const rechecked = result.outcomes.filter(o => o.action === 'DELETE');
+    expect(rechecked.map(o => [o.recordName, o.recordType, o.outcome])).toEqual([
+      [undefined, undefined, 'applied'], [`${T1}.${MC.fqdn}`, undefined, 'applied'], [SRV_FQDN, 'SRV', 'applied'],
+    ]);
+  });
+
+  test('Route53 refuses the SRV change only: the name and the task name are applied, the SRV change fails and is retried', async () => {
+    const h = pipelineHarness(config);
+    h.api.addTask(T1, { service: GAME, ip: '203.0.113.1' });
+    h.api.rejectChange = change => (change.record.Type === 'SRV' ? 'Invalid SRV value (fake)' : undefined);
+    const result = await h.run(['m1', ecsEvent({ id: T1, group: `service:${GAME.serviceName}` })]);
+    expect(result.failedMessageIds).toEqual(['m1']);
+    expect(result.outcomes.filter(o => o.action === 'UPSERT').map(o => [o.recordName, o.outcome])).toEqual([
+      [undefined, 'applied'], [`${T1}.${MC.fqdn}`, 'applied'], [SRV_FQDN, 'failed'],
+    ]);
+    expect(h.api.records(ZONE).map(r => r.Name).sort()).toEqual([MC.fqdn, `${T1}.${MC.fqdn}`].sort());
+  });
+
   test('the reconciler removes a task holding only an SRV value (no running task)', async () => {
     const api = new FakeDiscoveryApi();
     api.put(ZONE, srvRecord(T2));

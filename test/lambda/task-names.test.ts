@@ -87,6 +87,12 @@ describe('planTaskRecords', () => {
     expect(summary(lost.changes)).toEqual([`DELETE ${T1}.${WEB.fqdn} AAAA ${T1} 2001:db8::1`]);
   });
 
+  test('IPv6 only: AAAA at the task name, and the SRV value points at it', () => {
+    const v6: RegisteredService = { ...GAME, recordTypes: ['AAAA'] };
+    const plan = planTaskRecords(v6, [], [{ taskId: T1, ipv6Address: '2001:db8::1', ttl: 60 }], []);
+    expect(summary(plan.changes)).toEqual([`UPSERT ${T1}.${MC.fqdn} AAAA ${T1} 2001:db8::1`, `UPSERT ${SRV_FQDN} SRV ${T1} 0 1 25565 ${T1}.${MC.fqdn}`]);
+  });
+
   test('the SRV name is full: no new value (capacity), an existing one is kept up to date', () => {
     const full = [srvRecord(T2)];
     const plan = planTaskRecords(GAME, full, [item(T1, '203.0.113.1')], [], 1);

@@ -187,16 +187,18 @@ export class RecordWritePolicies {
         assignment.push(existing);
         return;
       }
-      // A task-name pattern switches the names' operator to StringLike, two characters shorter than StringEquals.
-      const cost = (group: ReadonlySet<string>) => [name, ...extra.names].reduce((sum, n) => sum + JSON.stringify(n).length + 1, 0)
-        + typesLength(new Set([...group, ...types])) - typesLength(group);
-      if (groups.length === 0 || used + cost(groupTypes[groupTypes.length - 1]) > budget) {
+      // The first task-name pattern of a group moves its names under a StringLike operator of their own.
+      const patterned = extra.names.some(n => n.includes('?'));
+      const likeCost = (index: number) => (patterned && !(groups[index] ?? []).some(n => n.includes('?')) ? STRING_LIKE_OVERHEAD : 0);
+      const cost = (group: ReadonlySet<string>, index: number) => [name, ...extra.names].reduce((sum, n) => sum + JSON.stringify(n).length + 1, 0)
+        + typesLength(new Set([...group, ...types])) - typesLength(group) + likeCost(index);
+      if (groups.length === 0 || used + cost(groupTypes[groupTypes.length - 1], groups.length - 1) > budget) {
         groups.push([]);
         groupTypes.push(new Set());
         used = 0;
       }
       const group = groupTypes[groupTypes.length - 1];
-      used += cost(group);
+      used += cost(group, groups.length - 1);
       types.forEach(t => group.add(t));
       groups[groups.length - 1].push(name, ...extra.names);
       assignment.push(groups.length - 1);
@@ -245,23 +247,15 @@ export class RecordWritePolicies {
       const hashed = [zone, ...[...(groups[i] ?? [])].sort()];
       const key = typesKey === DEFAULT_RECORD_TYPES.join(',') ? hashed : [...hashed, `record types: ${typesKey}`];
       if ((groups[i] ?? []).some(n => n.includes('?'))) {
-        // The group lists a task-name pattern: the names are compared with StringLike, where `?` matches exactly one
-        // character (in a registered name, which holds no `?` or `*`, StringLike matches exactly as StringEquals).
-        // Groups without a pattern keep StringEquals, so their policies read as before task names.
-        cfn.addPropertyDeletionOverride(`${CONDITION_PATH}.ForAllValues:StringEquals`);
-        cfn.addPropertyOverride(`${CONDITION_PATH}.ForAllValues:StringLike`, this.conditionValues(i));
+        // The group lists a task-name pattern: its names are compared with StringLike, where `?` matches exactly one
+        // character (a registered name holds no `?` or `*`, so StringLike matches it exactly as StringEquals would);
+        // the record types and actions stay under StringEquals. Groups without a pattern keep StringEquals for the
+        // names too, so their policies read as before task names.
+        cfn.addPropertyDeletionOverride(`${CONDITION_PATH}.ForAllValues:StringEquals.${NAMES_KEY}`);
+        cfn.addPropertyOverride(`${CONDITION_PATH}.ForAllValues:StringLike.${NAMES_KEY}`, Lazy.list({ produce: () => this.groups[i] ?? [] }));
       }
       cfn.overrideLogicalId(`${Stack.of(this.scope).getLogicalId(cfn).replace(/[0-9A-F]{8}$/, '')}${hashOf(key)}`);
     });
-  }
-
-  /** The values of the ChangeRegisteredRecords statement's condition for group `index`. */
-  private conditionValues(index: number): Record<string, unknown> {
-    return {
-      'route53:ChangeResourceRecordSetsNormalizedRecordNames': Lazy.list({ produce: () => this.groups[index] ?? [] }),
-      'route53:ChangeResourceRecordSetsRecordTypes': Lazy.list({ produce: () => this.groupTypes[index] ?? [...DEFAULT_RECORD_TYPES] }),
-      'route53:ChangeResourceRecordSetsActions': ['UPSERT', 'DELETE'],
-    };
   }
 
   private documentJson(names: string[], types: readonly string[]): Record<string, unknown> {
@@ -294,6 +288,10 @@ export class RecordWritePolicies {
 
 /** Where the ChangeRegisteredRecords statement's condition is in a record-write policy's template properties. */
 const CONDITION_PATH = 'PolicyDocument.Statement.1.Condition';
+/** The condition key of the normalized record names. */
+const NAMES_KEY = 'route53:ChangeResourceRecordSetsNormalizedRecordNames';
+/** What a policy's document grows by when its names move under a StringLike operator of their own (counted whole). */
+const STRING_LIKE_OVERHEAD = JSON.stringify({ 'ForAllValues:StringLike': { [NAMES_KEY]: [] } }).length + 1;
 
 /** Eight hex digits identifying a list of values (stable across runs and Node versions). */
 export function hashOf(values: readonly string[]): string {

@@ -204,9 +204,9 @@ describe('task names and SRV records', () => {
       const json = JSON.stringify(document).replace(/\{"Fn::Join":\["",\["arn:",\{"Ref":"AWS::Partition"\},":route53:::hostedzone\/",\{"Ref":"\w+"\}\]\]\}/g,
         '"arn:aws-iso-b:route53:::hostedzone/Z0123456789ABCDEFGHIJKLMNOPQRSTU"');
       expect(json.length).toBeLessThanOrEqual(6144);
-      const like = JSON.parse(json).Statement[1].Condition['ForAllValues:StringLike'];
-      expect(like['route53:ChangeResourceRecordSetsRecordTypes']).toEqual(['A', 'SRV']);
-      for (const name of like['route53:ChangeResourceRecordSetsNormalizedRecordNames'] as string[]) {
+      const condition = JSON.parse(json).Statement[1].Condition;
+      expect(condition['ForAllValues:StringEquals']['route53:ChangeResourceRecordSetsRecordTypes']).toEqual(['A', 'SRV']);
+      for (const name of condition['ForAllValues:StringLike']['route53:ChangeResourceRecordSetsNormalizedRecordNames'] as string[]) {
         groupOfName.set(name, index);
       }
     }

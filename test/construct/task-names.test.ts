@@ -57,11 +57,10 @@ describe('what is registered', () => {
     expect(renderedConfig(template).services.map((s: any) => s.taskNames)).toEqual([undefined, true]);
     expect(lifecycleNames(template).map(n => n.taskNames)).toEqual([undefined, true]);
     const condition = roleStatements(template).ChangeRegisteredRecords.Condition;
-    expect(Object.keys(condition)).toEqual(['ForAllValues:StringLike']);
-    expect(condition['ForAllValues:StringLike']).toEqual({
-      [NAMES_KEY]: ['web.example.com', 'game.example.com', `${PATTERN}.game.example.com`],
-      [TYPES_KEY]: ['A'],
-      'route53:ChangeResourceRecordSetsActions': ['UPSERT', 'DELETE'],
+    // The names (with the pattern) under StringLike; the types and actions stay under StringEquals.
+    expect(condition).toEqual({
+      'ForAllValues:StringEquals': { [TYPES_KEY]: ['A'], 'route53:ChangeResourceRecordSetsActions': ['UPSERT', 'DELETE'] },
+      'ForAllValues:StringLike': { [NAMES_KEY]: ['web.example.com', 'game.example.com', `${PATTERN}.game.example.com`] },
     });
   });
 
@@ -71,10 +70,9 @@ describe('what is registered', () => {
     expect(service.taskNames).toBe(true);
     expect(service.srv).toEqual({ fqdn: '_minecraft._tcp.game.example.com.', priority: 0, weight: 1, port: 25565 });
     expect(lifecycleNames(template)[0]).toMatchObject({ taskNames: true, srvFqdn: '_minecraft._tcp.game.example.com.' });
-    expect(roleStatements(template).ChangeRegisteredRecords.Condition['ForAllValues:StringLike']).toMatchObject({
-      [NAMES_KEY]: ['game.example.com', `${PATTERN}.game.example.com`, '_minecraft._tcp.game.example.com'],
-      [TYPES_KEY]: ['A', 'SRV'],
-    });
+    const condition = roleStatements(template).ChangeRegisteredRecords.Condition;
+    expect(condition['ForAllValues:StringLike'][NAMES_KEY]).toEqual(['game.example.com', `${PATTERN}.game.example.com`, '_minecraft._tcp.game.example.com']);
+    expect(condition['ForAllValues:StringEquals'][TYPES_KEY]).toEqual(['A', 'SRV']);
   });
 
   test('srv with every option given', () => {

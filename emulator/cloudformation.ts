@@ -146,6 +146,18 @@ function matches(pattern: string, value: string): boolean {
   return re.test(value);
 }
 
+/** IAM's StringLike: `*` matches any run of characters (also none), `?` exactly one character; case-sensitive. */
+export function stringLike(pattern: string, value: string): boolean {
+  const re = pattern.split('').map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[.+^${}()|[\]\\]/g, '\\$&'))).join('');
+  return new RegExp(`^${re}$`, 's').test(value);
+}
+
+/** The condition operators the evaluator knows, each over one value and one allowed entry. */
+const OPERATORS: Record<string, (allowed: string, value: string) => boolean> = {
+  'ForAllValues:StringEquals': (allowed, value) => allowed === value,
+  'ForAllValues:StringLike': stringLike,
+};
+
 /**
  * Whether one statement allows the request, evaluated as IAM does (each statement on its own). A listing carries
  * none of the ChangeResourceRecordSets condition keys, and `ForAllValues` over an absent key holds.
@@ -168,10 +180,11 @@ function statementAllows(statement: Record<string, unknown>, request: Route53Wri
   for (const [operator, conditions] of Object.entries((statement.Condition ?? {}) as Record<string, Record<string, unknown>>)) {
     for (const [key, allowed] of Object.entries(conditions)) {
       const have = values[key];
-      if (operator !== 'ForAllValues:StringEquals' || have === undefined) {
+      const test = OPERATORS[operator];
+      if (test === undefined || have === undefined) {
         throw new Error(`cloudformation: the IAM evaluator does not know the condition ${operator} ${key}`);
       }
-      if (!listing && !have.every((v) => asList(allowed).includes(v))) {
+      if (!listing && !have.every((v) => asList(allowed).some((a) => test(a, v)))) {
         return false;
       }
     }

@@ -29,7 +29,7 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import { NagSuppressions } from 'cdk-nag';
-import { EcsPublicDiscovery, EcsPublicDiscoveryProps, IpAddressType, ZonePublication } from '../src';
+import { EcsPublicDiscovery, EcsPublicDiscoveryProps, IpAddressType, ServiceOptions, ZonePublication } from '../src';
 import { DEFAULT_TTL_SECONDS } from '../src/shared/contract';
 
 export const STACK_NAME = 'EcsPublicDiscoveryExample';
@@ -58,6 +58,8 @@ export interface ExampleStackOptions {
    * When any is, the example's container gets a health check (the option requires one). Default none.
    */
   readonly publishWhenHealthy?: Partial<Record<ExampleServiceId, boolean>>;
+  /** Per-task host names and SRV records of each service (`taskNames`, `srv`), by construct id. Default none. */
+  readonly taskNames?: Partial<Record<ExampleServiceId, Pick<ServiceOptions, 'taskNames' | 'srv'>>>;
   /** Extra properties of the discovery construct (cluster and zone are set by the example). */
   readonly discoveryProps?: Omit<EcsPublicDiscoveryProps, 'cluster' | 'hostedZone'>;
   /** The app to add the stack to. Default a new `App` with `aws:cdk:path` metadata. */
@@ -109,6 +111,8 @@ export interface ExampleStack {
     readonly publishWhenHealthy?: boolean;
     /** Other hosted zones the service is published in (`ServiceOptions.additionalZones`). */
     readonly additionalZones?: ZonePublication[];
+    /** `taskNames` and `srv` of the registration. */
+    readonly names?: Pick<ServiceOptions, 'taskNames' | 'srv'>;
   }): ecs.FargateService;
 }
 
@@ -139,9 +143,10 @@ export function buildExampleStack(options: ExampleStackOptions = {}): ExampleSta
   const name = (id: ExampleServiceId, fallback: string) => (names[id] === undefined ? fallback : names[id]);
   const types = options.ipAddressTypes ?? {};
   const gated = options.publishWhenHealthy ?? {};
-  example.addService('Web', name('Web', 'web'), { ipAddressType: types.Web, publishWhenHealthy: gated.Web });
-  example.addService('Api', name('Api', 'api'), { serviceName: 'api', dnsTtl: Duration.seconds(300), ipAddressType: types.Api, publishWhenHealthy: gated.Api });
-  example.addService('Game', name('Game', 'play'), { ipAddressType: types.Game, publishWhenHealthy: gated.Game });
+  const tn = options.taskNames ?? {};
+  example.addService('Web', name('Web', 'web'), { ipAddressType: types.Web, publishWhenHealthy: gated.Web, names: tn.Web });
+  example.addService('Api', name('Api', 'api'), { serviceName: 'api', dnsTtl: Duration.seconds(300), ipAddressType: types.Api, publishWhenHealthy: gated.Api, names: tn.Api });
+  example.addService('Game', name('Game', 'play'), { ipAddressType: types.Game, publishWhenHealthy: gated.Game, names: tn.Game });
   return example;
 }
 
@@ -256,7 +261,7 @@ function exampleFoundation(options: ExampleStackOptions): ExampleStack {
       const typed = serviceOptions.ipAddressType ? { ipAddressType: serviceOptions.ipAddressType } : {};
       const gated = serviceOptions.publishWhenHealthy ? { publishWhenHealthy: true } : {};
       const zoned = serviceOptions.additionalZones ? { additionalZones: serviceOptions.additionalZones } : {};
-      discovery.addService({ service, name, dnsTtl: serviceOptions.dnsTtl, ...typed, ...gated, ...zoned });
+      discovery.addService({ service, name, dnsTtl: serviceOptions.dnsTtl, ...typed, ...gated, ...zoned, ...serviceOptions.names });
       registrations.push({
         id,
         service,

@@ -8,8 +8,9 @@
  */
 import { AssignIpv6AddressesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { GetHostedZoneCommand, ListResourceRecordSetsCommand, ListResourceRecordSetsCommandOutput, Route53Client } from '@aws-sdk/client-route-53';
+import { XMLBuilder, XMLParser } from 'fast-xml-parser';
 import { checkChangeBatch, fromSdk, normalizeName, parseChangeBatch, Rrset } from './route53-rules';
-import { CallInfo, ec2Error, jsonError, Reply, route53Error } from './wire';
+import { CallInfo, ec2Error, jsonError, Reply, route53Error, ROUTE53_NS } from './wire';
 
 /** ECS sets a service task's `startedBy` to `ecs-svc/...`; the world helpers use this value per service. */
 export function startedByForService(serviceName: string): string {
@@ -31,6 +32,22 @@ export async function assignIpv6OnCreation(ec2: EC2Client, eniId: string, ipv6Ad
   if (!(res.AssignedIpv6Addresses ?? []).includes(ipv6Address)) {
     throw new Error(`moto did not assign ${ipv6Address} to ${eniId}: ${JSON.stringify(res.AssignedIpv6Addresses)}`);
   }
+}
+
+/**
+ * ECS task ids. moto 5.2.5 gives a task a UUID with dashes as its id (36 characters, the last segment of its ARN);
+ * ECS gives it 32 hexadecimal characters. The handler writes the id into record names (`<task id>.<name>`)
+ * and the IAM pattern of those names counts 32 characters, so the ids must have ECS's form: the world and the
+ * proxy show every task ARN in ECS's form (`awsTaskArns` on what moto answers) and give moto its own
+ * (`motoTaskArns` on what they send it).
+ */
+export function awsTaskArns(text: string): string {
+  return text.replace(/(:task\/[^/"\s]+\/)([0-9a-f]{8})-([0-9a-f]{4})-([0-9a-f]{4})-([0-9a-f]{4})-([0-9a-f]{12})/g, '$1$2$3$4$5$6');
+}
+
+/** The inverse of {@link awsTaskArns}: task ARNs with 32-character ids back in moto's form. */
+export function motoTaskArns(text: string): string {
+  return text.replace(/(:task\/[^/"\s]+\/)([0-9a-f]{8})([0-9a-f]{4})([0-9a-f]{4})([0-9a-f]{4})([0-9a-f]{12})(?![0-9a-f-])/g, '$1$2-$3-$4-$5-$6');
 }
 
 /** What a workaround does with one call; nothing when it leaves the call alone. */
@@ -108,22 +125,64 @@ function changeXml(action: 'CREATE', r: Rrset): string {
     + `${el('HealthCheckId', r.healthCheckId)}</ResourceRecordSet></Change>`;
 }
 
+/** Route53's listing order of a record name: its labels reversed, then the trailing dot (`mc.example.com.` is `com.example.mc.`). */
+export function route53SortKey(name: string): string {
+  return `${name.replace(/\.$/, '').split('.').reverse().join('.')}.`;
+}
+
+const listParser = new XMLParser({ ignoreAttributes: false, parseTagValue: false, isArray: (name) => name === 'ResourceRecordSet' || name === 'ResourceRecord' });
+const listBuilder = new XMLBuilder({ ignoreAttributes: false });
+
 /**
- * Route53 ListResourceRecordSets. moto 5.2.5 returns as many records per page as `maxitems` asks for; Route53
- * returns at most 300 a page (a larger `maxitems` is treated as 300), so a handler reading a large zone must
- * follow `NextRecordName`.
+ * Route53 ListResourceRecordSets order. moto 5.2.5 sorts the names by their labels reversed without the trailing
+ * dot, as strings (`mc.example.com.` is `.com.example.mc`), so a sibling whose label extends the name with a
+ * character sorting before `.` (`mc-old.example.com`) sits between the name and the names below it
+ * (`<task id>.mc.example.com`). Route53 sorts by the labels reversed with the trailing dot (`com.example.mc.`;
+ * its documentation notes the dot changes the order of names holding such characters), so the names below a name
+ * follow it directly. The proxy lists the whole zone from moto, sorts it as Route53 does (name, then type) and
+ * answers the requested page from the requested start (name and type; the set identifier is not resumed, as
+ * moto does not either).
+ *
+ * Page size: moto 5.2.5 also returns as many records per page as `maxitems` asks for; Route53 returns at most 300
+ * a page (a larger `maxitems` is treated as 300), so a handler reading a large zone must follow `NextRecordName`.
  */
-const route53ListPageSize: Workaround = (call) => {
+const route53ListOrder: Workaround = (call) => {
   if (call.service !== 'route53' || call.action !== 'ListResourceRecordSets') {
     return undefined;
   }
   const url = new URL(call.path, 'http://x');
-  const max = Number(url.searchParams.get('maxitems') ?? '300');
-  if (Number.isFinite(max) && max <= 300) {
-    return undefined;
-  }
-  url.searchParams.set('maxitems', '300');
-  return { request: { path: url.pathname + url.search, body: call.body } };
+  const startName = url.searchParams.get('name');
+  const startType = url.searchParams.get('type') ?? '';
+  const max = Math.min(300, Number(url.searchParams.get('maxitems') ?? '300') || 300);
+  const whole = new URL(url.pathname, 'http://x');
+  whole.searchParams.set('maxitems', '100000');
+  return {
+    request: { path: whole.pathname + whole.search, body: call.body },
+    after: (reply) => {
+      const doc = listParser.parse(reply.body) as Record<string, Record<string, unknown>>;
+      const res = doc.ListResourceRecordSetsResponse;
+      const sets = ((res.ResourceRecordSets as { ResourceRecordSet?: Array<Record<string, string>> } | '' | undefined) || {}).ResourceRecordSet ?? [];
+      const key = (s: Record<string, string>) => route53SortKey(String(s.Name).toLowerCase());
+      const sorted = [...sets].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : String(a.Type).localeCompare(String(b.Type))));
+      const from = startName === null ? sorted : sorted.filter((s) => {
+        const k = key(s);
+        const start = route53SortKey(startName.toLowerCase());
+        return k > start || (k === start && String(s.Type) >= startType);
+      });
+      const page = from.slice(0, max);
+      const next = from[max];
+      const out: Record<string, unknown> = {
+        ResourceRecordSets: page.length > 0 ? { ResourceRecordSet: page } : '',
+        IsTruncated: next !== undefined ? 'true' : 'false',
+        ...(next !== undefined ? { NextRecordName: next.Name, NextRecordType: next.Type } : {}),
+        MaxItems: String(max),
+      };
+      reply.body = `<?xml version="1.0" encoding="UTF-8"?>\n${listBuilder.build({
+        ListResourceRecordSetsResponse: { '@_xmlns': res['@_xmlns'] ?? ROUTE53_NS, ...out },
+      })}`;
+      delete reply.headers['content-length'];
+    },
+  };
 };
 
 /**
@@ -224,7 +283,7 @@ const ec2FilterLimit: Workaround = (call) => {
     : undefined;
 };
 
-const WORKAROUNDS: readonly Workaround[] = [route53ChangeBatch, route53ListPageSize, ecsListTasks, ecsDescribeTasks, ec2FilterLimit];
+const WORKAROUNDS: readonly Workaround[] = [route53ChangeBatch, route53ListOrder, ecsListTasks, ecsDescribeTasks, ec2FilterLimit];
 
 /** A JSON request body, or undefined when it is not one (moto answers it then). */
 function jsonBody(call: CallInfo): Record<string, unknown> | undefined {

@@ -15,7 +15,7 @@
  */
 import { randomUUID } from 'crypto';
 import * as http from 'http';
-import { MotoGaps } from './moto-gaps';
+import { awsTaskArns, MotoGaps, motoTaskArns } from './moto-gaps';
 import { normalizeName, parseChangeBatch } from './route53-rules';
 import { CallInfo, ec2Error, jsonError, Reply, route53Error, route53ErrorBody } from './wire';
 
@@ -380,7 +380,13 @@ export class AwsProxy {
     const headers = { ...req.headers };
     delete headers['content-length'];
     delete headers['transfer-encoding'];
-    const reply = await this.forward(call.method, fix.request?.path ?? call.path, headers, fix.request?.body ?? call.body);
+    // Task ids in ECS's form on the handler's side, in moto's on moto's (see awsTaskArns in moto-gaps.ts).
+    const ecs = call.service === 'ecs';
+    const body = fix.request?.body ?? call.body;
+    const reply = await this.forward(call.method, fix.request?.path ?? call.path, headers, ecs ? motoTaskArns(body) : body);
+    if (ecs) {
+      reply.body = awsTaskArns(reply.body);
+    }
     if (fix.after && reply.status === 200) {
       fix.after(reply);
     }

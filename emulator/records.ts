@@ -12,18 +12,36 @@ export function canonicalName(name: string): string {
   return lower.endsWith('.') ? lower : `${lower}.`;
 }
 
-/** A registered name: its fqdn alone (A records), or with the record types it publishes (absent: A). */
-export type RegisteredName = string | { readonly fqdn: string; readonly recordTypes?: readonly string[] };
+/**
+ * A registered name: its fqdn alone (A records), or with the record types it publishes (absent: A), and whether
+ * it publishes task host names and SRV records.
+ */
+export type RegisteredName = string | {
+  readonly fqdn: string;
+  readonly recordTypes?: readonly string[];
+  readonly taskNames?: boolean;
+  readonly srv?: { readonly fqdn: string };
+};
 
 /**
- * Owned = a registered name, a type it publishes (A, or AAAA for a dual-stack or IPv6-only registration), a
- * set identifier, multi-value answer routing.
+ * Owned = a set identifier, multi-value answer routing, and: a registered name with a type it publishes (A, or
+ * AAAA for a dual-stack or IPv6-only registration); or, for a registration with task names, the name
+ * `<set identifier>.<registered name>` with such a type, the set identifier a task id (32 hexadecimal
+ * characters); or its SRV name with the type SRV, the set identifier a task id too.
  */
 export function isOwnedRecord(r: ResourceRecordSet, registered: readonly RegisteredName[]): boolean {
+  if (typeof r.SetIdentifier !== 'string' || r.SetIdentifier === '' || r.MultiValueAnswer !== true) {
+    return false;
+  }
   const name = canonicalName(r.Name ?? '');
-  const types = registered.filter((n) => (typeof n === 'string' ? n : n.fqdn) === name)
-    .flatMap((n) => (typeof n === 'string' ? ['A'] : n.recordTypes ?? ['A']));
-  return types.includes(r.Type ?? '') && typeof r.SetIdentifier === 'string' && r.SetIdentifier !== '' && r.MultiValueAnswer === true;
+  const type = r.Type ?? '';
+  return registered.some((n) => {
+    const o = typeof n === 'string' ? { fqdn: n } : n;
+    const types = o.recordTypes ?? ['A'];
+    const taskName = o.taskNames === true && /^[0-9a-f]{32}$/.test(r.SetIdentifier!) && name === `${r.SetIdentifier}.${o.fqdn}`;
+    return (types.includes(type) && (name === o.fqdn || taskName))
+      || (o.srv !== undefined && type === 'SRV' && name === o.srv.fqdn && /^[0-9a-f]{32}$/.test(r.SetIdentifier!));
+  });
 }
 
 /** The owned records at one name (of the given types; A by default). */

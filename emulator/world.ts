@@ -17,7 +17,7 @@ import { CreateClusterCommand, ECSClient, RegisterTaskDefinitionCommand, RunTask
 import {
   ChangeResourceRecordSetsCommand, CreateHostedZoneCommand, ListResourceRecordSetsCommand, ResourceRecordSet, Route53Client,
 } from '@aws-sdk/client-route-53';
-import { assignIpv6OnCreation, startedByForService } from './moto-gaps';
+import { assignIpv6OnCreation, awsTaskArns, motoTaskArns, startedByForService } from './moto-gaps';
 import { DiscoveryConfig, RegisteredService, TAG_NAME, TAG_TTL, taskIdFromArn } from '../src/shared/contract';
 
 export const REGION = 'us-east-1';
@@ -37,7 +37,27 @@ export function directClients(motoEndpoint: string): DirectClients {
     credentials: { accessKeyId: 'harness', secretAccessKey: 'harness' },
     maxAttempts: 1,
   };
-  return { ec2: new EC2Client(common), ecs: new ECSClient(common), route53: new Route53Client(common) };
+  const ecs = new ECSClient(common);
+  // Task ids in ECS's form on this side, in moto's on moto's (see awsTaskArns in moto-gaps.ts).
+  ecs.middlewareStack.add((next) => async (args) => {
+    const result = await next({ ...args, input: mapStrings(args.input, motoTaskArns) });
+    return { ...result, output: mapStrings(result.output, awsTaskArns) };
+  }, { step: 'initialize', name: 'ecsTaskIdForm' });
+  return { ec2: new EC2Client(common), ecs, route53: new Route53Client(common) };
+}
+
+/** A copy of a value with every string in it mapped (plain objects and arrays are walked; anything else is kept). */
+function mapStrings<T>(value: T, map: (s: string) => string): T {
+  if (typeof value === 'string') {
+    return map(value) as T;
+  }
+  if (Array.isArray(value)) {
+    return value.map((v) => mapStrings(v, map)) as T;
+  }
+  if (value && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, mapStrings(v, map)])) as T;
+  }
+  return value;
 }
 
 /** A tag as ECS spells it. */

@@ -29,6 +29,7 @@ import { checkWholeNumber, wholeMinutes, wholeSeconds, zoneNameOf } from './priv
 import { additionalZoneEntries } from './private/zones';
 import { DEFAULT_METRICS_NAMESPACE, ENV, FUNCTION_TIMEOUT_SECONDS, METRIC, RecordType } from './shared/contract';
 import { ZonePublication } from './zone-publication';
+import { SrvRecordOptions } from './srv-record';
 
 /**
  * Properties of an {@link EcsPublicDiscovery}.
@@ -221,6 +222,29 @@ export interface ServiceOptions {
    * @default - the service is published in the construct's `hostedZone` only
    */
   readonly additionalZones?: ZonePublication[];
+
+  /**
+   * Publish each task also under its own host name, `<task id>.<name>` (the task id is the last segment of the
+   * task ARN, 32 hexadecimal characters), with the same record types (A and/or AAAA, per `ipAddressType`) and
+   * TTL as at the service's name.
+   *
+   * A task's host name records share its set identifier (the task id) and are created and deleted with its
+   * other records. The IAM policy allows the names `<32 characters>.<name>` (a pattern of 32 `?`), nothing wider.
+   *
+   * @default - false, or true when `srv` is given
+   */
+  readonly taskNames?: boolean;
+
+  /**
+   * Publish SRV records at `_<service>._<protocol>.<name>`: one value per running task,
+   * `<priority> <weight> <port> <task id>.<name>.`, pointing at the task's host name (so `taskNames` is turned
+   * on; `taskNames: false` with `srv` is an error).
+   *
+   * Game clients such as Minecraft Java Edition find a server's port this way (`_minecraft._tcp.<name>`).
+   *
+   * @default - no SRV records
+   */
+  readonly srv?: SrvRecordOptions;
 }
 
 /** The record types each address family publishes. */
@@ -420,8 +444,8 @@ export class EcsPublicDiscovery extends Construct {
     // The construct's zone always gets the public address, so the public-IP check above stands for every zone.
     const zones = additionalZoneEntries(this, this.registrations.primaryZone, options.name, options.additionalZones, where);
 
-    const registration = this.registrations.add(
-      service, options.name, options.dnsTtl, where, RECORD_TYPES_OF[ipAddressType], publishWhenHealthy, zones);
+    const registration = this.registrations.add(service, options.name, options.dnsTtl, where, RECORD_TYPES_OF[ipAddressType], publishWhenHealthy,
+      { zones, taskNames: options.taskNames, srv: options.srv });
     if (publishWhenHealthy) {
       // At synthesis: the task definition's containers may be added after this call.
       this.node.addValidation(healthCheckValidation(service, where));

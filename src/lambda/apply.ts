@@ -7,19 +7,30 @@ import { PipelineDeps, PlannedChange, TaskObservation, TaskOutcome } from './mod
 import { batchChanges, healthWait, intentOf, zonedOutcomes } from './planner';
 import { errorMessage, errorName, MetricName, Metrics } from './telemetry';
 import { METRIC, nameKey, taskIdFromArn } from '../shared/contract';
+import { normalizeName } from '../shared/dns-name';
 
 /** Changes Route53 did not apply, by {@link changeKey}, with the reason. */
 export type ChangeFailures = Map<string, string>;
 
 /**
- * Identifies a task's change of one record type: the task id for its A record, `<task id>|AAAA` for its AAAA
- * record, so that a dual-stack task whose AAAA change failed still reports its A change as applied. With a
- * name (a task published at several, in several zones), `@<zone id>|<fqdn>` follows: the task's change in one
- * zone is told apart from its change in another.
+ * Identifies a task's change of one record: the task id for its A record, `<task id>|AAAA` for its AAAA record,
+ * so that a dual-stack task whose AAAA change failed still reports its A change as applied. A record at another
+ * name than the service's (a task name, the SRV name) adds `|<record name>`; with a name (a task published at
+ * several, in several zones), `@<zone id>|<fqdn>` follows, so the task's change in one zone is told apart from
+ * its change in another.
  */
-export function changeKey(taskId: string, type: string | undefined, name?: { readonly hostedZoneId: string; readonly fqdn: string }): string {
-  const key = type === undefined || type === 'A' ? taskId : `${taskId}|${type}`;
+export function changeKey(
+  taskId: string, type: string | undefined, name?: { readonly hostedZoneId: string; readonly fqdn: string }, recordName?: string,
+): string {
+  const typed = type === undefined || type === 'A' ? taskId : `${taskId}|${type}`;
+  const key = recordName === undefined ? typed : `${typed}|${recordName}`;
   return name === undefined ? key : `${key}@${nameKey(name)}`;
+}
+
+/** The record's name when it is not the service's name (a task name, the SRV name), else undefined. */
+export function recordNameOf(c: Pick<PlannedChange, 'record' | 'service'>): string | undefined {
+  const name = normalizeName(c.record.Name);
+  return name === c.service.fqdn ? undefined : name;
 }
 
 /**
@@ -49,7 +60,7 @@ export async function applyChanges(deps: Pick<PipelineDeps, 'api' | 'log'>, chan
   const namesOf = new Map<string, Set<string>>();
   const at = (c: PlannedChange) => ({ hostedZoneId: c.hostedZoneId, fqdn: c.service.fqdn });
   changes.forEach(c => namesOf.set(c.taskId, (namesOf.get(c.taskId) ?? new Set()).add(nameKey(at(c)))));
-  const keyOf = (c: PlannedChange) => changeKey(c.taskId, c.record.Type, namesOf.get(c.taskId)!.size > 1 ? at(c) : undefined);
+  const keyOf = (c: PlannedChange) => changeKey(c.taskId, c.record.Type, namesOf.get(c.taskId)!.size > 1 ? at(c) : undefined, recordNameOf(c));
   for (const batch of batchChanges(changes)) {
     await applyIsolating(deps, batch.hostedZoneId, batch.changes, failures, keyOf);
   }
@@ -62,9 +73,15 @@ export async function applyChanges(deps: Pick<PipelineDeps, 'api' | 'log'>, chan
  */
 export function failureOf(
   failures: ChangeFailures, taskId: string, type: string | undefined, hostedZoneId: string | undefined, fqdn: string | undefined,
+  recordName?: string,
 ): string | undefined {
-  const zoned = hostedZoneId !== undefined && fqdn !== undefined ? failures.get(changeKey(taskId, type, { hostedZoneId, fqdn })) : undefined;
-  return zoned ?? failures.get(changeKey(taskId, type));
+  const zoned = hostedZoneId !== undefined && fqdn !== undefined ? failures.get(changeKey(taskId, type, { hostedZoneId, fqdn }, recordName)) : undefined;
+  return zoned ?? failures.get(changeKey(taskId, type, undefined, recordName));
+}
+
+/** Why Route53 did not apply a planned change, or undefined when it did (see {@link failureOf}). */
+export function failureOfChange(failures: ChangeFailures, c: PlannedChange): string | undefined {
+  return failureOf(failures, c.taskId, c.record.Type, c.hostedZoneId, c.service.fqdn, recordNameOf(c));
 }
 
 /** Route53's answers that refuse a change request for its content (not for throttling or a fault). */
@@ -105,7 +122,7 @@ async function applyIsolating(
  * Returns the outcomes of those deletions (planned; `settle` decides whether they applied).
  */
 async function verifyUpserts(deps: PipelineDeps, changes: readonly PlannedChange[], failures: ChangeFailures): Promise<TaskOutcome[]> {
-  const written = changes.filter(c => c.action === 'UPSERT' && failureOf(failures, c.taskId, c.record.Type, c.hostedZoneId, c.service.fqdn) === undefined);
+  const written = changes.filter(c => c.action === 'UPSERT' && failureOfChange(failures, c) === undefined);
   if (written.length === 0) {
     return [];
   }
@@ -135,7 +152,8 @@ async function verifyUpserts(deps: PipelineDeps, changes: readonly PlannedChange
     service: c.service.serviceName,
     name: c.service.fqdn,
     action: 'DELETE',
-    ...(c.record.Type === 'AAAA' ? { recordType: 'AAAA' as const } : {}),
+    ...(c.record.Type === 'AAAA' || c.record.Type === 'SRV' ? { recordType: c.record.Type } : {}),
+    ...(recordNameOf(c) !== undefined ? { recordName: recordNameOf(c) } : {}),
     outcome: 'planned',
     level: 'warn',
     reason: stillRunning(byId.get(c.taskId))
@@ -155,7 +173,7 @@ function settle(outcomes: readonly TaskOutcome[], failures: ChangeFailures): Tas
     if (o.outcome !== 'planned') {
       return o;
     }
-    const failure = failureOf(failures, o.taskId, o.recordType, o.hostedZoneId, o.name);
+    const failure = failureOf(failures, o.taskId, o.recordType, o.hostedZoneId, o.name, o.recordName);
     return failure === undefined
       ? { ...o, outcome: 'applied' }
       : { ...o, outcome: 'failed', level: 'error', reason: `Route53 did not apply the change: ${failure}` };

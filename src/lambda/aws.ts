@@ -12,7 +12,7 @@ import { eniFromAttachments, tagMap } from './parse';
 import { RetryPolicy, withRetry } from './retry';
 import { errorName, Logger } from './telemetry';
 import { GET_PARAMETERS_LIMIT } from '../shared/contract';
-import { normalizeName } from '../shared/dns-name';
+import { inSubtree, normalizeName } from '../shared/dns-name';
 
 /** DescribeTasks takes at most 100 tasks per request. */
 export const DESCRIBE_TASKS_LIMIT = 100;
@@ -157,8 +157,11 @@ export class SdkDiscoveryApi implements DiscoveryApi {
     return out;
   }
 
-  public async listRecordsAt(hostedZoneId: string, fqdn: string): Promise<RecordSet[]> {
+  public async listRecordsAt(hostedZoneId: string, fqdn: string, subtree = false): Promise<RecordSet[]> {
     const out: RecordSet[] = [];
+    // The names below fqdn follow it in Route53's order (labels reversed, `com.example.mc.` then
+    // `com.example.mc.<label>.`), so its subtree is read in the same listing.
+    const wanted = (name: string | undefined) => (subtree ? inSubtree(name ?? '', fqdn) : normalizeName(name ?? '') === fqdn);
     let start: RecordsStart | undefined = { name: fqdn };
     while (start) {
       const res = await this.listRecordsPage(hostedZoneId, start);
@@ -166,14 +169,14 @@ export class SdkDiscoveryApi implements DiscoveryApi {
       // another name ends the search, so the rest of the zone is never read.
       let passed = false;
       for (const r of res.ResourceRecordSets ?? []) {
-        if (normalizeName(r.Name ?? '') !== fqdn) {
+        if (!wanted(r.Name)) {
           passed = true;
           break;
         }
         out.push(r as RecordSet);
       }
       const next = nextRecordsStart(res);
-      start = !passed && next && normalizeName(next.name ?? '') === fqdn ? next : undefined;
+      start = !passed && next && wanted(next.name) ? next : undefined;
     }
     return out;
   }

@@ -17,6 +17,7 @@ import { CfnResponseBody } from './cfn-response';
 import { PipelineDeps } from './model';
 import { purgeNames, PurgeSummary } from './purge';
 import { reconcile } from './reconcile';
+import type { RecordOwner } from './task-names';
 import { errorMessage, errorName } from './telemetry';
 import { DiscoveryConfig, isObject, LIFECYCLE_RESOURCE_TYPE, LifecycleName, nameKey, readLifecycleNames, RECORD_TYPES, recordTypesOf } from '../shared/contract';
 
@@ -67,8 +68,19 @@ export function removedNames(before: readonly LifecycleName[], after: readonly L
       continue;
     }
     const dropped = recordTypesOf(n).filter(t => !recordTypesOf(now).includes(t));
-    if (dropped.length > 0) {
-      out.push({ ...n, recordTypes: dropped });
+    // Task names or an SRV name the kept name no longer has: their records go, the name's address records stay.
+    const taskNamesGone = n.taskNames === true && now.taskNames !== true;
+    const srvGone = n.srvFqdn !== undefined && n.srvFqdn !== now.srvFqdn;
+    if (dropped.length > 0 || taskNamesGone || srvGone) {
+      const { srvFqdn: _srv, taskNames: _tasks, ...base } = n;
+      const taskTypes = taskNamesGone ? recordTypesOf(n) : n.taskNames === true ? dropped : [];
+      const purge: LifecycleName & RecordOwner = {
+        ...base,
+        recordTypes: dropped,
+        ...(taskTypes.length > 0 ? { taskNames: true, ...(taskTypes.length !== dropped.length ? { taskRecordTypes: taskTypes } : {}) } : {}),
+        ...(srvGone ? { srvFqdn: n.srvFqdn } : {}),
+      };
+      out.push(purge);
     }
   }
   return out;

@@ -103,7 +103,9 @@ export interface TaskOutcome {
   readonly name?: string;
   readonly action: 'UPSERT' | 'DELETE' | 'SKIP';
   /** The record type the outcome is about, when it is not `A` (absent for A records and for whole tasks). */
-  readonly recordType?: 'AAAA';
+  readonly recordType?: 'AAAA' | 'SRV';
+  /** The record's name, when it is not the service's name: a task's host name or the SRV name (see task-names.ts). */
+  readonly recordName?: string;
   readonly outcome: 'planned' | 'applied' | 'unchanged' | 'ignored' | 'rejected' | 'capacity' | 'conflict' | 'failed';
   readonly reason: string;
   readonly level: 'info' | 'warn' | 'error';
@@ -135,8 +137,11 @@ export interface DiscoveryApi {
   listServiceTasks(clusterArn: string, serviceName: string): Promise<string[]>;
   /** Current state of the given ENIs; deleted ENIs are absent from the map. */
   describeNetworkInterfaces(eniIds: readonly string[]): Promise<Map<string, EniObservation>>;
-  /** Every record set whose name is `fqdn`, read without scanning the rest of the zone. */
-  listRecordsAt(hostedZoneId: string, fqdn: string): Promise<RecordSet[]>;
+  /**
+   * Every record set whose name is `fqdn` (with `subtree`, also every name below it), read without scanning the
+   * rest of the zone.
+   */
+  listRecordsAt(hostedZoneId: string, fqdn: string, subtree?: boolean): Promise<RecordSet[]>;
   /** Every record set of the zone, or undefined when the zone takes more than `maxPages` pages to list. */
   listZoneRecords(hostedZoneId: string, maxPages: number): Promise<RecordSet[] | undefined>;
   /** Applies the changes in one all-or-nothing request. */

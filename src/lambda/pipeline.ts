@@ -11,9 +11,10 @@ import { applyAndReport } from './apply';
 import { EniObservation, PipelineDeps, PlannedChange, PublishItem, RecordSet, TaskEvent, TaskObservation, TaskOutcome, TaskWork } from './model';
 import { isMalformed, parseTaskEvent } from './parse';
 import { planService } from './plan-service';
-import { Coalesced, coalesce, confirmIntent, isOwned, planName, projectRecords, Removal, resolvePublish, zonedOutcomes } from './planner';
+import { Coalesced, coalesce, confirmIntent, projectRecords, Removal, resolvePublish, zonedOutcomes } from './planner';
+import { ownerOf, ownsRecord, planRegistration, readRegistrationRecords } from './task-names';
 import { errorMessage, errorName } from './telemetry';
-import { MAX_RECORDS_PER_NAME, METRIC, nameKey, recordTypesOf, RegisteredService } from '../shared/contract';
+import { MAX_RECORDS_PER_NAME, METRIC, nameKey, RegisteredService } from '../shared/contract';
 
 /** One delivered message: its id (for partial batch failures) and its body. */
 export interface InboundMessage {
@@ -207,7 +208,7 @@ async function planNames(
   for (const nw of names.values()) {
     let records: RecordSet[];
     try {
-      records = await api.listRecordsAt(nw.service.hostedZoneId, nw.service.fqdn);
+      records = await readRegistrationRecords(api, nw.service);
     } catch (err) {
       log.error('ListResourceRecordSets failed; events for this name will be retried', { name: nw.service.fqdn, error: errorName(err), detail: errorMessage(err) });
       // An orphan stop's record may be under this name: its messages must be retried too.
@@ -215,11 +216,11 @@ async function planNames(
       continue;
     }
     for (const o of orphanRemovals) {
-      if (records.some(r => isOwned(r, nw.service.fqdn, recordTypesOf(nw.service)) && r.SetIdentifier === o.event.taskId)) {
+      if (records.some(r => ownsRecord(ownerOf(nw.service), r) && r.SetIdentifier === o.event.taskId)) {
         nw.removals.push({ taskId: o.event.taskId, reason: 'found by set identifier; the event named no service' });
       }
     }
-    const plan = planName(nw.service, records, nw.publishes, nw.removals);
+    const plan = planRegistration(nw.service, records, nw.publishes, nw.removals);
     changes.push(...plan.changes);
     batch.outcomes.push(...zonedOutcomes(deps.config, nw.service, plan.outcomes));
     if (plan.ownedBefore >= MAX_RECORDS_PER_NAME && plan.changes.some(c => c.action === 'DELETE')) {

@@ -4,7 +4,8 @@
  * {@link DiscoveryApi} and leaves the deciding to the planner.
  */
 import { EniObservation, PipelineDeps, PlannedChange, PublishItem, RecordSet, TaskObservation, TaskOutcome } from './model';
-import { healthWait, isOwned, planName, Removal, resolvePublish, zonedOutcomes } from './planner';
+import { healthWait, isOwned, Removal, resolvePublish, zonedOutcomes } from './planner';
+import { ownerOf, ownsRecord, planRegistration, readRegistrationRecords } from './task-names';
 import { recordTypesOf, RegisteredService, taskIdFromArn } from '../shared/contract';
 
 /**
@@ -20,7 +21,7 @@ export async function planService(
   const { config, api } = deps;
   // Records are read before the tasks: a record published after this listing is not seen, so it cannot be
   // mistaken for the record of a task that is not running yet when the tasks are read.
-  const current = records ?? await api.listRecordsAt(service.hostedZoneId, service.fqdn);
+  const current = records ?? await readRegistrationRecords(api, service);
   const arns = await api.listServiceTasks(config.clusterArn, service.serviceName);
   const tasks = arns.length > 0 ? await api.describeTasks(config.clusterArn, arns) : new Map<string, TaskObservation>();
   const running = [...tasks.values()].filter(t => t.lastStatus === 'RUNNING' && t.desiredStatus === 'RUNNING'
@@ -49,13 +50,15 @@ export async function planService(
   const holding = new Set(current.filter(r => isOwned(r, service.fqdn, recordTypesOf(service))).map(r => r.SetIdentifier as string));
   publishes.sort((a, b) => Number(holding.has(b.taskId)) - Number(holding.has(a.taskId)) || a.taskId.localeCompare(b.taskId));
   const wanted = new Set(publishes.map(p => p.taskId));
+  // A task holding only a task-name or SRV record (its name was full) goes too when it no longer runs.
+  const holdingAny = new Set([...holding, ...current.filter(r => ownsRecord(ownerOf(service), r)).map(r => r.SetIdentifier as string)]);
   // Filling freed slots only adds: deleting records is left to the events and the reconciler, so the fill
   // can never undo a change of the batch it joins (ListTasks may not list a task that just started).
-  const removals: Removal[] = fillOnly ? [] : [...holding].filter(id => !wanted.has(id))
+  const removals: Removal[] = fillOnly ? [] : [...holdingAny].filter(id => !wanted.has(id))
     .map(taskId => (waiting.has(taskId)
       ? { taskId, reason: waiting.get(taskId), unhealthy: true }
       : { taskId, reason: 'no running task of the service holds it (reconciler)' }));
-  const plan = planName(service, current, publishes, removals);
+  const plan = planRegistration(service, current, publishes, removals);
   outcomes.push(...zonedOutcomes(config, service, plan.outcomes.filter(o => o.outcome !== 'unchanged')));
   return { changes: plan.changes, outcomes };
 }

@@ -2,11 +2,11 @@
  * Deleting every record this library owns at given names: what the custom resource's Delete does for the
  * stack's names, and its Update for the names no longer registered.
  */
-import { applyChanges, failureOf } from './apply';
+import { applyChanges, failureOfChange } from './apply';
 import { PipelineDeps, PlannedChange, RecordSet } from './model';
-import { isOwned } from './planner';
+import { hasSubtree, ownsRecord } from './task-names';
 import { errorMessage, errorName } from './telemetry';
-import { LifecycleName, METRIC, nameKey, recordTypesOf, RegisteredService } from '../shared/contract';
+import { LifecycleName, METRIC, nameKey, RegisteredService } from '../shared/contract';
 
 /** Result of {@link purgeNames}. */
 export interface PurgeSummary {
@@ -78,19 +78,22 @@ export async function purgeNames(
     }
     const changeFailures = changes.length > 0 ? await applyChanges(deps, changes) : new Map<string, string>();
     for (const c of changes) {
-      const reason = failureOf(changeFailures, c.taskId, c.record.Type, c.hostedZoneId, c.service.fqdn);
+      const reason = failureOfChange(changeFailures, c);
       if (reason === undefined) {
         deleted++;
         metrics.add(METRIC.RECORDS_DELETED);
         log.info('record deleted with its registration', { taskId: c.taskId, name: c.service.fqdn, service: c.service.serviceName, action: 'DELETE', outcome: 'applied' });
       } else {
         metrics.add(METRIC.CHANGES_FAILED);
+        const name = listed.find(n => nameKey(n) === nameKey(c.service));
         failures.set(nameKey(c.service), {
           hostedZoneId: c.hostedZoneId,
           fqdn: c.service.fqdn,
           serviceName: c.service.serviceName,
           writeGroup: c.service.writeGroup,
           ...(c.service.recordTypes ? { recordTypes: c.service.recordTypes } : {}),
+          ...(name?.taskNames ? { taskNames: true } : {}),
+          ...(name?.srvFqdn ? { srvFqdn: name.srvFqdn } : {}),
           reason: `ChangeResourceRecordSets failed: ${reason}`,
         });
       }
@@ -145,7 +148,7 @@ async function readNames(
         const all = await deps.api.listZoneRecords(zone, Math.floor(zoneNames.length / 2));
         if (all) {
           for (const n of zoneNames) {
-            records.set(nameKey(n), all.filter(r => isOwned(r, n.fqdn, recordTypesOf(n))));
+            records.set(nameKey(n), all.filter(r => ownsRecord(n, r)));
             listed.push(n);
             failures.delete(nameKey(n));
           }
@@ -163,7 +166,9 @@ async function readNames(
         continue;
       }
       try {
-        records.set(nameKey(n), (await deps.api.listRecordsAt(zone, n.fqdn)).filter(r => isOwned(r, n.fqdn, recordTypesOf(n))));
+        // A name with task names or an SRV name is read with its subtree, where those records are.
+        const found = hasSubtree(n) ? await deps.api.listRecordsAt(zone, n.fqdn, true) : await deps.api.listRecordsAt(zone, n.fqdn);
+        records.set(nameKey(n), found.filter(r => ownsRecord(n, r)));
         listed.push(n);
         failures.delete(nameKey(n));
       } catch (err) {

@@ -12,6 +12,15 @@ import { AWS_LIMITS, resolvedJsonLength } from './limits';
 import { acknowledgeNagFindings } from './nag';
 import { DEFAULT_RECORD_TYPES, RECORD_TYPES, RecordType } from '../shared/contract';
 
+/** The record types a write policy may allow, in the order it lists them: the address types, then SRV. */
+const WRITE_TYPES: readonly string[] = [...RECORD_TYPES, 'SRV'];
+
+/** What a registration writes besides its own name: its task-name pattern and SRV name, and whether it writes SRV. */
+export interface ExtraWrites {
+  readonly names: readonly string[];
+  readonly srv: boolean;
+}
+
 /** What the read permissions cover. */
 export interface ReadPermissions {
   readonly cluster: ecs.ICluster;
@@ -141,7 +150,7 @@ export const MAX_WRITE_POLICIES = Math.floor(AWS_LIMITS.managedPoliciesPerRole /
 export class RecordWritePolicies {
   private readonly policies: iam.ManagedPolicy[] = [];
   private groups: string[][] = [];
-  private groupTypes: RecordType[][] = [];
+  private groupTypes: string[][] = [];
   /** The hosted zone of each policy: a policy allows the names of one zone only. */
   private groupZones: route53.IHostedZone[] = [];
   /** Room for names in a policy of each zone (its ARN's length counts), by zone. */
@@ -161,19 +170,21 @@ export class RecordWritePolicies {
    * changed, when the names need more policies than {@link MAX_WRITE_POLICIES}.
    */
   public plan(
-    names: readonly string[], typesOf: ReadonlyArray<readonly RecordType[]> = [], zonesOf: readonly route53.IHostedZone[] = [],
+    names: readonly string[], typesOf: ReadonlyArray<readonly RecordType[]> = [], extrasOf: ReadonlyArray<ExtraWrites> = [],
+    zonesOf: readonly route53.IHostedZone[] = [],
   ): { readonly groups: number[]; commit(): void } {
     const groups: string[][] = [];
-    const groupTypes: Array<Set<RecordType>> = [];
+    const groupTypes: Array<Set<string>> = [];
     const groupZones: route53.IHostedZone[] = [];
     const assignment: number[] = [];
     // The budget is measured with the record types ["A"]: a group's own list of types costs what it differs by.
-    const typesLength = (types: ReadonlySet<RecordType>) =>
-      JSON.stringify(types.size > 0 ? RECORD_TYPES.filter(t => types.has(t)) : DEFAULT_RECORD_TYPES).length;
+    const typesLength = (types: ReadonlySet<string>) =>
+      JSON.stringify(types.size > 0 ? WRITE_TYPES.filter(t => types.has(t)) : DEFAULT_RECORD_TYPES).length;
     // The group each zone is filling, and the characters it uses.
     const open = new Map<route53.IHostedZone, { index: number; used: number }>();
     names.forEach((name, i) => {
-      const types = typesOf[i] ?? DEFAULT_RECORD_TYPES;
+      const extra = extrasOf[i] ?? { names: [], srv: false };
+      const types: readonly string[] = [...(typesOf[i] ?? DEFAULT_RECORD_TYPES), ...(extra.srv ? ['SRV'] : [])];
       const zone = this.zoneKey(zonesOf[i] ?? this.zone, groupZones);
       const existing = groups.findIndex((g, gi) => groupZones[gi] === zone && g.includes(name));
       if (existing >= 0) {
@@ -183,10 +194,13 @@ export class RecordWritePolicies {
         return;
       }
       const budget = this.budgetOf(zone);
-      const cost = (group: ReadonlySet<RecordType>) => JSON.stringify(name).length + 1
-        + typesLength(new Set([...group, ...types])) - typesLength(group);
+      // The first task-name pattern of a group moves its names under a StringLike operator of their own.
+      const patterned = extra.names.some(n => n.includes('?'));
+      const likeCost = (index: number) => (patterned && !(groups[index] ?? []).some(n => n.includes('?')) ? STRING_LIKE_OVERHEAD : 0);
+      const cost = (group: ReadonlySet<string>, index: number) => [name, ...extra.names].reduce((sum, n) => sum + JSON.stringify(n).length + 1, 0)
+        + typesLength(new Set([...group, ...types])) - typesLength(group) + likeCost(index);
       let current = open.get(zone);
-      if (!current || current.used + cost(groupTypes[current.index]) > budget) {
+      if (!current || current.used + cost(groupTypes[current.index], current.index) > budget) {
         groups.push([]);
         groupTypes.push(new Set());
         groupZones.push(zone);
@@ -194,9 +208,9 @@ export class RecordWritePolicies {
         open.set(zone, current);
       }
       const group = groupTypes[current.index];
-      current.used += cost(group);
+      current.used += cost(group, current.index);
       types.forEach(t => group.add(t));
-      groups[current.index].push(name);
+      groups[current.index].push(name, ...extra.names);
       assignment.push(current.index);
     });
     if (groups.length > MAX_WRITE_POLICIES) {
@@ -206,7 +220,7 @@ export class RecordWritePolicies {
         + 'construct (or fewer zones), e.g. by creating one EcsPublicDiscovery per group of services.');
     }
     // Each policy lists exactly the record types its names publish.
-    const types = groupTypes.map(g => RECORD_TYPES.filter(t => g.has(t)));
+    const types = groupTypes.map(g => WRITE_TYPES.filter(t => g.has(t)));
     return { groups: assignment, commit: () => this.apply(groups, types, groupZones) };
   }
 
@@ -233,7 +247,7 @@ export class RecordWritePolicies {
     return budget;
   }
 
-  private apply(groups: string[][], types: RecordType[][], zones: route53.IHostedZone[]): void {
+  private apply(groups: string[][], types: string[][], zones: route53.IHostedZone[]): void {
     this.groups = groups;
     this.groupTypes = types;
     this.groupZones = zones;
@@ -265,6 +279,14 @@ export class RecordWritePolicies {
       const typesKey = (types[i] ?? DEFAULT_RECORD_TYPES).join(',');
       const hashed = [zone, ...[...(groups[i] ?? [])].sort()];
       const key = typesKey === DEFAULT_RECORD_TYPES.join(',') ? hashed : [...hashed, `record types: ${typesKey}`];
+      if ((groups[i] ?? []).some(n => n.includes('?'))) {
+        // The group lists a task-name pattern: its names are compared with StringLike, where `?` matches exactly one
+        // character (a registered name holds no `?` or `*`, so StringLike matches it exactly as StringEquals would);
+        // the record types and actions stay under StringEquals. Groups without a pattern keep StringEquals for the
+        // names too, so their policies read as before task names.
+        cfn.addPropertyDeletionOverride(`${CONDITION_PATH}.ForAllValues:StringEquals.${NAMES_KEY}`);
+        cfn.addPropertyOverride(`${CONDITION_PATH}.ForAllValues:StringLike.${NAMES_KEY}`, Lazy.list({ produce: () => this.groups[i] ?? [] }));
+      }
       cfn.overrideLogicalId(`${Stack.of(this.scope).getLogicalId(cfn).replace(/[0-9A-F]{8}$/, '')}${hashOf(key)}`);
     });
   }
@@ -296,6 +318,13 @@ export class RecordWritePolicies {
     };
   }
 }
+
+/** Where the ChangeRegisteredRecords statement's condition is in a record-write policy's template properties. */
+const CONDITION_PATH = 'PolicyDocument.Statement.1.Condition';
+/** The condition key of the normalized record names. */
+const NAMES_KEY = 'route53:ChangeResourceRecordSetsNormalizedRecordNames';
+/** What a policy's document grows by when its names move under a StringLike operator of their own (counted whole). */
+const STRING_LIKE_OVERHEAD = JSON.stringify({ 'ForAllValues:StringLike': { [NAMES_KEY]: [] } }).length + 1;
 
 /** Eight hex digits identifying a list of values (stable across runs and Node versions). */
 export function hashOf(values: readonly string[]): string {

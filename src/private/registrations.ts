@@ -13,8 +13,10 @@ import { RecordWritePolicies } from './permissions';
 import { sameValue, serviceNameOf } from './service-checks';
 import { normalizedRecordName, recordNameFor, ttlSeconds } from './validation';
 import { addWarning } from './warnings';
+import { extraWriteNames, overlapOf, TaskNamesSettings, taskNamesSettings } from './task-names';
 import { sameZone, ZoneEntry } from './zones';
 import { DEFAULT_RECORD_TYPES, DEFAULT_TTL_SECONDS, LifecycleName, RecordType, RegisteredService } from '../shared/contract';
+import type { SrvRecordOptions } from '../srv-record';
 
 /** `recordTypes` as the contract carries it: absent for A only, so configurations and names of IPv4 services read as before. */
 function recordTypesField(types: readonly RecordType[]): { recordTypes?: RecordType[] } {
@@ -35,12 +37,29 @@ export interface Registration {
   readonly publishWhenHealthy: boolean;
   /** The publications in other zones than the construct's (`additionalZones`); empty when none. */
   readonly zones: readonly ZoneEntry[];
+  /**
+   * Whether each task is published at its own host name too, and the SRV records (see task-names.ts), in each
+   * zone: the construct's zone first, then `zones` in order (the names differ per zone).
+   */
+  readonly names: readonly TaskNamesSettings[];
+}
+
+/** What `addService` asks of a registration besides its name, TTL, record types and health gating. */
+export interface RegistrationOptions {
+  /** The publications in other zones than the construct's (`additionalZones`). */
+  readonly zones?: readonly ZoneEntry[];
+  /** Task host names (see `ServiceOptions.taskNames`). */
+  readonly taskNames?: boolean;
+  /** SRV records (see `ServiceOptions.srv`). */
+  readonly srv?: SrvRecordOptions;
 }
 
 /** One (zone, name) of a registration: the construct's zone first, then its additional zones. */
 interface Entry {
   readonly registration: Registration;
   readonly zone: ZoneEntry;
+  /** The task names and SRV name of the registration in this zone. */
+  readonly names: TaskNamesSettings;
 }
 
 /** Where the registrations go. */
@@ -87,7 +106,7 @@ export class Registrations implements IValidation {
    */
   public add(
     service: ecs.BaseService, name: string, dnsTtl: Duration | undefined, where: string, recordTypes: readonly RecordType[] = DEFAULT_RECORD_TYPES,
-    publishWhenHealthy = false, zones: readonly ZoneEntry[] = [],
+    publishWhenHealthy = false, options: RegistrationOptions = {},
   ): Registration {
     if (Token.isUnresolved(name)) {
       throw new Error(`The DNS name of the ${where} is only known at deploy time (a parameter, an import or a reference), but `
@@ -97,16 +116,29 @@ export class Registrations implements IValidation {
     const fqdn = recordNameFor(name, this.props.zoneName);
     const ttlTagged = dnsTtl !== undefined;
     const ttl = dnsTtl !== undefined ? ttlSeconds(dnsTtl) : DEFAULT_TTL_SECONDS;
-    const registration = { service, serviceName: serviceNameOf(service), name, fqdn, ttl, ttlTagged, recordTypes, publishWhenHealthy, zones };
+    const zones = options.zones ?? [];
+    // Task names and SRV names are checked per zone: they lie below each zone's name.
+    const names = [fqdn, ...zones.map(z => z.fqdn)].map(f => taskNamesSettings(service, f, options, where));
+    const registration = { service, serviceName: serviceNameOf(service), name, fqdn, ttl, ttlTagged, recordTypes, publishWhenHealthy, zones, names };
     // A name belongs to one service within its zone (the same name in a public and a private zone is split-horizon DNS).
     const existing = this.entries();
-    for (const { zone } of this.entriesOf(registration)) {
-      const owner = existing.find(e => e.zone.fqdn === zone.fqdn && sameZone(e.zone.hostedZone, zone.hostedZone));
+    for (const entry of this.entriesOf(registration)) {
+      const { zone } = entry;
+      const inZone = zone.hostedZone === this.props.hostedZone ? '' : ` in the zone '${zone.hostedZone.node.path}'`;
+      const sameZoneEntries = existing.filter(e => sameZone(e.zone.hostedZone, zone.hostedZone));
+      const owner = sameZoneEntries.find(e => e.zone.fqdn === zone.fqdn);
       if (owner) {
-        const inZone = zone.hostedZone === this.props.hostedZone ? '' : ` in the zone '${zone.hostedZone.node.path}'`;
         throw new Error(`The DNS name '${zone.givenName}' of the ${where} is the record name '${zone.fqdn}'${inZone}, which is already published for `
           + `the service '${owner.registration.service.node.path}' (given as '${owner.zone.givenName}'): a name belongs to exactly one service; `
           + 'give each service its own name.');
+      }
+      for (const other of sameZoneEntries) {
+        const overlap = overlapOf({ fqdn: zone.fqdn, ...entry.names }, { fqdn: other.zone.fqdn, ...other.names });
+        if (overlap) {
+          throw new Error(`The names of the ${where} (given as '${zone.givenName}'${inZone}, with its task host names and SRV name) overlap those of the `
+            + `service '${other.registration.service.node.path}' (given as '${other.zone.givenName}'): ${overlap}; a name belongs to exactly one service: `
+            + 'give each service its own name.');
+        }
       }
     }
     boundLength(this.scope, registration.serviceName, AWS_LIMITS.ecsServiceName);
@@ -116,7 +148,9 @@ export class Registrations implements IValidation {
     const all = [...this.registrations, registration];
     const entries = this.entries(all);
     const writes = this.props.writes.plan(
-      entries.map(e => normalizedRecordName(e.zone.fqdn)), entries.map(e => e.registration.recordTypes), entries.map(e => e.zone.hostedZone));
+      entries.map(e => normalizedRecordName(e.zone.fqdn)), entries.map(e => e.registration.recordTypes),
+      entries.map(e => ({ names: extraWriteNames(normalizedRecordName(e.zone.fqdn), e.names), srv: e.names.srv !== undefined })),
+      entries.map(e => e.zone.hostedZone));
     const services = entries.map((e, i) => (this.services[i] && (this.services[i].writeGroup ?? 0) === writes.groups[i]
       ? this.services[i] : this.registeredService(e, writes.groups[i])));
     const config = this.props.config.plan(services);
@@ -132,12 +166,14 @@ export class Registrations implements IValidation {
 
   /** The registered names as the lifecycle resource carries them. */
   public lifecycleNames(groups: readonly number[] = this.writeGroups, registrations: readonly Registration[] = this.registrations): LifecycleName[] {
-    return this.entries(registrations).map(({ registration: r, zone }, i) => ({
+    return this.entries(registrations).map(({ registration: r, zone, names }, i) => ({
       hostedZoneId: zone.hostedZone.hostedZoneId,
       fqdn: zone.fqdn,
       serviceName: r.serviceName,
       ...(groups[i] > 0 ? { writeGroup: groups[i] } : {}),
       ...recordTypesField(r.recordTypes),
+      ...(names.taskNames ? { taskNames: true } : {}),
+      ...(names.srv ? { srvFqdn: names.srv.fqdn } : {}),
     }));
   }
 
@@ -166,7 +202,7 @@ export class Registrations implements IValidation {
     const primary: ZoneEntry = {
       hostedZone: this.props.hostedZone, zoneName: this.props.zoneName, givenName: registration.name, fqdn: registration.fqdn,
     };
-    return [primary, ...registration.zones].map(zone => ({ registration, zone }));
+    return [primary, ...registration.zones].map((zone, i) => ({ registration, zone, names: registration.names[i] }));
   }
 
   /** Warns (it returns no error) when no service is registered. */
@@ -179,7 +215,7 @@ export class Registrations implements IValidation {
     return [];
   }
 
-  private registeredService({ registration: r, zone }: Entry, writeGroup: number): RegisteredService {
+  private registeredService({ registration: r, zone, names }: Entry, writeGroup: number): RegisteredService {
     return {
       serviceName: r.serviceName,
       name: r.name,
@@ -193,6 +229,9 @@ export class Registrations implements IValidation {
       ...(r.publishWhenHealthy ? { publishWhenHealthy: true } : {}),
       // Absent for the public address, so the configuration of a public-only service reads as before.
       ...(zone.addressScope ? { addressScope: zone.addressScope } : {}),
+      // Absent unless set, so the configuration of a service without them reads as before.
+      ...(names.taskNames ? { taskNames: true } : {}),
+      ...(names.srv ? { srv: names.srv } : {}),
     };
   }
 

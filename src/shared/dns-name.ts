@@ -57,3 +57,9 @@ export function normalizeName(name: string): string {
 export function isNormalizedName(name: string): boolean {
   return name.endsWith('.') && name === name.toLowerCase();
 }
+
+/** True when `name` is `fqdn` (normalized) or a name below it. */
+export function inSubtree(name: string, fqdn: string): boolean {
+  const n = normalizeName(name);
+  return n === fqdn || n.endsWith(`.${fqdn}`);
+}

@@ -3,7 +3,7 @@
  * template with every deploy-time value resolved at the longest CloudFormation can make it. Each limit is
  * the documented number (see the quota pages named in the test titles).
  */
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { discovery, fargateService, testStack } from './helpers';
 import { buildManyServicesApp, CfnTemplate, STACK_NAME, templateOf } from '../../emulator/example-app';
@@ -169,5 +169,53 @@ describe('past the maximum', () => {
     expect(untagged).toHaveLength(1);
     expect(Object.keys(synthesized.findResources('AWS::IAM::ManagedPolicy'))).toHaveLength(5);
     expect(registered).toBeGreaterThan(100);
+  });
+});
+
+describe('task names and SRV records', () => {
+  /** Long names, each with task names and an SRV name, until the write policies are full. */
+  function fill() {
+    const t = testStack();
+    const d = discovery(t);
+    const label = (i: number) => `${'a'.repeat(60)}.${'b'.repeat(40)}.n${i}`;
+    let registered = 0;
+    let error: Error | undefined;
+    for (let i = 1; i <= 200 && !error; i++) {
+      try {
+        d.addService({ service: fargateService(t, `s${i}`), name: label(i), srv: { service: 'minecraft', port: 25565 } });
+        registered++;
+      } catch (e) {
+        error = e as Error;
+      }
+    }
+    return { t, registered, error };
+  }
+
+  test('IAM: each policy with the patterns and SRV names within 6144 characters; every name of a registration in its write group', () => {
+    const { t, registered, error } = fill();
+    expect(error?.message).toMatch(/need 6 IAM policies of at most 6144 characters/);
+    const synthesized = Template.fromStack(t.stack);
+    const policies = Object.entries(synthesized.findResources('AWS::IAM::ManagedPolicy'));
+    expect(policies).toHaveLength(5);
+    const groupOfName = new Map<string, number>();
+    for (const [id, p] of policies) {
+      const index = Number(/RecordWrites(\d+)[0-9A-F]{8}$/.exec(id)![1]) - 1;
+      const document = Stack.of(t.stack).resolve(p.Properties.PolicyDocument);
+      const json = JSON.stringify(document).replace(/\{"Fn::Join":\["",\["arn:",\{"Ref":"AWS::Partition"\},":route53:::hostedzone\/",\{"Ref":"\w+"\}\]\]\}/g,
+        '"arn:aws-iso-b:route53:::hostedzone/Z0123456789ABCDEFGHIJKLMNOPQRSTU"');
+      expect(json.length).toBeLessThanOrEqual(6144);
+      const condition = JSON.parse(json).Statement[1].Condition;
+      expect(condition['ForAllValues:StringEquals']['route53:ChangeResourceRecordSetsRecordTypes']).toEqual(['A', 'SRV']);
+      for (const name of condition['ForAllValues:StringLike']['route53:ChangeResourceRecordSetsNormalizedRecordNames'] as string[]) {
+        groupOfName.set(name, index);
+      }
+    }
+    expect(groupOfName.size).toBe(3 * registered);
+    const label = (i: number) => `${'a'.repeat(60)}.${'b'.repeat(40)}.n${i}.example.com`;
+    for (let i = 1; i <= registered; i++) {
+      const group = groupOfName.get(label(i));
+      expect(groupOfName.get(`${'?'.repeat(32)}.${label(i)}`)).toBe(group);
+      expect(groupOfName.get(`_minecraft._tcp.${label(i)}`)).toBe(group);
+    }
   });
 });

@@ -451,3 +451,39 @@ describe('describeNetworkInterfaces, IPv6', () => {
     ]);
   });
 });
+
+describe('SdkDiscoveryApi.listRecordsAt with the subtree (task names and SRV records)', () => {
+  const page = (p: { ResourceRecordSets?: object[]; IsTruncated?: boolean; NextRecordName?: string; NextRecordType?: string }) =>
+    p as ListResourceRecordSetsCommandOutput;
+  const id = 'a'.repeat(32);
+  const below = [
+    { ...ownedRecord(MC, id, '203.0.113.1'), Name: `${id}.${MC.fqdn}` },
+    { Name: `_minecraft._tcp.${MC.fqdn}`, Type: 'SRV', SetIdentifier: id, MultiValueAnswer: true, TTL: 60, ResourceRecords: [{ Value: `0 1 25565 ${id}.${MC.fqdn}` }] },
+  ];
+
+  test('reads the name and the names below it in one listing, and stops at the first name outside', async () => {
+    const { sdk, api } = setup();
+    const mine = [ownedRecord(MC, id, '203.0.113.1'), ...below];
+    sdk.route53.on(ListResourceRecordSetsCommand).resolves(page({
+      ResourceRecordSets: [...mine, { ...ownedRecord(MC, 'x', '203.0.113.9'), Name: 'mcx.example.com.' }, ownedRecord(MC, 'late', '203.0.113.99')],
+      IsTruncated: true,
+      NextRecordName: 'zz.example.com.',
+      NextRecordType: 'A',
+    }));
+    expect(await api.listRecordsAt(ZONE, MC.fqdn, true)).toEqual(mine);
+    expect(sdk.route53).toHaveReceivedCommandTimes(ListResourceRecordSetsCommand, 1);
+    expect(inputs(sdk.route53)[0]).toMatchObject({ StartRecordName: MC.fqdn, MaxItems: RECORDS_PAGE_SIZE });
+  });
+
+  test('follows the next page while it starts below the name; without the subtree the same listing stops at the name', async () => {
+    const { sdk, api } = setup();
+    sdk.route53.on(ListResourceRecordSetsCommand)
+      .resolvesOnce(page({ ResourceRecordSets: [ownedRecord(MC, id, '203.0.113.1')], IsTruncated: true, NextRecordName: below[0].Name, NextRecordType: 'A' }))
+      .resolvesOnce(page({ ResourceRecordSets: below, IsTruncated: false }))
+      .resolvesOnce(page({ ResourceRecordSets: [ownedRecord(MC, id, '203.0.113.1')], IsTruncated: true, NextRecordName: below[0].Name, NextRecordType: 'A' }));
+    expect(await api.listRecordsAt(ZONE, MC.fqdn, true)).toEqual([ownedRecord(MC, id, '203.0.113.1'), ...below]);
+    expect(inputs(sdk.route53)[1]).toMatchObject({ StartRecordName: below[0].Name, StartRecordType: 'A' });
+    expect(await api.listRecordsAt(ZONE, MC.fqdn)).toEqual([ownedRecord(MC, id, '203.0.113.1')]);
+    expect(sdk.route53).toHaveReceivedCommandTimes(ListResourceRecordSetsCommand, 3);
+  });
+});

@@ -12,7 +12,7 @@ import { CLUSTER_ARN, taskArn } from './fixtures';
 import { applyChangeBatch, fromSdk, SdkRecordSet } from '../../emulator/route53-rules';
 import type { DiscoveryApi, EniObservation, RecordSet, TaskObservation } from '../../src/lambda/model';
 import { RegisteredService, TAG_NAME } from '../../src/shared/contract';
-import { normalizeName } from '../../src/shared/dns-name';
+import { inSubtree, normalizeName } from '../../src/shared/dns-name';
 
 export type Method = 'describeTasks' | 'listServiceTasks' | 'describeNetworkInterfaces' | 'listRecordsAt' | 'changeRecords' | 'getParameters' | 'listZoneRecords';
 
@@ -195,9 +195,9 @@ export class FakeDiscoveryApi implements DiscoveryApi {
     return new Map(names.filter(n => this.parameters.has(n)).map(n => [n, this.parameters.get(n)!] as const));
   }
 
-  public async listRecordsAt(hostedZoneId: string, fqdn: string): Promise<RecordSet[]> {
-    this.enter('listRecordsAt', [hostedZoneId, fqdn]);
-    return this.records(hostedZoneId, fqdn);
+  public async listRecordsAt(hostedZoneId: string, fqdn: string, subtree?: boolean): Promise<RecordSet[]> {
+    this.enter('listRecordsAt', subtree ? [hostedZoneId, fqdn, true] : [hostedZoneId, fqdn]);
+    return subtree ? this.records(hostedZoneId).filter(r => inSubtree(r.Name, fqdn)) : this.records(hostedZoneId, fqdn);
   }
 
   /** Lists the zone in pages of 300 records, as Route53 does; undefined when it takes more than `maxPages`. */

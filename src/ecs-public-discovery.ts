@@ -28,8 +28,8 @@ import { tagService } from './private/service-tags';
 import { checkWholeNumber, wholeMinutes, wholeSeconds, zoneNameOf } from './private/validation';
 import { additionalZoneEntries } from './private/zones';
 import { DEFAULT_METRICS_NAMESPACE, ENV, FUNCTION_TIMEOUT_SECONDS, METRIC, RecordType } from './shared/contract';
-import { ZonePublication } from './zone-publication';
 import { SrvRecordOptions } from './srv-record';
+import { ZonePublication } from './zone-publication';
 
 /**
  * Properties of an {@link EcsPublicDiscovery}.

@@ -75,7 +75,8 @@ export function failureOf(
   failures: ChangeFailures, taskId: string, type: string | undefined, hostedZoneId: string | undefined, fqdn: string | undefined,
   recordName?: string,
 ): string | undefined {
-  const zoned = hostedZoneId !== undefined && fqdn !== undefined ? failures.get(changeKey(taskId, type, { hostedZoneId, fqdn }, recordName)) : undefined;
+  const zoned = hostedZoneId !== undefined && fqdn !== undefined
+    ? failures.get(changeKey(taskId, type, { hostedZoneId, fqdn }, recordName)) : undefined;
   return zoned ?? failures.get(changeKey(taskId, type, undefined, recordName));
 }
 

@@ -23,13 +23,52 @@ export interface ZoneEntry {
   readonly addressScope?: 'private';
 }
 
-/** True when both are the same hosted zone: the same object, or the same zone id once resolved. */
+/**
+ * True when both are the same hosted zone: the same object, two literal ids that are equal (with or without
+ * the `/hostedzone/` prefix), or two zones of the same stack whose ids resolve to the same value. Ids that
+ * are tokens are never compared across stacks: a zone of another stack resolves to a reference to its
+ * logical id, which only depends on its path inside its own stack (`Dns` in two stacks would look alike).
+ */
 export function sameZone(a: route53.IHostedZone, b: route53.IHostedZone): boolean {
   if (a === b) {
     return true;
   }
+  const idA = a.hostedZoneId;
+  const idB = b.hostedZoneId;
+  const tokenA = Token.isUnresolved(idA);
+  const tokenB = Token.isUnresolved(idB);
+  if (!tokenA && !tokenB) {
+    return bareZoneId(idA) === bareZoneId(idB);
+  }
+  if (tokenA !== tokenB || Stack.of(a) !== Stack.of(b)) {
+    return false;
+  }
   const stack = Stack.of(a);
-  return JSON.stringify(stack.resolve(a.hostedZoneId)) === JSON.stringify(Stack.of(b).resolve(b.hostedZoneId));
+  return JSON.stringify(stack.resolve(idA)) === JSON.stringify(stack.resolve(idB));
+}
+
+/** A literal zone id without its `/hostedzone/` prefix. */
+function bareZoneId(id: string): string {
+  return id.replace(/^\/?hostedzone\//, '');
+}
+
+/**
+ * What identifies a zone in the logical ids of the record-write policies of a construct in `scope`'s stack,
+ * whose own zone is `primary`. The construct's zone, and any zone whose id is a literal or lives in that
+ * stack, is its id as that stack resolves it, as before several zones (so existing templates keep their
+ * logical ids). A zone of another stack would resolve to a reference naming only its logical id, which two
+ * zones of two stacks may share: it is identified by its stack and path instead, which are unique in the app.
+ */
+export function zoneIdentity(scope: IConstruct, zone: route53.IHostedZone, primary: route53.IHostedZone): string {
+  const stack = Stack.of(scope);
+  const resolved = (z: route53.IHostedZone) => JSON.stringify(stack.resolve(z.hostedZoneId));
+  if (zone === primary) {
+    return resolved(zone);
+  }
+  if ((!Token.isUnresolved(zone.hostedZoneId) || Stack.of(zone) === stack) && resolved(zone) !== resolved(primary)) {
+    return resolved(zone);
+  }
+  return JSON.stringify({ stack: Stack.of(zone).node.path, zone: zone.node.path });
 }
 
 /**

@@ -269,3 +269,57 @@ test('the write-policy limit counts every zone: a sixth zone needing its own pol
   expect(writePolicies(template)).toHaveLength(5);
   expect(renderedConfig(template).services).toHaveLength(5);
 });
+
+describe('zones of other stacks are told apart by more than their logical ids', () => {
+  /** The test stack and two more stacks of the same app, each with a public zone at the test stack's own zone's path ('Zone'). */
+  function threeStacks() {
+    const t = testStack();
+    const zoneIn = (stackId: string, zoneName: string) =>
+      new route53.PublicHostedZone(new Stack(t.app, stackId), 'Zone', { zoneName });
+    return { t, zoneB: zoneIn('B', 'example.net'), zoneC: zoneIn('C', 'example.org') };
+  }
+
+  test('a zone of another stack at the construct\'s zone\'s path is not the construct\'s zone', () => {
+    const { t, zoneB } = threeStacks();
+    // Both ids resolve to { Ref: Zone<hash> } in their own stacks.
+    expect(Stack.of(zoneB).resolve(zoneB.hostedZoneId)).toEqual(t.stack.resolve(t.zone.hostedZoneId));
+    discovery(t).addService({ service: fargateService(t, 'web'), name: 'web', additionalZones: [{ hostedZone: zoneB }] });
+    const services = renderedConfig(Template.fromStack(t.stack)).services;
+    expect(services.map((s: any) => s.fqdn)).toEqual(['web.example.com.', 'web.example.net.']);
+    expect(render(services[1].hostedZoneId)).toMatch(/^<import:B:/);
+  });
+
+  test('a zone of the stack and one of another stack at the same path, given in two addService calls, get a policy each and both reach the envelope', () => {
+    const t = testStack();
+    // Both ids resolve to { Ref: Dns<hash> } in their own stacks.
+    const zoneA = new route53.PublicHostedZone(t.stack, 'Dns', { zoneName: 'example.net' });
+    const zoneB = new route53.PublicHostedZone(new Stack(t.app, 'B'), 'Dns', { zoneName: 'example.org' });
+    expect(Stack.of(zoneB).resolve(zoneB.hostedZoneId)).toEqual(t.stack.resolve(zoneA.hostedZoneId));
+    const d = discovery(t);
+    d.addService({ service: fargateService(t, 'web'), name: 'web', additionalZones: [{ hostedZone: zoneA }] });
+    d.addService({ service: fargateService(t, 'api'), name: 'api', additionalZones: [{ hostedZone: zoneB }] });
+    // Long names push the registrations into SSM parameters, where the envelope lists the zone ids.
+    for (let i = 0; i < 30; i++) {
+      const name = `service-with-a-rather-long-name-${String(i).padStart(3, '0')}`;
+      d.addService({ service: fargateService(t, name), name });
+    }
+    const template = Template.fromStack(t.stack);
+    const fromB = (value: string) => value.replace(/<import:B:[^>]*>/, '<B>');
+    const policies = writePolicies(template);
+    expect(policies.slice(1).map(p => [fromB(p.zone), fromB(p.listZone), p.names])).toEqual([
+      [`arn:<AWS::Partition>:route53:::hostedzone/${ref(t.stack, zoneA)}`, `arn:<AWS::Partition>:route53:::hostedzone/${ref(t.stack, zoneA)}`, ['web.example.net']],
+      ['arn:<AWS::Partition>:route53:::hostedzone/<B>', 'arn:<AWS::Partition>:route53:::hostedzone/<B>', ['api.example.org']],
+    ]);
+    expect(new Set(policies.map(p => p.id)).size).toBe(3);
+    expect(fromB(renderedConfig(template).hostedZoneId)).toBe(`${ref(t.stack, t.zone)},${ref(t.stack, zoneA)},<B>`);
+  });
+
+  test('the same zone imported twice by a literal id is one zone, with or without the /hostedzone/ prefix, across stacks', () => {
+    const { t } = threeStacks();
+    const other = new Stack(t.app, 'D');
+    const a = route53.HostedZone.fromHostedZoneAttributes(t.stack, 'A', { hostedZoneId: 'Z1', zoneName: 'example.org' });
+    const b = route53.HostedZone.fromHostedZoneAttributes(other, 'B', { hostedZoneId: '/hostedzone/Z1', zoneName: 'example.org' });
+    expect(() => discovery(t).addService({ service: fargateService(t, 'web'), name: 'web', additionalZones: [{ hostedZone: a }, { hostedZone: b }] }))
+      .toThrow(/additionalZones\[1\] .* a second time/);
+  });
+});

@@ -80,16 +80,20 @@ describe('additionalZones', () => {
     expect(new Set(policies.map(p => p.id)).size).toBe(3);
   });
 
-  test('moving a name to another zone changes its policy\'s logical id (create, then clean up the old one)', () => {
-    const ids = (zone: 'private' | 'other') => {
-      const { t, privateZone, otherZone } = zonesStack();
+  test('moving a name to another zone of the same name changes its policy\'s logical id (create, then clean up the old one)', () => {
+    // Two private zones named example.com: the record name stays internal.example.com, only the zone changes.
+    const ids = (which: 'first' | 'second') => {
+      const { t, privateZone } = zonesStack();
+      const secondZone = new route53.PrivateHostedZone(t.stack, 'SecondPrivateZone', { zoneName: 'example.com', vpc: t.vpc });
       discovery(t).addService({
-        service: fargateService(t, 'web'), name: 'web', additionalZones: [{ hostedZone: zone === 'private' ? privateZone : otherZone, name: 'internal' }],
+        service: fargateService(t, 'web'), name: 'web', additionalZones: [{ hostedZone: which === 'first' ? privateZone : secondZone, name: 'internal' }],
       });
-      return writePolicies(Template.fromStack(t.stack)).map(p => p.id);
+      const policies = writePolicies(Template.fromStack(t.stack));
+      expect(policies[1].names).toEqual(['internal.example.com']);
+      return policies.map(p => p.id);
     };
-    const before = ids('private');
-    const after = ids('other');
+    const before = ids('first');
+    const after = ids('second');
     expect(before[0]).toBe(after[0]);
     expect(before[1]).not.toBe(after[1]);
   });

@@ -22,7 +22,7 @@ import { AWS_LIMITS, boundLength } from './private/limits';
 import { handlerMetric } from './private/metrics';
 import { grantReads, RecordWritePolicies } from './private/permissions';
 import { createReconciliationSchedule } from './private/reconciliation';
-import { Registrations } from './private/registrations';
+import { checkLiteralName, Registrations } from './private/registrations';
 import { cfnServiceOf, checkPublicIp, checkSameCluster, healthCheckValidation } from './private/service-checks';
 import { tagService } from './private/service-tags';
 import { checkWholeNumber, wholeMinutes, wholeSeconds, zoneNameOf } from './private/validation';
@@ -417,6 +417,8 @@ export class EcsPublicDiscovery extends Construct {
     checkPublicIp(service, cfnService, where, ipAddressType !== IpAddressType.IPV6);
 
     const publishWhenHealthy = options.publishWhenHealthy ?? false;
+    // The service's own name first: the publications in other zones default to it.
+    checkLiteralName(options.name, where);
     // The construct's zone always gets the public address, so the public-IP check above stands for every zone.
     const zones = additionalZoneEntries(this, this.registrations.primaryZone, options.name, options.additionalZones, where);
 

@@ -21,6 +21,15 @@ function recordTypesField(types: readonly RecordType[]): { recordTypes?: RecordT
   return types.length === 1 && types[0] === 'A' ? {} : { recordTypes: [...types] };
 }
 
+/** Refuses a service's `name` that is a token: IAM conditions compare record names exactly. */
+export function checkLiteralName(name: string, where: string): void {
+  if (Token.isUnresolved(name)) {
+    throw new Error(`The DNS name of the ${where} is only known at deploy time (a parameter, an import or a reference), but `
+      + 'EcsPublicDiscovery writes it into IAM conditions that compare record names exactly, lower case and without a trailing '
+      + 'dot, which CloudFormation cannot normalize: give the name as a literal string, e.g. \'mc\'.');
+  }
+}
+
 /** One call to addService, as remembered until synthesis. */
 export interface Registration {
   readonly service: ecs.BaseService;
@@ -89,11 +98,7 @@ export class Registrations implements IValidation {
     service: ecs.BaseService, name: string, dnsTtl: Duration | undefined, where: string, recordTypes: readonly RecordType[] = DEFAULT_RECORD_TYPES,
     publishWhenHealthy = false, zones: readonly ZoneEntry[] = [],
   ): Registration {
-    if (Token.isUnresolved(name)) {
-      throw new Error(`The DNS name of the ${where} is only known at deploy time (a parameter, an import or a reference), but `
-        + 'EcsPublicDiscovery writes it into IAM conditions that compare record names exactly, lower case and without a trailing '
-        + 'dot, which CloudFormation cannot normalize: give the name as a literal string, e.g. \'mc\'.');
-    }
+    checkLiteralName(name, where);
     const fqdn = recordNameFor(name, this.props.zoneName);
     const ttlTagged = dnsTtl !== undefined;
     const ttl = dnsTtl !== undefined ? ttlSeconds(dnsTtl) : DEFAULT_TTL_SECONDS;

@@ -170,6 +170,12 @@ describe('additionalZones', () => {
       expect(() => d.addService({ service: fargateService(z.t, 'web'), name: 'web', additionalZones: [{ hostedZone: z.otherZone, name: token }] }))
         .toThrow(/The name of the additionalZones\[0\] of the service .* is only known at deploy time .* give the name as a literal string/);
     });
+    test('a token service name with additionalZones is refused as the service\'s name, not a publication\'s', () => {
+      const z = zonesStack();
+      const token = new route53.CfnHostedZone(z.t.stack, 'Elsewhere', { name: 'x.example' }).attrId;
+      expect(() => discovery(z.t).addService({ service: fargateService(z.t, 'web'), name: token, additionalZones: [{ hostedZone: z.otherZone }] }))
+        .toThrow(/^The DNS name of the service 'Test\/Service-web' is only known at deploy time .* give the name as a literal string/);
+    });
   });
 
   describe('duplicates', () => {

@@ -423,7 +423,9 @@ export class EcsPublicDiscovery extends Construct {
     const zones = additionalZoneEntries(this, this.registrations.primaryZone, options.name, options.additionalZones, where);
 
     const registration = this.registrations.add(
-      service, options.name, options.dnsTtl, where, RECORD_TYPES_OF[ipAddressType], publishWhenHealthy, zones);
+      service, options.name, options.dnsTtl, where, RECORD_TYPES_OF[ipAddressType], publishWhenHealthy, zones.entries);
+    // At synthesis: a zone may be given VPCs after this call.
+    this.node.addValidation(zones.validation);
     if (publishWhenHealthy) {
       // At synthesis: the task definition's containers may be added after this call.
       this.node.addValidation(healthCheckValidation(service, where));

@@ -13,7 +13,7 @@ import { RecordWritePolicies } from './permissions';
 import { sameValue, serviceNameOf } from './service-checks';
 import { normalizedRecordName, recordNameFor, ttlSeconds } from './validation';
 import { addWarning } from './warnings';
-import { sameZone, ZoneEntry } from './zones';
+import { addressScopeAtSynthesis, sameZone, ZoneEntry } from './zones';
 import { DEFAULT_RECORD_TYPES, DEFAULT_TTL_SECONDS, LifecycleName, RecordType, RegisteredService } from '../shared/contract';
 
 /** `recordTypes` as the contract carries it: absent for A only, so configurations and names of IPv4 services read as before. */
@@ -197,7 +197,8 @@ export class Registrations implements IValidation {
       // Absent when false, so the configuration of an ungated service reads as before health gating.
       ...(r.publishWhenHealthy ? { publishWhenHealthy: true } : {}),
       // Absent for the public address, so the configuration of a public-only service reads as before.
-      ...(zone.addressScope ? { addressScope: zone.addressScope } : {}),
+      ...(zone.addressScope === 'atSynthesis' ? { addressScope: addressScopeAtSynthesis(zone.hostedZone) } : {}),
+      ...(zone.addressScope === 'private' ? { addressScope: zone.addressScope } : {}),
     };
   }
 

@@ -122,6 +122,76 @@ describe('additionalZones', () => {
     expect(renderedConfig(Template.fromStack(t.stack)).services[1]).toMatchObject({ fqdn: 'web.internal.example.', addressScope: 'private' });
   });
 
+  describe('the default address is decided at synthesis', () => {
+    test('a HostedZone given its VPC after addService gets the private address, without a warning', () => {
+      const { t } = zonesStack();
+      const zone = new route53.HostedZone(t.stack, 'LaterPrivate', { zoneName: 'internal.example' });
+      discovery(t).addService({ service: fargateService(t, 'web'), name: 'web', additionalZones: [{ hostedZone: zone }] });
+      zone.addVpc(t.vpc);
+      expect(renderedConfig(Template.fromStack(t.stack)).services[1]).toEqual(expect.objectContaining({ fqdn: 'web.internal.example.', addressScope: 'private' }));
+      Annotations.fromStack(t.stack).hasNoWarning('*', Match.stringLikeRegexp('addresses in the'));
+    });
+
+    test('a HostedZone that is never given a VPC keeps the public address', () => {
+      const { t } = zonesStack();
+      const zone = new route53.HostedZone(t.stack, 'StaysPublic', { zoneName: 'internal.example' });
+      discovery(t).addService({ service: fargateService(t, 'web'), name: 'web', additionalZones: [{ hostedZone: zone }] });
+      expect(renderedConfig(Template.fromStack(t.stack)).services[1]).not.toHaveProperty('addressScope');
+    });
+
+    test('the warnings look at the zone at synthesis: an explicit public address in a zone given its VPC later', () => {
+      const { t } = zonesStack();
+      const zone = new route53.HostedZone(t.stack, 'LaterPrivate', { zoneName: 'internal.example' });
+      discovery(t).addService({ service: fargateService(t, 'web'), name: 'web', additionalZones: [{ hostedZone: zone, address: RecordAddress.PUBLIC }] });
+      zone.addVpc(t.vpc);
+      const template = Template.fromStack(t.stack);
+      expect(renderedConfig(template).services[1]).not.toHaveProperty('addressScope');
+      Annotations.fromStack(t.stack).hasWarning('*', Match.stringLikeRegexp('public addresses in the private zone \'internal.example\''));
+    });
+
+    test('the configuration measures a default decided at synthesis at its longest (private), as for a private zone', () => {
+      // How many services stay inline in the function's environment before the registrations move to SSM.
+      const inlineCapacity = (kind: 'private' | 'undecided') => {
+        const { t } = zonesStack();
+        const zone = kind === 'private'
+          ? new route53.PrivateHostedZone(t.stack, 'Internal', { zoneName: 'internal.example', vpc: t.vpc })
+          : new route53.HostedZone(t.stack, 'Internal', { zoneName: 'internal.example' });
+        const d = discovery(t);
+        for (let i = 0; i < 100; i++) {
+          d.addService({ service: fargateService(t, `svc-${i}`), name: `svc-${i}`, additionalZones: [{ hostedZone: zone }] });
+          if (d.node.tryFindChild('Registrations1')) {
+            return i;
+          }
+        }
+        throw new Error('the registrations never left the environment');
+      };
+      expect(inlineCapacity('undecided')).toBe(inlineCapacity('private'));
+    });
+
+    test('a default the zone no longer matches at synthesis is refused, saying to give the address', () => {
+      const { t, otherZone } = zonesStack();
+      discovery(t).addService({ service: fargateService(t, 'web'), name: 'web', additionalZones: [{ hostedZone: otherZone }] });
+      // A public zone made private through its CloudFormation resource, after addService.
+      (otherZone.node.defaultChild as route53.CfnHostedZone).vpcs = [{ vpcId: t.vpc.vpcId, vpcRegion: 'eu-west-1' }];
+      expect(() => Template.fromStack(t.stack))
+        .toThrow(/additionalZones\[0\] of the service .* gives no address, so its A records were to hold the tasks' public addresses, as the zone 'example.net' was public .* give the publication's address explicitly/);
+    });
+  });
+
+  test('warns that an imported zone without an address gets the public address; an address silences it', () => {
+    const withAddress = (address?: RecordAddress) => {
+      const { t } = zonesStack();
+      const imported = route53.HostedZone.fromHostedZoneAttributes(t.stack, 'Imported', { hostedZoneId: 'Z0IMPORTED', zoneName: 'example.org' });
+      discovery(t).addService({ service: fargateService(t, 'web'), name: 'web', additionalZones: [{ hostedZone: imported, ...(address ? { address } : {}) }] });
+      return Annotations.fromStack(t.stack);
+    };
+    const warning = Match.stringLikeRegexp('imported zone \'example.org\', whose kind .* not known .* public addresses \\(RecordAddress.PUBLIC, the default\\)'
+      + '.*Give the publication an address.*\\[ack: cdk-ecs-public-discovery:zoneKindUnknown\\]');
+    withAddress().hasWarning('/Test/Discovery', warning);
+    withAddress(RecordAddress.PUBLIC).hasNoWarning('*', Match.stringLikeRegexp('zoneKindUnknown'));
+    withAddress(RecordAddress.PRIVATE).hasNoWarning('*', Match.stringLikeRegexp('zoneKindUnknown'));
+  });
+
   test('warns when the address does not suit the zone: private addresses in a public zone, public ones in a private zone', () => {
     const { t, privateZone, otherZone } = zonesStack();
     const d = discovery(t);

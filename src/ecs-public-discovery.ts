@@ -22,7 +22,7 @@ import { AWS_LIMITS, boundLength } from './private/limits';
 import { handlerMetric } from './private/metrics';
 import { grantReads, RecordWritePolicies } from './private/permissions';
 import { createReconciliationSchedule } from './private/reconciliation';
-import { Registrations } from './private/registrations';
+import { checkLiteralName, Registrations } from './private/registrations';
 import { cfnServiceOf, checkPublicIp, checkSameCluster, healthCheckValidation } from './private/service-checks';
 import { tagService } from './private/service-tags';
 import { checkWholeNumber, wholeMinutes, wholeSeconds, zoneNameOf } from './private/validation';
@@ -441,11 +441,15 @@ export class EcsPublicDiscovery extends Construct {
     checkPublicIp(service, cfnService, where, ipAddressType !== IpAddressType.IPV6);
 
     const publishWhenHealthy = options.publishWhenHealthy ?? false;
+    // The service's own name first: the publications in other zones default to it.
+    checkLiteralName(options.name, where);
     // The construct's zone always gets the public address, so the public-IP check above stands for every zone.
     const zones = additionalZoneEntries(this, this.registrations.primaryZone, options.name, options.additionalZones, where);
 
     const registration = this.registrations.add(service, options.name, options.dnsTtl, where, RECORD_TYPES_OF[ipAddressType], publishWhenHealthy,
-      { zones, taskNames: options.taskNames, srv: options.srv });
+      { zones: zones.entries, taskNames: options.taskNames, srv: options.srv });
+    // At synthesis: a zone may be given VPCs after this call.
+    this.node.addValidation(zones.validation);
     if (publishWhenHealthy) {
       // At synthesis: the task definition's containers may be added after this call.
       this.node.addValidation(healthCheckValidation(service, where));

@@ -39,8 +39,10 @@ export interface ZonePublication {
    * Which IPv4 address the A records hold. AAAA records (a dual-stack or IPv6-only service) hold the
    * network interface's IPv6 address either way.
    *
-   * @default - RecordAddress.PRIVATE when the zone is a `route53.PrivateHostedZone` (or its CloudFormation
-   * resource is associated with VPCs), RecordAddress.PUBLIC otherwise
+   * @default - RecordAddress.PRIVATE when the zone is a `route53.PrivateHostedZone` or its CloudFormation
+   * resource is associated with VPCs at synthesis (a `route53.HostedZone` given VPCs with `addVpc` after
+   * `addService` counts), RecordAddress.PUBLIC otherwise; an imported zone, whose kind is not known, gets
+   * RecordAddress.PUBLIC with a warning that giving `address` silences
    */
   readonly address?: RecordAddress;
 }

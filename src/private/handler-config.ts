@@ -4,7 +4,7 @@
  * whose names the environment carries. Sizes are counted at the longest the values can resolve to, so the
  * choice made at synthesis holds at deployment.
  */
-import { Lazy, Stack, aws_iam as iam, aws_ssm as ssm } from 'aws-cdk-lib';
+import { Lazy, Stack, Token, aws_iam as iam, aws_ssm as ssm } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { AWS_LIMITS, resolvedJsonLength, resolvedStringLength } from './limits';
 import { grantParameterReads, hashOf } from './permissions';
@@ -122,7 +122,9 @@ export class HandlerConfigStore {
   private lengthOf(service: RegisteredService): number {
     let n = this.lengths.get(service);
     if (n === undefined) {
-      n = resolvedJsonLength(this.scope, service);
+      // An address scope decided at synthesis (a token) is measured at its longest, 'private'.
+      const longest = service.addressScope !== undefined && Token.isUnresolved(service.addressScope) ? { ...service, addressScope: 'private' } : service;
+      n = resolvedJsonLength(this.scope, longest);
       this.lengths.set(service, n);
     }
     return n;

@@ -10,6 +10,7 @@ import { Arn, ArnFormat, CfnResource, Lazy, Stack, Token, aws_ecs as ecs, aws_ia
 import { Construct } from 'constructs';
 import { AWS_LIMITS, resolvedJsonLength } from './limits';
 import { acknowledgeNagFindings } from './nag';
+import { sameZone, zoneIdentity } from './zones';
 import { DEFAULT_RECORD_TYPES, RECORD_TYPES, RecordType } from '../shared/contract';
 
 /** The record types a write policy may allow, in the order it lists them: the address types, then SRV. */
@@ -231,11 +232,9 @@ export class RecordWritePolicies {
     return planned.groups;
   }
 
-  /** The zone object that stands for `zone` (the same zone given as two objects is one). */
+  /** The zone object that stands for `zone` (the same zone given as two objects is one, see {@link sameZone}). */
   private zoneKey(zone: route53.IHostedZone, known: readonly route53.IHostedZone[]): route53.IHostedZone {
-    const same = (a: route53.IHostedZone) => a === zone
-      || JSON.stringify(Stack.of(this.scope).resolve(a.hostedZoneId)) === JSON.stringify(Stack.of(this.scope).resolve(zone.hostedZoneId));
-    return [this.zone, ...known].find(same) ?? zone;
+    return [this.zone, ...known].find(z => sameZone(z, zone)) ?? zone;
   }
 
   private budgetOf(zone: route53.IHostedZone): number {
@@ -274,8 +273,9 @@ export class RecordWritePolicies {
     this.policies.forEach((policy, i) => {
       const cfn = policy.node.defaultChild as iam.CfnManagedPolicy;
       // The zone is part of the hash: a policy of another zone is a new policy, and the old one stays until cleanup.
+      // Zones of other stacks are told apart by their paths (see zoneIdentity), not by their logical ids.
       // Record types join the hash only when they are more than A.
-      const zone = JSON.stringify(Stack.of(this.scope).resolve((zones[i] ?? this.zone).hostedZoneId));
+      const zone = zoneIdentity(this.scope, zones[i] ?? this.zone, this.zone);
       const typesKey = (types[i] ?? DEFAULT_RECORD_TYPES).join(',');
       const hashed = [zone, ...[...(groups[i] ?? [])].sort()];
       const key = typesKey === DEFAULT_RECORD_TYPES.join(',') ? hashed : [...hashed, `record types: ${typesKey}`];

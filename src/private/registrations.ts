@@ -14,13 +14,22 @@ import { sameValue, serviceNameOf } from './service-checks';
 import { extraWriteNames, overlapOf, TaskNamesSettings, taskNamesSettings } from './task-names';
 import { normalizedRecordName, recordNameFor, ttlSeconds } from './validation';
 import { addWarning } from './warnings';
-import { sameZone, ZoneEntry } from './zones';
+import { addressScopeAtSynthesis, sameZone, ZoneEntry } from './zones';
 import { DEFAULT_RECORD_TYPES, DEFAULT_TTL_SECONDS, LifecycleName, RecordType, RegisteredService } from '../shared/contract';
 import type { SrvRecordOptions } from '../srv-record';
 
 /** `recordTypes` as the contract carries it: absent for A only, so configurations and names of IPv4 services read as before. */
 function recordTypesField(types: readonly RecordType[]): { recordTypes?: RecordType[] } {
   return types.length === 1 && types[0] === 'A' ? {} : { recordTypes: [...types] };
+}
+
+/** Refuses a service's `name` that is a token: IAM conditions compare record names exactly. */
+export function checkLiteralName(name: string, where: string): void {
+  if (Token.isUnresolved(name)) {
+    throw new Error(`The DNS name of the ${where} is only known at deploy time (a parameter, an import or a reference), but `
+      + 'EcsPublicDiscovery writes it into IAM conditions that compare record names exactly, lower case and without a trailing '
+      + 'dot, which CloudFormation cannot normalize: give the name as a literal string, e.g. \'mc\'.');
+  }
 }
 
 /** One call to addService, as remembered until synthesis. */
@@ -108,11 +117,7 @@ export class Registrations implements IValidation {
     service: ecs.BaseService, name: string, dnsTtl: Duration | undefined, where: string, recordTypes: readonly RecordType[] = DEFAULT_RECORD_TYPES,
     publishWhenHealthy = false, options: RegistrationOptions = {},
   ): Registration {
-    if (Token.isUnresolved(name)) {
-      throw new Error(`The DNS name of the ${where} is only known at deploy time (a parameter, an import or a reference), but `
-        + 'EcsPublicDiscovery writes it into IAM conditions that compare record names exactly, lower case and without a trailing '
-        + 'dot, which CloudFormation cannot normalize: give the name as a literal string, e.g. \'mc\'.');
-    }
+    checkLiteralName(name, where);
     const fqdn = recordNameFor(name, this.props.zoneName);
     const ttlTagged = dnsTtl !== undefined;
     const ttl = dnsTtl !== undefined ? ttlSeconds(dnsTtl) : DEFAULT_TTL_SECONDS;
@@ -228,7 +233,8 @@ export class Registrations implements IValidation {
       // Absent when false, so the configuration of an ungated service reads as before health gating.
       ...(r.publishWhenHealthy ? { publishWhenHealthy: true } : {}),
       // Absent for the public address, so the configuration of a public-only service reads as before.
-      ...(zone.addressScope ? { addressScope: zone.addressScope } : {}),
+      ...(zone.addressScope === 'atSynthesis' ? { addressScope: addressScopeAtSynthesis(zone.hostedZone) } : {}),
+      ...(zone.addressScope === 'private' ? { addressScope: zone.addressScope } : {}),
       // Absent unless set, so the configuration of a service without them reads as before.
       ...(names.taskNames ? { taskNames: true } : {}),
       ...(names.srv ? { srv: names.srv } : {}),

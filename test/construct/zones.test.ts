@@ -80,16 +80,20 @@ describe('additionalZones', () => {
     expect(new Set(policies.map(p => p.id)).size).toBe(3);
   });
 
-  test('moving a name to another zone changes its policy\'s logical id (create, then clean up the old one)', () => {
-    const ids = (zone: 'private' | 'other') => {
-      const { t, privateZone, otherZone } = zonesStack();
+  test('moving a name to another zone of the same name changes its policy\'s logical id (create, then clean up the old one)', () => {
+    // Two private zones named example.com: the record name stays internal.example.com, only the zone changes.
+    const ids = (which: 'first' | 'second') => {
+      const { t, privateZone } = zonesStack();
+      const secondZone = new route53.PrivateHostedZone(t.stack, 'SecondPrivateZone', { zoneName: 'example.com', vpc: t.vpc });
       discovery(t).addService({
-        service: fargateService(t, 'web'), name: 'web', additionalZones: [{ hostedZone: zone === 'private' ? privateZone : otherZone, name: 'internal' }],
+        service: fargateService(t, 'web'), name: 'web', additionalZones: [{ hostedZone: which === 'first' ? privateZone : secondZone, name: 'internal' }],
       });
-      return writePolicies(Template.fromStack(t.stack)).map(p => p.id);
+      const policies = writePolicies(Template.fromStack(t.stack));
+      expect(policies[1].names).toEqual(['internal.example.com']);
+      return policies.map(p => p.id);
     };
-    const before = ids('private');
-    const after = ids('other');
+    const before = ids('first');
+    const after = ids('second');
     expect(before[0]).toBe(after[0]);
     expect(before[1]).not.toBe(after[1]);
   });
@@ -116,6 +120,76 @@ describe('additionalZones', () => {
     const zone = new route53.HostedZone(t.stack, 'VpcZone', { zoneName: 'internal.example', vpcs: [t.vpc] });
     discovery(t).addService({ service: fargateService(t, 'web'), name: 'web', additionalZones: [{ hostedZone: zone }] });
     expect(renderedConfig(Template.fromStack(t.stack)).services[1]).toMatchObject({ fqdn: 'web.internal.example.', addressScope: 'private' });
+  });
+
+  describe('the default address is decided at synthesis', () => {
+    test('a HostedZone given its VPC after addService gets the private address, without a warning', () => {
+      const { t } = zonesStack();
+      const zone = new route53.HostedZone(t.stack, 'LaterPrivate', { zoneName: 'internal.example' });
+      discovery(t).addService({ service: fargateService(t, 'web'), name: 'web', additionalZones: [{ hostedZone: zone }] });
+      zone.addVpc(t.vpc);
+      expect(renderedConfig(Template.fromStack(t.stack)).services[1]).toEqual(expect.objectContaining({ fqdn: 'web.internal.example.', addressScope: 'private' }));
+      Annotations.fromStack(t.stack).hasNoWarning('*', Match.stringLikeRegexp('addresses in the'));
+    });
+
+    test('a HostedZone that is never given a VPC keeps the public address', () => {
+      const { t } = zonesStack();
+      const zone = new route53.HostedZone(t.stack, 'StaysPublic', { zoneName: 'internal.example' });
+      discovery(t).addService({ service: fargateService(t, 'web'), name: 'web', additionalZones: [{ hostedZone: zone }] });
+      expect(renderedConfig(Template.fromStack(t.stack)).services[1]).not.toHaveProperty('addressScope');
+    });
+
+    test('the warnings look at the zone at synthesis: an explicit public address in a zone given its VPC later', () => {
+      const { t } = zonesStack();
+      const zone = new route53.HostedZone(t.stack, 'LaterPrivate', { zoneName: 'internal.example' });
+      discovery(t).addService({ service: fargateService(t, 'web'), name: 'web', additionalZones: [{ hostedZone: zone, address: RecordAddress.PUBLIC }] });
+      zone.addVpc(t.vpc);
+      const template = Template.fromStack(t.stack);
+      expect(renderedConfig(template).services[1]).not.toHaveProperty('addressScope');
+      Annotations.fromStack(t.stack).hasWarning('*', Match.stringLikeRegexp('public addresses in the private zone \'internal.example\''));
+    });
+
+    test('the configuration measures a default decided at synthesis at its longest (private), as for a private zone', () => {
+      // How many services stay inline in the function's environment before the registrations move to SSM.
+      const inlineCapacity = (kind: 'private' | 'undecided') => {
+        const { t } = zonesStack();
+        const zone = kind === 'private'
+          ? new route53.PrivateHostedZone(t.stack, 'Internal', { zoneName: 'internal.example', vpc: t.vpc })
+          : new route53.HostedZone(t.stack, 'Internal', { zoneName: 'internal.example' });
+        const d = discovery(t);
+        for (let i = 0; i < 100; i++) {
+          d.addService({ service: fargateService(t, `svc-${i}`), name: `svc-${i}`, additionalZones: [{ hostedZone: zone }] });
+          if (d.node.tryFindChild('Registrations1')) {
+            return i;
+          }
+        }
+        throw new Error('the registrations never left the environment');
+      };
+      expect(inlineCapacity('undecided')).toBe(inlineCapacity('private'));
+    });
+
+    test('a default the zone no longer matches at synthesis is refused, saying to give the address', () => {
+      const { t, otherZone } = zonesStack();
+      discovery(t).addService({ service: fargateService(t, 'web'), name: 'web', additionalZones: [{ hostedZone: otherZone }] });
+      // A public zone made private through its CloudFormation resource, after addService.
+      (otherZone.node.defaultChild as route53.CfnHostedZone).vpcs = [{ vpcId: t.vpc.vpcId, vpcRegion: 'eu-west-1' }];
+      expect(() => Template.fromStack(t.stack))
+        .toThrow(/additionalZones\[0\] of the service .* gives no address, so its A records were to hold the tasks' public addresses, as the zone 'example.net' was public .* give the publication's address explicitly/);
+    });
+  });
+
+  test('warns that an imported zone without an address gets the public address; an address silences it', () => {
+    const withAddress = (address?: RecordAddress) => {
+      const { t } = zonesStack();
+      const imported = route53.HostedZone.fromHostedZoneAttributes(t.stack, 'Imported', { hostedZoneId: 'Z0IMPORTED', zoneName: 'example.org' });
+      discovery(t).addService({ service: fargateService(t, 'web'), name: 'web', additionalZones: [{ hostedZone: imported, ...(address ? { address } : {}) }] });
+      return Annotations.fromStack(t.stack);
+    };
+    const warning = Match.stringLikeRegexp('imported zone \'example.org\', whose kind .* not known .* public addresses \\(RecordAddress.PUBLIC, the default\\)'
+      + '.*Give the publication an address.*\\[ack: cdk-ecs-public-discovery:zoneKindUnknown\\]');
+    withAddress().hasWarning('/Test/Discovery', warning);
+    withAddress(RecordAddress.PUBLIC).hasNoWarning('*', Match.stringLikeRegexp('zoneKindUnknown'));
+    withAddress(RecordAddress.PRIVATE).hasNoWarning('*', Match.stringLikeRegexp('zoneKindUnknown'));
   });
 
   test('warns when the address does not suit the zone: private addresses in a public zone, public ones in a private zone', () => {
@@ -165,6 +239,12 @@ describe('additionalZones', () => {
       const token = new route53.CfnHostedZone(z.t.stack, 'Elsewhere', { name: 'x.example' }).attrId;
       expect(() => d.addService({ service: fargateService(z.t, 'web'), name: 'web', additionalZones: [{ hostedZone: z.otherZone, name: token }] }))
         .toThrow(/The name of the additionalZones\[0\] of the service .* is only known at deploy time .* give the name as a literal string/);
+    });
+    test('a token service name with additionalZones is refused as the service\'s name, not a publication\'s', () => {
+      const z = zonesStack();
+      const token = new route53.CfnHostedZone(z.t.stack, 'Elsewhere', { name: 'x.example' }).attrId;
+      expect(() => discovery(z.t).addService({ service: fargateService(z.t, 'web'), name: token, additionalZones: [{ hostedZone: z.otherZone }] }))
+        .toThrow(/^The DNS name of the service 'Test\/Service-web' is only known at deploy time .* give the name as a literal string/);
     });
   });
 
@@ -268,4 +348,58 @@ test('the write-policy limit counts every zone: a sixth zone needing its own pol
   const template = Template.fromStack(t.stack);
   expect(writePolicies(template)).toHaveLength(5);
   expect(renderedConfig(template).services).toHaveLength(5);
+});
+
+describe('zones of other stacks are told apart by more than their logical ids', () => {
+  /** The test stack and two more stacks of the same app, each with a public zone at the test stack's own zone's path ('Zone'). */
+  function threeStacks() {
+    const t = testStack();
+    const zoneIn = (stackId: string, zoneName: string) =>
+      new route53.PublicHostedZone(new Stack(t.app, stackId), 'Zone', { zoneName });
+    return { t, zoneB: zoneIn('B', 'example.net'), zoneC: zoneIn('C', 'example.org') };
+  }
+
+  test('a zone of another stack at the construct\'s zone\'s path is not the construct\'s zone', () => {
+    const { t, zoneB } = threeStacks();
+    // Both ids resolve to { Ref: Zone<hash> } in their own stacks.
+    expect(Stack.of(zoneB).resolve(zoneB.hostedZoneId)).toEqual(t.stack.resolve(t.zone.hostedZoneId));
+    discovery(t).addService({ service: fargateService(t, 'web'), name: 'web', additionalZones: [{ hostedZone: zoneB }] });
+    const services = renderedConfig(Template.fromStack(t.stack)).services;
+    expect(services.map((s: any) => s.fqdn)).toEqual(['web.example.com.', 'web.example.net.']);
+    expect(render(services[1].hostedZoneId)).toMatch(/^<import:B:/);
+  });
+
+  test('a zone of the stack and one of another stack at the same path, given in two addService calls, get a policy each and both reach the envelope', () => {
+    const t = testStack();
+    // Both ids resolve to { Ref: Dns<hash> } in their own stacks.
+    const zoneA = new route53.PublicHostedZone(t.stack, 'Dns', { zoneName: 'example.net' });
+    const zoneB = new route53.PublicHostedZone(new Stack(t.app, 'B'), 'Dns', { zoneName: 'example.org' });
+    expect(Stack.of(zoneB).resolve(zoneB.hostedZoneId)).toEqual(t.stack.resolve(zoneA.hostedZoneId));
+    const d = discovery(t);
+    d.addService({ service: fargateService(t, 'web'), name: 'web', additionalZones: [{ hostedZone: zoneA }] });
+    d.addService({ service: fargateService(t, 'api'), name: 'api', additionalZones: [{ hostedZone: zoneB }] });
+    // Long names push the registrations into SSM parameters, where the envelope lists the zone ids.
+    for (let i = 0; i < 30; i++) {
+      const name = `service-with-a-rather-long-name-${String(i).padStart(3, '0')}`;
+      d.addService({ service: fargateService(t, name), name });
+    }
+    const template = Template.fromStack(t.stack);
+    const fromB = (value: string) => value.replace(/<import:B:[^>]*>/, '<B>');
+    const policies = writePolicies(template);
+    expect(policies.slice(1).map(p => [fromB(p.zone), fromB(p.listZone), p.names])).toEqual([
+      [`arn:<AWS::Partition>:route53:::hostedzone/${ref(t.stack, zoneA)}`, `arn:<AWS::Partition>:route53:::hostedzone/${ref(t.stack, zoneA)}`, ['web.example.net']],
+      ['arn:<AWS::Partition>:route53:::hostedzone/<B>', 'arn:<AWS::Partition>:route53:::hostedzone/<B>', ['api.example.org']],
+    ]);
+    expect(new Set(policies.map(p => p.id)).size).toBe(3);
+    expect(fromB(renderedConfig(template).hostedZoneId)).toBe(`${ref(t.stack, t.zone)},${ref(t.stack, zoneA)},<B>`);
+  });
+
+  test('the same zone imported twice by a literal id is one zone, with or without the /hostedzone/ prefix, across stacks', () => {
+    const { t } = threeStacks();
+    const other = new Stack(t.app, 'D');
+    const a = route53.HostedZone.fromHostedZoneAttributes(t.stack, 'A', { hostedZoneId: 'Z1', zoneName: 'example.org' });
+    const b = route53.HostedZone.fromHostedZoneAttributes(other, 'B', { hostedZoneId: '/hostedzone/Z1', zoneName: 'example.org' });
+    expect(() => discovery(t).addService({ service: fargateService(t, 'web'), name: 'web', additionalZones: [{ hostedZone: a }, { hostedZone: b }] }))
+      .toThrow(/additionalZones\[1\] .* a second time/);
+  });
 });

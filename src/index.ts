@@ -1,2 +1,2 @@
-export { EcsPublicDiscovery, IpAddressType } from './ecs-public-discovery';
-export type { EcsPublicDiscoveryProps, ServiceOptions } from './ecs-public-discovery';
+export { EcsPublicDiscovery, IpAddressType, TaskHealthCheckType } from './ecs-public-discovery';
+export type { EcsPublicDiscoveryProps, ServiceOptions, TaskHealthCheckOptions } from './ecs-public-discovery';

@@ -13,7 +13,7 @@ import { RecordWritePolicies } from './permissions';
 import { sameValue, serviceNameOf } from './service-checks';
 import { normalizedRecordName, recordNameFor, ttlSeconds } from './validation';
 import { addWarning } from './warnings';
-import { DEFAULT_RECORD_TYPES, DEFAULT_TTL_SECONDS, LifecycleName, RecordType, RegisteredService } from '../shared/contract';
+import { DEFAULT_RECORD_TYPES, DEFAULT_TTL_SECONDS, HealthCheckConfig, LifecycleName, RecordType, RegisteredService } from '../shared/contract';
 
 /** `recordTypes` as the contract carries it: absent for A only, so configurations and names of IPv4 services read as before. */
 function recordTypesField(types: readonly RecordType[]): { recordTypes?: RecordType[] } {
@@ -32,6 +32,8 @@ export interface Registration {
   readonly recordTypes: readonly RecordType[];
   /** Whether a task is published only once ECS reports it HEALTHY. */
   readonly publishWhenHealthy: boolean;
+  /** The Route53 health check of each task, when the service has one. */
+  readonly healthCheck?: HealthCheckConfig;
 }
 
 /** Where the registrations go. */
@@ -62,6 +64,11 @@ export class Registrations implements IValidation {
     return this.registrations.map(r => r.serviceName);
   }
 
+  /** Whether some registration has Route53 health checks. */
+  public get hasHealthChecks(): boolean {
+    return this.registrations.some(r => r.healthCheck !== undefined);
+  }
+
   /** Refuses a service that is already registered: the same service, or one with the same name. */
   public checkNotRegistered(service: ecs.BaseService, where: string): void {
     const previous = this.registrations.find(r => r.service === service
@@ -78,7 +85,7 @@ export class Registrations implements IValidation {
    */
   public add(
     service: ecs.BaseService, name: string, dnsTtl: Duration | undefined, where: string, recordTypes: readonly RecordType[] = DEFAULT_RECORD_TYPES,
-    publishWhenHealthy = false,
+    publishWhenHealthy = false, healthCheck?: HealthCheckConfig,
   ): Registration {
     if (Token.isUnresolved(name)) {
       throw new Error(`The DNS name of the ${where} is only known at deploy time (a parameter, an import or a reference), but `
@@ -95,7 +102,17 @@ export class Registrations implements IValidation {
 
     const ttlTagged = dnsTtl !== undefined;
     const ttl = dnsTtl !== undefined ? ttlSeconds(dnsTtl) : DEFAULT_TTL_SECONDS;
-    const registration = { service, serviceName: serviceNameOf(service), name, fqdn, ttl, ttlTagged, recordTypes, publishWhenHealthy };
+    const registration: Registration = {
+      service,
+      serviceName: serviceNameOf(service),
+      name,
+      fqdn,
+      ttl,
+      ttlTagged,
+      recordTypes,
+      publishWhenHealthy,
+      ...(healthCheck !== undefined ? { healthCheck } : {}),
+    };
     boundLength(this.scope, registration.serviceName, AWS_LIMITS.ecsServiceName);
 
     // Everything that depends on the full list of registrations is recomputed, and checked against AWS's
@@ -148,6 +165,7 @@ export class Registrations implements IValidation {
       ...recordTypesField(r.recordTypes),
       // Absent when false, so the configuration of an ungated service reads as before health gating.
       ...(r.publishWhenHealthy ? { publishWhenHealthy: true } : {}),
+      ...(r.healthCheck !== undefined ? { healthCheck: r.healthCheck } : {}),
     };
   }
 

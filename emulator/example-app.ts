@@ -29,7 +29,7 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import { NagSuppressions } from 'cdk-nag';
-import { EcsPublicDiscovery, EcsPublicDiscoveryProps, IpAddressType } from '../src';
+import { EcsPublicDiscovery, EcsPublicDiscoveryProps, IpAddressType, TaskHealthCheckOptions } from '../src';
 import { DEFAULT_TTL_SECONDS } from '../src/shared/contract';
 
 export const STACK_NAME = 'EcsPublicDiscoveryExample';
@@ -58,6 +58,8 @@ export interface ExampleStackOptions {
    * When any is, the example's container gets a health check (the option requires one). Default none.
    */
   readonly publishWhenHealthy?: Partial<Record<ExampleServiceId, boolean>>;
+  /** The Route53 health check of each task (`healthCheck`), by construct id. Default none. */
+  readonly healthChecks?: Partial<Record<ExampleServiceId, TaskHealthCheckOptions>>;
   /** Extra properties of the discovery construct (cluster and zone are set by the example). */
   readonly discoveryProps?: Omit<EcsPublicDiscoveryProps, 'cluster' | 'hostedZone'>;
   /** The app to add the stack to. Default a new `App` with `aws:cdk:path` metadata. */
@@ -107,6 +109,7 @@ export interface ExampleStack {
     /** IPV6 services get no public IPv4 address (`assignPublicIp: false`). */
     readonly ipAddressType?: IpAddressType;
     readonly publishWhenHealthy?: boolean;
+    readonly healthCheck?: TaskHealthCheckOptions;
   }): ecs.FargateService;
 }
 
@@ -137,9 +140,12 @@ export function buildExampleStack(options: ExampleStackOptions = {}): ExampleSta
   const name = (id: ExampleServiceId, fallback: string) => (names[id] === undefined ? fallback : names[id]);
   const types = options.ipAddressTypes ?? {};
   const gated = options.publishWhenHealthy ?? {};
-  example.addService('Web', name('Web', 'web'), { ipAddressType: types.Web, publishWhenHealthy: gated.Web });
-  example.addService('Api', name('Api', 'api'), { serviceName: 'api', dnsTtl: Duration.seconds(300), ipAddressType: types.Api, publishWhenHealthy: gated.Api });
-  example.addService('Game', name('Game', 'play'), { ipAddressType: types.Game, publishWhenHealthy: gated.Game });
+  const checked = options.healthChecks ?? {};
+  example.addService('Web', name('Web', 'web'), { ipAddressType: types.Web, publishWhenHealthy: gated.Web, healthCheck: checked.Web });
+  example.addService('Api', name('Api', 'api'), {
+    serviceName: 'api', dnsTtl: Duration.seconds(300), ipAddressType: types.Api, publishWhenHealthy: gated.Api, healthCheck: checked.Api,
+  });
+  example.addService('Game', name('Game', 'play'), { ipAddressType: types.Game, publishWhenHealthy: gated.Game, healthCheck: checked.Game });
   return example;
 }
 
@@ -253,7 +259,8 @@ function exampleFoundation(options: ExampleStackOptions): ExampleStack {
     if (name !== null) {
       const typed = serviceOptions.ipAddressType ? { ipAddressType: serviceOptions.ipAddressType } : {};
       const gated = serviceOptions.publishWhenHealthy ? { publishWhenHealthy: true } : {};
-      discovery.addService({ service, name, dnsTtl: serviceOptions.dnsTtl, ...typed, ...gated });
+      const checked = serviceOptions.healthCheck ? { healthCheck: serviceOptions.healthCheck } : {};
+      discovery.addService({ service, name, dnsTtl: serviceOptions.dnsTtl, ...typed, ...gated, ...checked });
       registrations.push({
         id,
         service,

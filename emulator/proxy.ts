@@ -98,8 +98,17 @@ function route53Action(method: string, path: string): string {
   if (/^\/change\/[^/]+$/.test(p)) {
     return 'GetChange';
   }
+  if (/^\/tags\/[^/]+\/?$/.test(p)) {
+    return 'ListTagsForResources';
+  }
   if (/^\/tags\//.test(p)) {
     return method === 'POST' ? 'ChangeTagsForResource' : 'ListTagsForResource';
+  }
+  if (/^\/healthcheck\/?$/.test(p)) {
+    return method === 'POST' ? 'CreateHealthCheck' : 'ListHealthChecks';
+  }
+  if (/^\/healthcheck\/[^/]+\/?$/.test(p)) {
+    return method === 'DELETE' ? 'DeleteHealthCheck' : method === 'POST' ? 'UpdateHealthCheck' : 'GetHealthCheck';
   }
   return `${method} ${p}`;
 }
@@ -268,6 +277,16 @@ export class AwsProxy {
   public restoreServices(): void {
     this.gaps.deletedServices.clear();
     this.gaps.taskHealth.clear();
+    this.gaps.healthCheckReferences.clear();
+    this.gaps.healthCheckQuota = undefined;
+  }
+
+  /**
+   * Sets the account's quota of health checks: past it, CreateHealthCheck answers `TooManyHealthChecks`, as
+   * Route53 does (200 by default). moto 5.2.5 has none; without this, the proxy sets none either.
+   */
+  public setHealthCheckQuota(quota: number | undefined): void {
+    this.gaps.healthCheckQuota = quota;
   }
 
   /**
@@ -381,7 +400,7 @@ export class AwsProxy {
     delete headers['content-length'];
     delete headers['transfer-encoding'];
     const reply = await this.forward(call.method, fix.request?.path ?? call.path, headers, fix.request?.body ?? call.body);
-    if (fix.after && reply.status === 200) {
+    if (fix.after && reply.status >= 200 && reply.status < 300) {
       fix.after(reply);
     }
     return reply;

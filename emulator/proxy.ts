@@ -52,6 +52,24 @@ export interface Route53WriteRequest {
 /** Returns why the request is denied, or undefined when it is allowed. */
 export type Route53WriteAuthorizer = (request: Route53WriteRequest) => string | undefined;
 
+/** Returns why a Route53 health check call (action, resource ARN) is denied, or undefined when it is allowed. */
+export type HealthCheckAuthorizer = (action: string, resource: string) => string | undefined;
+
+/** The Route53 health check actions, and the resource IAM authorizes each against. */
+const HEALTH_CHECK_RESOURCES: Record<string, (call: CallInfo) => string[]> = {
+  CreateHealthCheck: () => ['*'],
+  ListHealthChecks: () => ['*'],
+  GetHealthCheck: (call) => [healthCheckArn(/\/healthcheck\/([^/?]+)/.exec(call.path)?.[1])],
+  DeleteHealthCheck: (call) => [healthCheckArn(/\/healthcheck\/([^/?]+)/.exec(call.path)?.[1])],
+  ChangeTagsForResource: (call) => (/\/tags\/healthcheck\//.test(call.path) ? [healthCheckArn(/\/tags\/healthcheck\/([^/?]+)/.exec(call.path)?.[1])] : []),
+  ListTagsForResources: (call) => (/\/tags\/healthcheck/.test(call.path)
+    ? [...call.body.matchAll(/<ResourceId>([^<]+)<\/ResourceId>/g)].map((m) => healthCheckArn(m[1])) : []),
+};
+
+function healthCheckArn(id: string | undefined): string {
+  return `arn:aws:route53:::healthcheck/${decodeURIComponent(id ?? '')}`;
+}
+
 export type FaultCode = 'Throttling' | 'PriorRequestNotComplete' | 'InternalError' | 'ServiceUnavailable' | 'InvalidChangeBatch';
 
 export type CallMatcher = { readonly service?: string; readonly action?: string } | ((call: CallInfo) => boolean);
@@ -180,6 +198,7 @@ export class AwsProxy {
   private randoms: RandomFault[] = [];
   private port = 0;
   private writeAuthorizer?: Route53WriteAuthorizer;
+  private healthCheckAuthorizer?: HealthCheckAuthorizer;
 
   private constructor(target: string, private readonly strict: boolean) {
     this.targetUrl = new URL(target);
@@ -298,8 +317,17 @@ export class AwsProxy {
     this.gaps.taskHealth.set(taskArn, healthStatus);
   }
 
+  /**
+   * Plays IAM for the Route53 health check calls (moto does not evaluate IAM policies): while set, a call the
+   * authorizer denies on one of its resources is answered with AccessDenied, as Route53 does.
+   */
+  public authorizeHealthChecks(authorizer: HealthCheckAuthorizer | undefined): void {
+    this.healthCheckAuthorizer = authorizer;
+  }
+
   public clearFaults(): void {
     this.writeAuthorizer = undefined;
+    this.healthCheckAuthorizer = undefined;
     this.hooks = [];
     this.oneShots = [];
     this.randoms = [];
@@ -390,6 +418,12 @@ export class AwsProxy {
         record.rejected = [denied];
         return route53Error('AccessDenied', [denied], 403);
       }
+    }
+    const resources = call.service === 'route53' && this.healthCheckAuthorizer ? HEALTH_CHECK_RESOURCES[call.action]?.(call) ?? [] : [];
+    const deniedCheck = resources.map((r) => this.healthCheckAuthorizer!(call.action, r)).find((d) => d !== undefined);
+    if (deniedCheck) {
+      record.rejected = [deniedCheck];
+      return route53Error('AccessDenied', [deniedCheck], 403);
     }
     const fix = this.strict ? await this.gaps.fix(call) : {};
     if (fix.reply) {

@@ -12,6 +12,7 @@ import { Duration, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { buildExampleStack } from '../emulator/example-app';
+import { TaskHealthCheckType } from '../src';
 
 const CFN_LINT = resolve(__dirname, '..', '.venv', 'bin', 'cfn-lint');
 
@@ -82,6 +83,15 @@ describe('cfn-lint', () => {
     });
 
     const { status, output } = lint(stack, 'example-options.json');
+
+    expect(output).toBe('');
+    expect(status).toBe(0);
+  });
+
+  test('the example with Route53 health checks per task lints clean', () => {
+    const { stack } = buildExampleStack({ healthChecks: { Web: {}, Game: { type: TaskHealthCheckType.HTTP, path: '/health' } } });
+
+    const { status, output } = lint(stack, 'example-health-checks.json');
 
     expect(output).toBe('');
     expect(status).toBe(0);

@@ -10,9 +10,11 @@ import {
   ListTagsForResourceCommand, Route53Client,
 } from '@aws-sdk/client-route-53';
 import { Duration } from 'aws-cdk-lib';
-import { CfnAnswer, lifecycleRequest, lifecycleResource, ResponseCatcher } from '../../emulator/cloudformation';
+import {
+  CfnAnswer, healthCheckAuthorizer, iamAuthorizer, lifecycleRequest, lifecycleResource, ResponseCatcher, rolePolicies,
+} from '../../emulator/cloudformation';
 import { running, stopSequence } from '../../emulator/events';
-import { buildExampleStack, EXAMPLE_PORT, templateOf } from '../../emulator/example-app';
+import { buildExampleStack, EXAMPLE_PORT, synthesizeExampleTemplate, templateOf } from '../../emulator/example-app';
 import { logsWith, metricsOf } from '../../emulator/handler';
 import type { CallRecord } from '../../emulator/proxy';
 import type { TaskInfo } from '../../emulator/world';
@@ -211,4 +213,32 @@ test('stack deletion deletes the records, then the construct\'s checks; another 
   const calls = e2e.proxy.calls();
   expect(seqOf(calls, 'ChangeResourceRecordSets')).toBeLessThan(seqOf(calls, 'DeleteHealthCheck'));
   await expect(route53.send(new GetHealthCheckCommand({ HealthCheckId: foreign }))).resolves.toBeDefined();
+});
+
+describe('IAM, played by the proxy from the synthesized role policies', () => {
+  test('the role allows every health check call of a task\'s life and of the reconciler\'s sweep', async () => {
+    const policies = [...rolePolicies(e2e.template, e2e.deployed).values()];
+    e2e.proxy.authorizeRoute53Writes(iamAuthorizer(policies));
+    e2e.proxy.authorizeHealthChecks(healthCheckAuthorizer(policies));
+    const t = await e2e.world.startTask(e2e.web.serviceName);
+    expectAcknowledged(await e2e.deliver([running(t)]));
+    const gone = await e2e.world.startTask(e2e.web.serviceName);
+    await e2e.world.stopTask(gone);
+    await createCheck(`${ownerPrefix(e2e.config.owner!)}${gone.taskId}-0badc0de-0`, { [TAG_OWNER]: e2e.config.owner!, [TAG_TASK]: gone.taskArn });
+    expect((await e2e.reconcile()).result).toMatchObject({ failed: 0, healthChecksDeleted: 1 });
+    await e2e.world.stopTask(t);
+    expectAcknowledged(await e2e.deliver(stopSequence(t)));
+    expect(await healthChecks()).toEqual([]);
+    expect(e2e.proxy.calls().filter((c) => c.rejected?.some((r) => r.includes('not authorized')))).toEqual([]);
+  });
+
+  test('a role without the health check permissions is refused (the evaluation can fail): the start is retried, nothing published', async () => {
+    const withoutChecks = [...rolePolicies(synthesizeExampleTemplate(), e2e.deployed).values()];
+    e2e.proxy.authorizeHealthChecks(healthCheckAuthorizer(withoutChecks));
+    const t = await e2e.world.startTask(e2e.web.serviceName);
+    const inv = await e2e.deliver([running(t)]);
+    expect(inv.result?.batchItemFailures).toHaveLength(1);
+    expect(e2e.proxy.calls().find((c) => c.action === 'CreateHealthCheck')?.status).toBe(403);
+    expect(await webRecordsOf(t)).toEqual([]);
+  });
 });

@@ -154,6 +154,18 @@ export async function handleLifecycle(request: CfnRequest, deps: LifecycleDeps):
           Skipped: String(summary.skipped ?? 0),
           FailedServices: String(summary.failedServices.length),
         };
+        // Health checks turned off (or the owner changed): once every record was reconciled without the old
+        // owner's checks, they are deleted; a run that did not reach every service leaves them for a later Update.
+        const previous = request.RequestType === 'Update' ? ownerProperty(request.OldResourceProperties) : undefined;
+        if (previous !== undefined && previous !== config.owner && summary.failedServices.length === 0 && (summary.skipped ?? 0) === 0) {
+          try {
+            data = { ...data, HealthChecksDeleted: String(await deleteOwnedChecks({ ...deps, log }, previous)) };
+          } catch (err) {
+            log.error(`could not delete the health checks of the previous owner: delete by hand those tagged ${TAG_OWNER}=${previous}`, {
+              error: errorName(err), detail: errorMessage(err),
+            });
+          }
+        }
       } catch (err) {
         log.error('the reconciliation after the deployment failed; the scheduled reconciler will repair the records', { error: errorName(err), detail: errorMessage(err) });
         data = { ...data, ReconcileError: errorName(err) };
@@ -192,8 +204,8 @@ const DEADLINE_MARGIN_MS = 500;
  * construct has none (the request names no owner), or the reason to answer FAILED with.
  */
 async function purgeHealthChecks(request: CfnRequest, deps: Pick<LifecycleDeps, 'api' | 'log'>): Promise<number | string | undefined> {
-  const owner = request.ResourceProperties?.[LIFECYCLE_OWNER_PROPERTY];
-  if (typeof owner !== 'string' || owner === '') {
+  const owner = ownerProperty(request.ResourceProperties);
+  if (owner === undefined) {
     return undefined;
   }
   try {
@@ -204,6 +216,12 @@ async function purgeHealthChecks(request: CfnRequest, deps: Pick<LifecycleDeps, 
     return `EcsPublicDiscovery could not delete its Route53 health checks (${errorName(err)}: ${errorMessage(err)}). Delete by hand the health `
       + `checks tagged ${TAG_OWNER}=${owner}, or retry the deletion.`;
   }
+}
+
+/** The owner of the construct's health checks named by the resource's properties, if any. */
+function ownerProperty(properties: Record<string, unknown> | undefined): string | undefined {
+  const owner = properties?.[LIFECYCLE_OWNER_PROPERTY];
+  return typeof owner === 'string' && owner !== '' ? owner : undefined;
 }
 
 /** Registered names of a request, or none (logged) when they cannot be read: a Delete must never be stuck. */

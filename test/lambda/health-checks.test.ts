@@ -272,3 +272,44 @@ describe('stack deletion', () => {
     expect(answer.Reason).toContain(`health checks tagged ${TAG_OWNER}=${OWNER}`);
   });
 });
+
+describe('an Update that turns health checks off', () => {
+  const update = (oldProperties: Record<string, unknown>) => ({
+    RequestType: 'Update' as const,
+    ResponseURL: 'https://example.invalid/r',
+    StackId: 'arn:aws:cloudformation:eu-west-1:123456789012:stack/s/1',
+    RequestId: 'r2',
+    LogicalResourceId: 'Lifecycle',
+    ResourceType: 'Custom::EcsPublicDiscovery',
+    PhysicalResourceId: 'p',
+    ResourceProperties: { Names: [{ hostedZoneId: ZONE, fqdn: MC.fqdn, serviceName: MC.serviceName }] },
+    OldResourceProperties: { Names: [{ hostedZoneId: ZONE, fqdn: MC.fqdn, serviceName: MC.serviceName }], ...oldProperties },
+  });
+  const without: DiscoveryConfig = { clusterArn: CLUSTER_ARN, services: [MC] };
+
+  test('reconciles the records without their checks, then deletes the previous owner\'s checks', async () => {
+    const h = setup();
+    await h.run(['m1', startEvent(TASK_ID)]);
+    expect(h.api.healthChecks.size).toBe(1);
+    h.api.calls.length = 0;
+    const answer = await handleLifecycle(update({ HealthCheckOwner: OWNER }), {
+      api: h.api, log: new Logger(() => undefined), metrics: new Metrics(), loadConfig: async () => without, settleUntil: 0,
+    });
+    expect(answer).toMatchObject({ Status: 'SUCCESS', Data: { Upserted: '1', HealthChecksDeleted: '1' } });
+    expect(h.api.records(ZONE, MC.fqdn)).toEqual([ownedRecord(MC, TASK_ID, '203.0.113.10')]);
+    expect(h.api.healthChecks.size).toBe(0);
+    expect(lastCall(h.api, 'changeRecords')).toBeLessThan(firstCall(h.api, 'deleteHealthCheck'));
+  });
+
+  test('a reconciliation that did not reach every service keeps them (a record may still name one)', async () => {
+    const h = setup();
+    await h.run(['m1', startEvent(TASK_ID)]);
+    h.api.failAlways('listServiceTasks', awsError('ServerException', 'boom', 500));
+    const answer = await handleLifecycle(update({ HealthCheckOwner: OWNER }), {
+      api: h.api, log: new Logger(() => undefined), metrics: new Metrics(), loadConfig: async () => without, settleUntil: 0,
+    });
+    expect(answer.Status).toBe('SUCCESS');
+    expect(answer.Data).not.toHaveProperty('HealthChecksDeleted');
+    expect(h.api.healthChecks.size).toBe(1);
+  });
+});

@@ -6,7 +6,7 @@
  */
 import * as http from 'http';
 import { CfnTemplate, STACK_NAME } from './example-app';
-import { Route53WriteAuthorizer, Route53WriteRequest } from './proxy';
+import { HealthCheckAuthorizer, Route53WriteAuthorizer, Route53WriteRequest } from './proxy';
 import { DeployedWorld, physicalValues, resolveIntrinsics, ResolveContext } from './template-config';
 import { LIFECYCLE_RESOURCE_TYPE } from '../src/shared/contract';
 
@@ -190,6 +190,19 @@ function statementAllows(statement: Record<string, unknown>, request: Route53Wri
     }
   }
   return true;
+}
+
+/**
+ * An authorizer for the proxy's Route53 health check calls: the action is allowed when a statement without
+ * conditions allows it on the resource (`*` for CreateHealthCheck and ListHealthChecks, which have no
+ * resource-level permissions; the health check's ARN for the others), as IAM evaluates the role's policies.
+ */
+export function healthCheckAuthorizer(policies: Iterable<PolicyDocumentJson>): HealthCheckAuthorizer {
+  const statements = [...policies].flatMap((p) => p.Statement);
+  return (action, resource) => (statements.some((s) => s.Effect === 'Allow' && s.Condition === undefined
+    && asList(s.Action).some((a) => matches(a, `route53:${action}`)) && asList(s.Resource).some((r) => matches(r, resource)))
+    ? undefined
+    : `User: discovery-role is not authorized to perform: route53:${action} on resource: ${resource} because no identity-based policy allows it`);
 }
 
 /** An authorizer for the proxy that allows what the given policies allow, and denies the rest as IAM would. */

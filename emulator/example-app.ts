@@ -29,7 +29,7 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import { NagSuppressions } from 'cdk-nag';
-import { EcsPublicDiscovery, EcsPublicDiscoveryProps, IpAddressType, ServiceOptions, ZonePublication } from '../src';
+import { EcsPublicDiscovery, EcsPublicDiscoveryProps, IpAddressType, ServiceOptions, TaskHealthCheckOptions, ZonePublication } from '../src';
 import { DEFAULT_TTL_SECONDS } from '../src/shared/contract';
 
 export const STACK_NAME = 'EcsPublicDiscoveryExample';
@@ -60,6 +60,8 @@ export interface ExampleStackOptions {
   readonly publishWhenHealthy?: Partial<Record<ExampleServiceId, boolean>>;
   /** Per-task host names and SRV records of each service (`taskNames`, `srv`), by construct id. Default none. */
   readonly taskNames?: Partial<Record<ExampleServiceId, Pick<ServiceOptions, 'taskNames' | 'srv'>>>;
+  /** The Route53 health check of each task (`healthCheck`), by construct id. Default none. */
+  readonly healthChecks?: Partial<Record<ExampleServiceId, TaskHealthCheckOptions>>;
   /** Extra properties of the discovery construct (cluster and zone are set by the example). */
   readonly discoveryProps?: Omit<EcsPublicDiscoveryProps, 'cluster' | 'hostedZone'>;
   /** The app to add the stack to. Default a new `App` with `aws:cdk:path` metadata. */
@@ -113,6 +115,7 @@ export interface ExampleStack {
     readonly additionalZones?: ZonePublication[];
     /** `taskNames` and `srv` of the registration. */
     readonly names?: Pick<ServiceOptions, 'taskNames' | 'srv'>;
+    readonly healthCheck?: TaskHealthCheckOptions;
   }): ecs.FargateService;
 }
 
@@ -144,9 +147,12 @@ export function buildExampleStack(options: ExampleStackOptions = {}): ExampleSta
   const types = options.ipAddressTypes ?? {};
   const gated = options.publishWhenHealthy ?? {};
   const tn = options.taskNames ?? {};
-  example.addService('Web', name('Web', 'web'), { ipAddressType: types.Web, publishWhenHealthy: gated.Web, names: tn.Web });
-  example.addService('Api', name('Api', 'api'), { serviceName: 'api', dnsTtl: Duration.seconds(300), ipAddressType: types.Api, publishWhenHealthy: gated.Api, names: tn.Api });
-  example.addService('Game', name('Game', 'play'), { ipAddressType: types.Game, publishWhenHealthy: gated.Game, names: tn.Game });
+  const checked = options.healthChecks ?? {};
+  example.addService('Web', name('Web', 'web'), { ipAddressType: types.Web, publishWhenHealthy: gated.Web, names: tn.Web, healthCheck: checked.Web });
+  example.addService('Api', name('Api', 'api'), {
+    serviceName: 'api', dnsTtl: Duration.seconds(300), ipAddressType: types.Api, publishWhenHealthy: gated.Api, names: tn.Api, healthCheck: checked.Api,
+  });
+  example.addService('Game', name('Game', 'play'), { ipAddressType: types.Game, publishWhenHealthy: gated.Game, names: tn.Game, healthCheck: checked.Game });
   return example;
 }
 
@@ -261,7 +267,8 @@ function exampleFoundation(options: ExampleStackOptions): ExampleStack {
       const typed = serviceOptions.ipAddressType ? { ipAddressType: serviceOptions.ipAddressType } : {};
       const gated = serviceOptions.publishWhenHealthy ? { publishWhenHealthy: true } : {};
       const zoned = serviceOptions.additionalZones ? { additionalZones: serviceOptions.additionalZones } : {};
-      discovery.addService({ service, name, dnsTtl: serviceOptions.dnsTtl, ...typed, ...gated, ...zoned, ...serviceOptions.names });
+      const checked = serviceOptions.healthCheck ? { healthCheck: serviceOptions.healthCheck } : {};
+      discovery.addService({ service, name, dnsTtl: serviceOptions.dnsTtl, ...typed, ...gated, ...zoned, ...serviceOptions.names, ...checked });
       registrations.push({
         id,
         service,

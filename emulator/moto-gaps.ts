@@ -7,7 +7,10 @@
  * the request moto gets and the reply it gives.
  */
 import { AssignIpv6AddressesCommand, EC2Client } from '@aws-sdk/client-ec2';
-import { GetHostedZoneCommand, ListResourceRecordSetsCommand, ListResourceRecordSetsCommandOutput, Route53Client } from '@aws-sdk/client-route-53';
+import {
+  GetHealthCheckCommand, GetHostedZoneCommand, ListHealthChecksCommand, ListResourceRecordSetsCommand, ListResourceRecordSetsCommandOutput,
+  Route53Client,
+} from '@aws-sdk/client-route-53';
 import { XMLBuilder, XMLParser } from 'fast-xml-parser';
 import { checkChangeBatch, fromSdk, normalizeName, parseChangeBatch, Rrset } from './route53-rules';
 import { CallInfo, ec2Error, jsonError, Reply, route53Error, ROUTE53_NS } from './wire';
@@ -67,8 +70,87 @@ interface GapState {
   readonly deletedServices: ReadonlySet<string>;
   /** Task health statuses a test set (`AwsProxy.setTaskHealth`), by task ARN. */
   readonly taskHealth: ReadonlyMap<string, string>;
+  /** The caller references of the health checks created through the proxy: their settings and id, or deleted. */
+  readonly healthCheckReferences: Map<string, { readonly settings: string; readonly id: string } | 'deleted'>;
+  /** Most health checks the account may hold (`AwsProxy.setHealthCheckQuota`); no limit when undefined. */
+  readonly healthCheckQuota?: number;
   zoneName(zoneId: string): Promise<string | undefined>;
   recordsAt(zoneId: string, name: string): Promise<Rrset[]>;
+  /** The caller reference of an existing health check, or undefined when moto has none with that id. */
+  healthCheckReference(id: string): Promise<string | undefined>;
+  /** How many health checks moto holds. */
+  healthCheckCount(): Promise<number>;
+}
+
+const healthCheckParser = new XMLParser({ ignoreAttributes: true, removeNSPrefix: true, parseTagValue: false, trimValues: true });
+
+/**
+ * Route53 health checks. moto 5.2.5 creates a new health check for every CreateHealthCheck, whatever its
+ * `CallerReference`, holds any number of them, and deletes an unknown id without a word. Route53 makes the
+ * reference idempotent (the same reference and settings return the existing check; the reference of a check
+ * with other settings, or of a deleted check, is refused with `HealthCheckAlreadyExists`), refuses past the
+ * account's quota (`TooManyHealthChecks`, 200 by default; here only when a test sets one) and answers
+ * `NoSuchHealthCheck` for an unknown id. The references of the checks created through the proxy are kept here.
+ */
+const route53HealthChecks: Workaround = async (call, state) => {
+  if (call.service !== 'route53') {
+    return undefined;
+  }
+  if (call.action === 'CreateHealthCheck') {
+    type CreateRequest = { CreateHealthCheckRequest?: { CallerReference?: string; HealthCheckConfig?: Record<string, string> } };
+    const request = (healthCheckParser.parse(call.body) as CreateRequest).CreateHealthCheckRequest ?? {};
+    const reference = request.CallerReference ?? '';
+    const config = request.HealthCheckConfig ?? {};
+    const settings = JSON.stringify(Object.keys(config).sort().map(k => [k, config[k]]));
+    const known = state.healthCheckReferences.get(reference);
+    if (known === 'deleted' || (known !== undefined && known.settings !== settings)) {
+      const why = known === 'deleted' ? 'a deleted health check' : 'a health check with other settings';
+      return {
+        reply: route53Error('HealthCheckAlreadyExists', [`The caller reference ${reference} belongs to ${why}.`], 409),
+        rejected: ['HealthCheckAlreadyExists'],
+      };
+    }
+    if (known !== undefined && await state.healthCheckReference(known.id) === reference) {
+      return { reply: createdHealthCheck(known.id, reference) };
+    }
+    if (state.healthCheckQuota !== undefined && await state.healthCheckCount() >= state.healthCheckQuota) {
+      return {
+        reply: route53Error('TooManyHealthChecks', [`This AWS account has reached its limit of ${state.healthCheckQuota} health checks.`]),
+        rejected: ['TooManyHealthChecks'],
+      };
+    }
+    return {
+      after: (reply) => {
+        const id = /<Id>([^<]+)<\/Id>/.exec(reply.body)?.[1];
+        if (id !== undefined) {
+          state.healthCheckReferences.set(reference, { settings, id });
+        }
+      },
+    };
+  }
+  if (call.action === 'DeleteHealthCheck') {
+    const id = decodeURIComponent(/\/healthcheck\/([^/?]+)/.exec(call.path)?.[1] ?? '');
+    const reference = await state.healthCheckReference(id);
+    if (reference === undefined) {
+      return {
+        reply: route53Error('NoSuchHealthCheck', [`No health check exists with the specified ID ${id}`], 404),
+        rejected: ['NoSuchHealthCheck'],
+      };
+    }
+    return { after: () => state.healthCheckReferences.set(reference, 'deleted') };
+  }
+  return undefined;
+};
+
+/** Route53's answer to a CreateHealthCheck whose reference and settings match an existing check: that check (its id is what callers read). */
+function createdHealthCheck(id: string, reference: string): Reply {
+  return {
+    status: 201,
+    headers: { 'content-type': 'text/xml', 'x-amzn-requestid': `hc-${id}` },
+    body: '<?xml version="1.0" encoding="UTF-8"?>\n<CreateHealthCheckResponse xmlns="https://route53.amazonaws.com/doc/2013-04-01/">'
+      + `<HealthCheck><Id>${id}</Id><CallerReference>${reference}</CallerReference><HealthCheckVersion>1</HealthCheckVersion></HealthCheck>`
+      + '</CreateHealthCheckResponse>',
+  };
 }
 
 type Workaround = (call: CallInfo, state: GapState) => GapFix | undefined | Promise<GapFix | undefined>;
@@ -283,7 +365,9 @@ const ec2FilterLimit: Workaround = (call) => {
     : undefined;
 };
 
-const WORKAROUNDS: readonly Workaround[] = [route53ChangeBatch, route53ListOrder, ecsListTasks, ecsDescribeTasks, ec2FilterLimit];
+const WORKAROUNDS: readonly Workaround[] = [
+  route53ChangeBatch, route53ListOrder, route53HealthChecks, ecsListTasks, ecsDescribeTasks, ec2FilterLimit,
+];
 
 /** A JSON request body, or undefined when it is not one (moto answers it then). */
 function jsonBody(call: CallInfo): Record<string, unknown> | undefined {
@@ -298,6 +382,8 @@ function jsonBody(call: CallInfo): Record<string, unknown> | undefined {
 export class MotoGaps implements GapState {
   public readonly deletedServices = new Set<string>();
   public readonly taskHealth = new Map<string, string>();
+  public readonly healthCheckReferences = new Map<string, { readonly settings: string; readonly id: string } | 'deleted'>();
+  public healthCheckQuota?: number;
   private readonly route53: Route53Client;
   private readonly zoneNames = new Map<string, string>();
 
@@ -345,6 +431,18 @@ export class MotoGaps implements GapState {
     } catch {
       return undefined;
     }
+  }
+
+  public async healthCheckReference(id: string): Promise<string | undefined> {
+    try {
+      return (await this.route53.send(new GetHealthCheckCommand({ HealthCheckId: id }))).HealthCheck?.CallerReference;
+    } catch {
+      return undefined;
+    }
+  }
+
+  public async healthCheckCount(): Promise<number> {
+    return (await this.route53.send(new ListHealthChecksCommand({}))).HealthChecks?.length ?? 0;
   }
 
   /** Every record at one name (all types), read from moto directly. */

@@ -52,6 +52,24 @@ export interface Route53WriteRequest {
 /** Returns why the request is denied, or undefined when it is allowed. */
 export type Route53WriteAuthorizer = (request: Route53WriteRequest) => string | undefined;
 
+/** Returns why a Route53 health check call (action, resource ARN) is denied, or undefined when it is allowed. */
+export type HealthCheckAuthorizer = (action: string, resource: string) => string | undefined;
+
+/** The Route53 health check actions, and the resource IAM authorizes each against. */
+const HEALTH_CHECK_RESOURCES: Record<string, (call: CallInfo) => string[]> = {
+  CreateHealthCheck: () => ['*'],
+  ListHealthChecks: () => ['*'],
+  GetHealthCheck: (call) => [healthCheckArn(/\/healthcheck\/([^/?]+)/.exec(call.path)?.[1])],
+  DeleteHealthCheck: (call) => [healthCheckArn(/\/healthcheck\/([^/?]+)/.exec(call.path)?.[1])],
+  ChangeTagsForResource: (call) => (/\/tags\/healthcheck\//.test(call.path) ? [healthCheckArn(/\/tags\/healthcheck\/([^/?]+)/.exec(call.path)?.[1])] : []),
+  ListTagsForResources: (call) => (/\/tags\/healthcheck/.test(call.path)
+    ? [...call.body.matchAll(/<ResourceId>([^<]+)<\/ResourceId>/g)].map((m) => healthCheckArn(m[1])) : []),
+};
+
+function healthCheckArn(id: string | undefined): string {
+  return `arn:aws:route53:::healthcheck/${decodeURIComponent(id ?? '')}`;
+}
+
 export type FaultCode = 'Throttling' | 'PriorRequestNotComplete' | 'InternalError' | 'ServiceUnavailable' | 'InvalidChangeBatch';
 
 export type CallMatcher = { readonly service?: string; readonly action?: string } | ((call: CallInfo) => boolean);
@@ -98,8 +116,17 @@ function route53Action(method: string, path: string): string {
   if (/^\/change\/[^/]+$/.test(p)) {
     return 'GetChange';
   }
+  if (/^\/tags\/[^/]+\/?$/.test(p)) {
+    return 'ListTagsForResources';
+  }
   if (/^\/tags\//.test(p)) {
     return method === 'POST' ? 'ChangeTagsForResource' : 'ListTagsForResource';
+  }
+  if (/^\/healthcheck\/?$/.test(p)) {
+    return method === 'POST' ? 'CreateHealthCheck' : 'ListHealthChecks';
+  }
+  if (/^\/healthcheck\/[^/]+\/?$/.test(p)) {
+    return method === 'DELETE' ? 'DeleteHealthCheck' : method === 'POST' ? 'UpdateHealthCheck' : 'GetHealthCheck';
   }
   return `${method} ${p}`;
 }
@@ -171,6 +198,7 @@ export class AwsProxy {
   private randoms: RandomFault[] = [];
   private port = 0;
   private writeAuthorizer?: Route53WriteAuthorizer;
+  private healthCheckAuthorizer?: HealthCheckAuthorizer;
 
   private constructor(target: string, private readonly strict: boolean) {
     this.targetUrl = new URL(target);
@@ -268,6 +296,16 @@ export class AwsProxy {
   public restoreServices(): void {
     this.gaps.deletedServices.clear();
     this.gaps.taskHealth.clear();
+    this.gaps.healthCheckReferences.clear();
+    this.gaps.healthCheckQuota = undefined;
+  }
+
+  /**
+   * Sets the account's quota of health checks: past it, CreateHealthCheck answers `TooManyHealthChecks`, as
+   * Route53 does (200 by default). moto 5.2.5 has none; without this, the proxy sets none either.
+   */
+  public setHealthCheckQuota(quota: number | undefined): void {
+    this.gaps.healthCheckQuota = quota;
   }
 
   /**
@@ -279,8 +317,17 @@ export class AwsProxy {
     this.gaps.taskHealth.set(taskArn, healthStatus);
   }
 
+  /**
+   * Plays IAM for the Route53 health check calls (moto does not evaluate IAM policies): while set, a call the
+   * authorizer denies on one of its resources is answered with AccessDenied, as Route53 does.
+   */
+  public authorizeHealthChecks(authorizer: HealthCheckAuthorizer | undefined): void {
+    this.healthCheckAuthorizer = authorizer;
+  }
+
   public clearFaults(): void {
     this.writeAuthorizer = undefined;
+    this.healthCheckAuthorizer = undefined;
     this.hooks = [];
     this.oneShots = [];
     this.randoms = [];
@@ -372,6 +419,12 @@ export class AwsProxy {
         return route53Error('AccessDenied', [denied], 403);
       }
     }
+    const resources = call.service === 'route53' && this.healthCheckAuthorizer ? HEALTH_CHECK_RESOURCES[call.action]?.(call) ?? [] : [];
+    const deniedCheck = resources.map((r) => this.healthCheckAuthorizer!(call.action, r)).find((d) => d !== undefined);
+    if (deniedCheck) {
+      record.rejected = [deniedCheck];
+      return route53Error('AccessDenied', [deniedCheck], 403);
+    }
     const fix = this.strict ? await this.gaps.fix(call) : {};
     if (fix.reply) {
       record.rejected = fix.rejected;
@@ -387,7 +440,7 @@ export class AwsProxy {
     if (ecs) {
       reply.body = awsTaskArns(reply.body);
     }
-    if (fix.after && reply.status === 200) {
+    if (fix.after && reply.status >= 200 && reply.status < 300) {
       fix.after(reply);
     }
     return reply;

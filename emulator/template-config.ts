@@ -205,5 +205,6 @@ export function handlerEnvironment(template: CfnTemplate, world: DeployedWorld):
   const envelope = readEnvelope(env);
   const services = envelope.services
     ?? (envelope.servicesParameters ?? []).flatMap((name) => readServicesParameter(name, parameters[name]));
-  return { env, config: { clusterArn: envelope.clusterArn, services }, parameters };
+  const owner = envelope.owner !== undefined ? { owner: envelope.owner } : {};
+  return { env, config: { clusterArn: envelope.clusterArn, services, ...owner }, parameters };
 }

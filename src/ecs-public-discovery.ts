@@ -17,6 +17,7 @@ import { DiscoveryFunction } from './lambda/discovery-function';
 import { createDeadLetterAlarm } from './private/dead-letter-alarm';
 import { EventPipeline } from './private/event-pipeline';
 import { HandlerConfigStore } from './private/handler-config';
+import { grantHealthChecks, healthCheckConfig, healthCheckOwner } from './private/health-checks';
 import { LifecycleResource } from './private/lifecycle-resource';
 import { AWS_LIMITS, boundLength } from './private/limits';
 import { handlerMetric } from './private/metrics';
@@ -27,7 +28,7 @@ import { cfnServiceOf, checkPublicIp, checkSameCluster, healthCheckValidation } 
 import { tagService } from './private/service-tags';
 import { checkWholeNumber, wholeMinutes, wholeSeconds, zoneNameOf } from './private/validation';
 import { additionalZoneEntries } from './private/zones';
-import { DEFAULT_METRICS_NAMESPACE, ENV, FUNCTION_TIMEOUT_SECONDS, METRIC, RecordType } from './shared/contract';
+import { DEFAULT_METRICS_NAMESPACE, ENV, FEATURE_METRIC, FUNCTION_TIMEOUT_SECONDS, METRIC, RecordType } from './shared/contract';
 import { SrvRecordOptions } from './srv-record';
 import { ZonePublication } from './zone-publication';
 
@@ -245,6 +246,71 @@ export interface ServiceOptions {
    * @default - no SRV records
    */
   readonly srv?: SrvRecordOptions;
+
+  /**
+   * A Route53 health check per task, attached to the task's records: Route53 then answers only with the tasks
+   * whose check passes (a multi-value answer holds the healthy records; when none is healthy, it answers with
+   * up to eight of them).
+   *
+   * The handler creates each task's check before it publishes the task's records and deletes it after the
+   * records are gone. Checks are tagged `public-discovery:owner` (this construct, in its account and region) and
+   * `public-discovery:task` (the task ARN); the reconciler deletes those of tasks that no longer run. Route53's
+   * checkers probe the task from the internet: the task's security group must let them in (Route53 publishes
+   * their address ranges as the `ROUTE53_HEALTHCHECKS` service in ip-ranges.json). Each check is billed by
+   * Route53, and an account holds 200 by default: past that quota a task is published without a check, an error
+   * names the quota and `metricHealthCheckQuotaExceeded()` counts it, and the reconciler attaches one later.
+   *
+   * @default - no health check: every running task is answered
+   */
+  readonly healthCheck?: TaskHealthCheckOptions;
+}
+
+/** How Route53 checks a task. */
+export enum TaskHealthCheckType {
+  /** A TCP connection to the port. */
+  TCP = 'TCP',
+  /** An HTTP request to the port and path; a 2xx or 3xx status within 2 seconds passes. */
+  HTTP = 'HTTP',
+  /** An HTTPS request to the port and path (the certificate is not validated); a 2xx or 3xx status passes. */
+  HTTPS = 'HTTPS',
+}
+
+/** The Route53 health check of each task of a service (see {@link ServiceOptions.healthCheck}). */
+export interface TaskHealthCheckOptions {
+  /**
+   * How Route53 checks the task.
+   *
+   * @default TaskHealthCheckType.TCP
+   */
+  readonly type?: TaskHealthCheckType;
+
+  /**
+   * The port checked, on the task's public IPv4 address (its IPv6 address for an `IPV6` service).
+   *
+   * @default - the container port of the first port mapping of the task definition's default container
+   */
+  readonly port?: number;
+
+  /**
+   * The path requested by an HTTP or HTTPS check, starting with `/`. A TCP check takes none.
+   *
+   * @default '/' for HTTP and HTTPS
+   */
+  readonly path?: string;
+
+  /**
+   * Time between two checks from one Route53 checker: 10 or 30 seconds (10 is billed as a fast interval).
+   *
+   * @default Duration.seconds(30)
+   */
+  readonly interval?: Duration;
+
+  /**
+   * Consecutive checks that must fail (or pass) to turn the task unhealthy (or healthy): 1 to 10.
+   *
+   * @default 3
+   */
+  readonly failureThreshold?: number;
 }
 
 /** The record types each address family publishes. */
@@ -316,6 +382,8 @@ export class EcsPublicDiscovery extends Construct {
   private readonly registrations: Registrations;
   private readonly pipeline: EventPipeline;
   private readonly lifecycleResource: LifecycleResource;
+  private readonly role: iam.Role;
+  private healthChecksGranted = false;
 
   constructor(scope: Construct, id: string, props: EcsPublicDiscoveryProps) {
     super(scope, id);
@@ -336,6 +404,7 @@ export class EcsPublicDiscovery extends Construct {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: 'Execution role of the ECS public discovery function: reads ECS tasks and their ENIs, writes the registered Route53 records',
     });
+    this.role = role;
     // The zone ids of the envelope (registrations in SSM): the construct's zone alone reads as before several zones.
     const zoneIds = () => this.registrations.hostedZones.map(z => z.hostedZoneId).join(',');
     this.config = new HandlerConfigStore(this, role, this.cluster.clusterArn, zoneIds);
@@ -379,6 +448,7 @@ export class EcsPublicDiscovery extends Construct {
       removalPolicy: props.removalPolicy,
       names: () => this.registrations.lifecycleNames(),
       fingerprint: () => this.config.fingerprint(),
+      owner: () => this.config.owner,
     });
     this.lifecycle = this.lifecycleResource.resource;
     this.lifecycleResource.deleteBefore(role, logGroup, queue, rule);
@@ -446,10 +516,27 @@ export class EcsPublicDiscovery extends Construct {
     // The construct's zone always gets the public address, so the public-IP check above stands for every zone.
     const zones = additionalZoneEntries(this, this.registrations.primaryZone, options.name, options.additionalZones, where);
 
-    const registration = this.registrations.add(service, options.name, options.dnsTtl, where, RECORD_TYPES_OF[ipAddressType], publishWhenHealthy,
-      { zones: zones.entries, taskNames: options.taskNames, srv: options.srv });
+    const healthCheck = options.healthCheck !== undefined ? healthCheckConfig(service, options.healthCheck, where) : undefined;
+    if (healthCheck !== undefined) {
+      // The owner rides in the handler's configuration, measured with the registration.
+      this.config.owner ??= healthCheckOwner(this);
+    }
+    let registration;
+    try {
+      registration = this.registrations.add(service, options.name, options.dnsTtl, where, RECORD_TYPES_OF[ipAddressType], publishWhenHealthy,
+        { zones: zones.entries, taskNames: options.taskNames, srv: options.srv, healthCheck });
+    } catch (e) {
+      if (!this.registrations.hasHealthChecks) {
+        this.config.owner = undefined;
+      }
+      throw e;
+    }
     // At synthesis: a zone may be given VPCs after this call.
     this.node.addValidation(zones.validation);
+    if (healthCheck !== undefined && !this.healthChecksGranted) {
+      this.healthChecksGranted = true;
+      grantHealthChecks(this.role);
+    }
     if (publishWhenHealthy) {
       // At synthesis: the task definition's containers may be added after this call.
       this.node.addValidation(healthCheckValidation(service, where));
@@ -534,6 +621,17 @@ export class EcsPublicDiscovery extends Construct {
    */
   public metricEventsIgnored(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.metric(METRIC.EVENTS_IGNORED, props);
+  }
+
+  /**
+   * Tasks published without their Route53 health check because the account reached its quota of health checks
+   * (200 by default; `TooManyHealthChecks`). Emitted only when it happens: alarm on it with missing data treated
+   * as not breaching.
+   *
+   * @default - Sum over 5 minutes
+   */
+  public metricHealthCheckQuotaExceeded(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(FEATURE_METRIC.HEALTH_CHECK_QUOTA_EXCEEDED, props);
   }
 
   /**

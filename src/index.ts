@@ -1,5 +1,5 @@
-export { EcsPublicDiscovery, IpAddressType } from './ecs-public-discovery';
-export type { EcsPublicDiscoveryProps, ServiceOptions } from './ecs-public-discovery';
+export { EcsPublicDiscovery, IpAddressType, TaskHealthCheckType } from './ecs-public-discovery';
+export type { EcsPublicDiscoveryProps, ServiceOptions, TaskHealthCheckOptions } from './ecs-public-discovery';
 export { RecordAddress } from './zone-publication';
 export type { ZonePublication } from './zone-publication';
 export { SrvProtocol } from './srv-record';

@@ -13,6 +13,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import { buildExampleStack, buildManyServicesApp } from '../emulator/example-app';
+import { TaskHealthCheckType } from '../src';
 
 const CFN_LINT = resolve(__dirname, '..', '.venv', 'bin', 'cfn-lint');
 
@@ -95,6 +96,15 @@ describe('cfn-lint', () => {
     });
 
     const { status, output } = lint(stack, 'example-options.json');
+
+    expect(output).toBe('');
+    expect(status).toBe(0);
+  });
+
+  test('the example with Route53 health checks per task lints clean', () => {
+    const { stack } = buildExampleStack({ healthChecks: { Web: {}, Game: { type: TaskHealthCheckType.HTTP, path: '/health' } } });
+
+    const { status, output } = lint(stack, 'example-health-checks.json');
 
     expect(output).toBe('');
     expect(status).toBe(0);

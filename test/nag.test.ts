@@ -123,6 +123,25 @@ describe('cdk-nag AwsSolutions', () => {
     expect(example.stack.node.findAll().filter(c => c.node.path.includes('/Discovery/RecordWrites') && c.node.id === 'Resource')).toHaveLength(3);
   });
 
+  test('with Route53 health checks per task: clean, the construct acknowledging only the health check wildcards besides', () => {
+    const { stack } = buildExampleStack({ healthChecks: { Web: {} } });
+    const logger = runNag(stack);
+
+    const { errors, warnings } = nagMessages(stack);
+
+    report('Example stack with health checks', logger.suppressed);
+    expect(logger.errors).toEqual([]);
+    expect(errors).toEqual([]);
+    expect(warnings).toEqual([]);
+    const own = logger.suppressed.filter(a => a.path.startsWith(`${stack.stackName}/Discovery/`));
+    const findings = [...new Set(own.map(a => `${a.path.replace(`${stack.stackName}/`, '')} ${a.ruleId} ${a.findingId}`))].sort();
+    expect(findings).toEqual([
+      'Discovery/Role/DefaultPolicy/Resource AwsSolutions-IAM5 Resource::*',
+      'Discovery/Role/DefaultPolicy/Resource AwsSolutions-IAM5 Resource::arn:<AWS::Partition>:ecs:<AWS::Region>:<AWS::AccountId>:task/<ClusterEB0386A7>/*',
+      'Discovery/Role/DefaultPolicy/Resource AwsSolutions-IAM5 Resource::arn:<AWS::Partition>:route53:::healthcheck/*',
+    ]);
+  });
+
   test.each([
     ['tracing enabled', { tracing: lambda.Tracing.ACTIVE }],
     ['no reconciliation, no alarm', { reconciliation: false, deadLetterAlarm: false }],

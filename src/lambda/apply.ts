@@ -3,6 +3,7 @@
  * Route53 rejects), check the tasks whose records were just written, settle each planned outcome as
  * applied or failed, count the outcomes as metrics and log one line per outcome.
  */
+import { releaseHealthChecks } from './health-checks';
 import { PipelineDeps, PlannedChange, TaskObservation, TaskOutcome } from './model';
 import { batchChanges, healthWait, intentOf, zonedOutcomes } from './planner';
 import { errorMessage, errorName, MetricName, Metrics } from './telemetry';
@@ -38,11 +39,17 @@ export function recordNameOf(c: Pick<PlannedChange, 'record' | 'service'>): stri
  * as applied or failed, counts the outcomes as metrics and logs one line per outcome.
  */
 export async function applyAndReport(
-  deps: PipelineDeps, changes: readonly PlannedChange[], outcomes: TaskOutcome[], message: string,
+  deps: PipelineDeps, changes: readonly PlannedChange[], outcomes: TaskOutcome[], message: string, publishing?: ReadonlySet<string>,
 ): Promise<TaskOutcome[]> {
   const failures = await applyChanges(deps, changes);
-  outcomes.push(...await verifyUpserts(deps, changes, failures));
+  const redeletes: PlannedChange[] = [];
+  outcomes.push(...await verifyUpserts(deps, changes, failures, redeletes));
   const final = settle(outcomes, failures);
+  // A task whose records are all gone loses its health check, only now that no record names it.
+  const all = [...changes, ...redeletes];
+  if (all.some(c => c.record.HealthCheckId !== undefined)) {
+    await releaseHealthChecks(deps, all, c => failureOfChange(failures, c) !== undefined, final, publishing);
+  }
   countOutcomes(deps.metrics, final);
   for (const { level, ...fields } of final) {
     deps.log.log(level, message, fields);
@@ -122,7 +129,9 @@ async function applyIsolating(
  * again, and the records of those now stopping or gone are deleted with the values just written.
  * Returns the outcomes of those deletions (planned; `settle` decides whether they applied).
  */
-async function verifyUpserts(deps: PipelineDeps, changes: readonly PlannedChange[], failures: ChangeFailures): Promise<TaskOutcome[]> {
+async function verifyUpserts(
+  deps: PipelineDeps, changes: readonly PlannedChange[], failures: ChangeFailures, redeletes: PlannedChange[] = [],
+): Promise<TaskOutcome[]> {
   const written = changes.filter(c => c.action === 'UPSERT' && failureOfChange(failures, c) === undefined);
   if (written.length === 0) {
     return [];
@@ -146,6 +155,7 @@ async function verifyUpserts(deps: PipelineDeps, changes: readonly PlannedChange
     return [];
   }
   const deletes: PlannedChange[] = stale.map(c => ({ ...c, action: 'DELETE' }));
+  redeletes.push(...deletes);
   const deleteFailures = await applyChanges(deps, deletes);
   deleteFailures.forEach((reason, key) => failures.set(key, reason));
   return deletes.flatMap(c => zonedOutcomes(config, { serviceName: c.service.serviceName, hostedZoneId: c.hostedZoneId }, [{

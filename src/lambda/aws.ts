@@ -5,9 +5,12 @@
  */
 import { DescribeNetworkInterfacesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { DescribeTasksCommand, ECSClient, ListTasksCommand, ListTasksCommandOutput } from '@aws-sdk/client-ecs';
-import { ChangeResourceRecordSetsCommand, ListResourceRecordSetsCommand, ListResourceRecordSetsCommandOutput, ResourceRecordSet, Route53Client } from '@aws-sdk/client-route-53';
+import {
+  ChangeResourceRecordSetsCommand, ChangeTagsForResourceCommand, CreateHealthCheckCommand, DeleteHealthCheckCommand, ListHealthChecksCommand,
+  ListResourceRecordSetsCommand, ListResourceRecordSetsCommandOutput, ListTagsForResourcesCommand, ResourceRecordSet, Route53Client,
+} from '@aws-sdk/client-route-53';
 import type { SSMClient } from '@aws-sdk/client-ssm';
-import { DiscoveryApi, EniObservation, RecordSet, TaskObservation } from './model';
+import { DiscoveryApi, EniObservation, HealthCheckSpec, HealthCheckSummary, RecordSet, TaskObservation } from './model';
 import { eniFromAttachments, tagMap } from './parse';
 import { RetryPolicy, withRetry } from './retry';
 import { errorName, Logger } from './telemetry';
@@ -20,6 +23,10 @@ export const DESCRIBE_TASKS_LIMIT = 100;
 export const ENI_FILTER_LIMIT = 200;
 /** ListResourceRecordSets returns at most 300 records per page. */
 export const RECORDS_PAGE_SIZE = 300;
+/** ListHealthChecks returns at most 1000 health checks per page. */
+export const HEALTH_CHECKS_PAGE_SIZE = 1000;
+/** ListTagsForResources takes at most 10 resource ids per request. */
+export const TAGS_RESOURCES_LIMIT = 10;
 
 /** Splits a list into chunks of at most `size` items. */
 export function chunk<T>(items: readonly T[], size: number): T[][] {
@@ -218,6 +225,76 @@ export class SdkDiscoveryApi implements DiscoveryApi {
       }
     }
     return out;
+  }
+
+  public async createHealthCheck(spec: HealthCheckSpec): Promise<string> {
+    const res = await withRetry('route53:CreateHealthCheck', this.retry, () => this.clients.route53.send(new CreateHealthCheckCommand({
+      CallerReference: spec.callerReference,
+      HealthCheckConfig: {
+        Type: spec.type,
+        IPAddress: spec.ipAddress,
+        Port: spec.port,
+        ...(spec.path !== undefined ? { ResourcePath: spec.path } : {}),
+        RequestInterval: spec.intervalSeconds,
+        FailureThreshold: spec.failureThreshold,
+      },
+    })));
+    const id = res.HealthCheck?.Id;
+    if (!id) {
+      throw new Error('CreateHealthCheck answered without a health check id');
+    }
+    return id;
+  }
+
+  public async tagHealthCheck(id: string, tags: Readonly<Record<string, string>>): Promise<void> {
+    await withRetry('route53:ChangeTagsForResource', this.retry, () => this.clients.route53.send(new ChangeTagsForResourceCommand({
+      ResourceType: 'healthcheck',
+      ResourceId: id,
+      AddTags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })),
+    })));
+  }
+
+  public async listHealthChecks(): Promise<HealthCheckSummary[]> {
+    const out: HealthCheckSummary[] = [];
+    let marker: string | undefined;
+    do {
+      const res = await withRetry('route53:ListHealthChecks', this.retry, () => this.clients.route53.send(new ListHealthChecksCommand({
+        Marker: marker, MaxItems: HEALTH_CHECKS_PAGE_SIZE,
+      })));
+      for (const c of res.HealthChecks ?? []) {
+        if (c.Id && c.CallerReference !== undefined) {
+          out.push({ id: c.Id, callerReference: c.CallerReference });
+        }
+      }
+      marker = res.IsTruncated ? res.NextMarker : undefined;
+    } while (marker);
+    return out;
+  }
+
+  public async listHealthCheckTags(ids: readonly string[]): Promise<Map<string, Record<string, string>>> {
+    const out = new Map<string, Record<string, string>>();
+    for (const part of chunk([...new Set(ids)], TAGS_RESOURCES_LIMIT)) {
+      const res = await withRetry('route53:ListTagsForResources', this.retry, () => this.clients.route53.send(new ListTagsForResourcesCommand({
+        ResourceType: 'healthcheck', ResourceIds: part,
+      })));
+      for (const set of res.ResourceTagSets ?? []) {
+        if (set.ResourceId) {
+          out.set(set.ResourceId, Object.fromEntries((set.Tags ?? []).filter(t => t.Key !== undefined).map(t => [t.Key!, t.Value ?? ''])));
+        }
+      }
+    }
+    return out;
+  }
+
+  public async deleteHealthCheck(id: string): Promise<void> {
+    try {
+      await withRetry('route53:DeleteHealthCheck', this.retry, () => this.clients.route53.send(new DeleteHealthCheckCommand({ HealthCheckId: id })));
+    } catch (err) {
+      // Already deleted (by a concurrent invocation, or by hand): what was asked for holds.
+      if (errorName(err) !== 'NoSuchHealthCheck') {
+        throw err;
+      }
+    }
   }
 
   /** One page of ListResourceRecordSets from `from` (the zone's start when `from` is empty). */

@@ -14,12 +14,13 @@
  * CloudFormation's one-hour timeout.
  */
 import { CfnResponseBody } from './cfn-response';
+import { deleteOwnedChecks } from './health-checks';
 import { PipelineDeps } from './model';
 import { purgeNames, PurgeSummary } from './purge';
 import { reconcile } from './reconcile';
 import type { RecordOwner } from './task-names';
 import { errorMessage, errorName } from './telemetry';
-import { DiscoveryConfig, isObject, LIFECYCLE_RESOURCE_TYPE, LifecycleName, nameKey, readLifecycleNames, RECORD_TYPES, recordTypesOf } from '../shared/contract';
+import { DiscoveryConfig, isObject, LIFECYCLE_RESOURCE_TYPE, LifecycleName, nameKey, readLifecycleNames, RECORD_TYPES, recordTypesOf, LIFECYCLE_OWNER_PROPERTY, TAG_OWNER } from '../shared/contract';
 
 /** The fields of a CloudFormation custom resource request the handler uses. */
 export interface CfnRequest {
@@ -127,9 +128,14 @@ export async function handleLifecycle(request: CfnRequest, deps: LifecycleDeps):
         const names = readNamesOrNone(request.ResourceProperties, 'ResourceProperties', log);
         const summary = await purgeNames({ ...deps, log }, names, { remainingMs: deps.remainingMs, settleUntil: deps.settleUntil });
         log.info('records of the stack deleted', { names: names.length, deleted: summary.deleted, failed: summary.failures.length });
-        return summary.failures.length > 0
-          ? failed(purgeFailureReason('of this stack before it is deleted', summary))
-          : ok({ Deleted: String(summary.deleted) });
+        if (summary.failures.length > 0) {
+          return failed(purgeFailureReason('of this stack before it is deleted', summary));
+        }
+        // The records are gone: now the health checks they named can go too.
+        const checks = await purgeHealthChecks(request, { ...deps, log });
+        return checks === undefined
+          ? ok({ Deleted: String(summary.deleted) })
+          : typeof checks === 'string' ? failed(checks) : ok({ Deleted: String(summary.deleted), HealthChecksDeleted: String(checks) });
       }
 
       const names = readLifecycleNames(request.ResourceProperties, 'ResourceProperties');
@@ -160,6 +166,18 @@ export async function handleLifecycle(request: CfnRequest, deps: LifecycleDeps):
           Skipped: String(summary.skipped ?? 0),
           FailedServices: String(summary.failedServices.length),
         };
+        // Health checks turned off (or the owner changed): once every record was reconciled without the old
+        // owner's checks, they are deleted; a run that did not reach every service leaves them for a later Update.
+        const previous = request.RequestType === 'Update' ? ownerProperty(request.OldResourceProperties) : undefined;
+        if (previous !== undefined && previous !== config.owner && summary.failedServices.length === 0 && (summary.skipped ?? 0) === 0) {
+          try {
+            data = { ...data, HealthChecksDeleted: String(await deleteOwnedChecks({ ...deps, log }, previous)) };
+          } catch (err) {
+            log.error(`could not delete the health checks of the previous owner: delete by hand those tagged ${TAG_OWNER}=${previous}`, {
+              error: errorName(err), detail: errorMessage(err),
+            });
+          }
+        }
       } catch (err) {
         log.error('the reconciliation after the deployment failed; the scheduled reconciler will repair the records', { error: errorName(err), detail: errorMessage(err) });
         data = { ...data, ReconcileError: errorName(err) };
@@ -192,6 +210,31 @@ export async function handleLifecycle(request: CfnRequest, deps: LifecycleDeps):
 
 /** Time kept between the deadline answer and the end of the time the caller gives. */
 const DEADLINE_MARGIN_MS = 500;
+
+/**
+ * Deletes the construct's health checks (stack deletion, after its records): their number, undefined when the
+ * construct has none (the request names no owner), or the reason to answer FAILED with.
+ */
+async function purgeHealthChecks(request: CfnRequest, deps: Pick<LifecycleDeps, 'api' | 'log'>): Promise<number | string | undefined> {
+  const owner = ownerProperty(request.ResourceProperties);
+  if (owner === undefined) {
+    return undefined;
+  }
+  try {
+    const deleted = await deleteOwnedChecks(deps, owner);
+    deps.log.info('health checks of the stack deleted', { deleted });
+    return deleted;
+  } catch (err) {
+    return `EcsPublicDiscovery could not delete its Route53 health checks (${errorName(err)}: ${errorMessage(err)}). Delete by hand the health `
+      + `checks tagged ${TAG_OWNER}=${owner}, or retry the deletion.`;
+  }
+}
+
+/** The owner of the construct's health checks named by the resource's properties, if any. */
+function ownerProperty(properties: Record<string, unknown> | undefined): string | undefined {
+  const owner = properties?.[LIFECYCLE_OWNER_PROPERTY];
+  return typeof owner === 'string' && owner !== '' ? owner : undefined;
+}
 
 /** Registered names of a request, or none (logged) when they cannot be read: a Delete must never be stuck. */
 function readNamesOrNone(properties: unknown, where: string, log: LifecycleDeps['log']): LifecycleName[] {

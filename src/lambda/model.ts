@@ -124,10 +124,58 @@ export interface PublishItem {
   readonly privateIp?: string;
   readonly ipv6Address?: string;
   readonly ttl: number;
+  /**
+   * The Route53 health check the task's public records carry, for a registration with `healthCheck`
+   * (see health-checks.ts); absent when the registration has none, or when it could not be created.
+   */
+  readonly healthCheckId?: string;
 }
 
-/** Everything the pipeline asks of AWS. Tests substitute an in-memory implementation. */
-export interface DiscoveryApi {
+/** What a health check probes, and the caller reference that makes its creation idempotent. */
+export interface HealthCheckSpec {
+  readonly callerReference: string;
+  readonly type: 'TCP' | 'HTTP' | 'HTTPS';
+  /** The task's public IPv4 address (its IPv6 address for an IPv6-only service). */
+  readonly ipAddress: string;
+  readonly port: number;
+  /** HTTP(S) only. */
+  readonly path?: string;
+  readonly intervalSeconds: number;
+  readonly failureThreshold: number;
+}
+
+/** One health check of the account, as ListHealthChecks reports it. */
+export interface HealthCheckSummary {
+  readonly id: string;
+  readonly callerReference: string;
+}
+
+/**
+ * What the Route53 health checks of a registration's `healthCheck` ask of AWS (see health-checks.ts). Only
+ * reached when a registration has one.
+ */
+export interface HealthCheckApi {
+  /**
+   * Creates a health check, or returns the id of the one created with the same caller reference and settings.
+   * Throws Route53's `HealthCheckAlreadyExists` (the reference belongs to another or a deleted check) and
+   * `TooManyHealthChecks` (the account's quota is reached) by name.
+   */
+  createHealthCheck(spec: HealthCheckSpec): Promise<string>;
+  /** Adds (or overwrites) tags of a health check. */
+  tagHealthCheck(id: string, tags: Readonly<Record<string, string>>): Promise<void>;
+  /** Every health check of the account (all pages). */
+  listHealthChecks(): Promise<HealthCheckSummary[]>;
+  /** The tags of the given health checks by id; checks that no longer exist are absent. */
+  listHealthCheckTags(ids: readonly string[]): Promise<Map<string, Record<string, string>>>;
+  /** Deletes a health check; one that no longer exists counts as deleted. */
+  deleteHealthCheck(id: string): Promise<void>;
+}
+
+/**
+ * Everything the pipeline asks of AWS. Tests substitute an in-memory implementation. The health check calls are
+ * optional: the SDK adapter implements them all, and a fake of a test without health checks need not.
+ */
+export interface DiscoveryApi extends Partial<HealthCheckApi> {
   /** Current state of the given tasks of one cluster; tasks ECS does not know are absent from the map. */
   describeTasks(clusterArn: string, taskArns: readonly string[]): Promise<Map<string, TaskObservation>>;
   /**

@@ -8,6 +8,7 @@
  * observation or change fails is marked in the {@link Batch}, and its messages go back to the queue.
  */
 import { applyAndReport } from './apply';
+import { attachHealthChecks } from './health-checks';
 import { EniObservation, PipelineDeps, PlannedChange, PublishItem, RecordSet, TaskEvent, TaskObservation, TaskOutcome, TaskWork } from './model';
 import { isMalformed, parseTaskEvent } from './parse';
 import { planService } from './plan-service';
@@ -220,7 +221,10 @@ async function planNames(
         nw.removals.push({ taskId: o.event.taskId, reason: 'found by set identifier; the event named no service' });
       }
     }
-    const plan = planRegistration(nw.service, records, nw.publishes, nw.removals);
+    // Each task's health check exists before its records name it (a no-op without `healthCheck`).
+    const attached = await attachHealthChecks(deps, nw.service, records, nw.publishes);
+    attached.failed.forEach(({ taskId, ...o }) => batch.fail(taskId, o));
+    const plan = planRegistration(nw.service, records, attached.items, nw.removals);
     changes.push(...plan.changes);
     batch.outcomes.push(...zonedOutcomes(deps.config, nw.service, plan.outcomes));
     if (plan.ownedBefore >= MAX_RECORDS_PER_NAME && plan.changes.some(c => c.action === 'DELETE')) {

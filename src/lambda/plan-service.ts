@@ -3,6 +3,7 @@
  * the batch pipeline runs when a removal frees slots at a full name. It reads what it needs through
  * {@link DiscoveryApi} and leaves the deciding to the planner.
  */
+import { attachHealthChecks, HealthCheckRun } from './health-checks';
 import { EniObservation, PipelineDeps, PlannedChange, PublishItem, RecordSet, TaskObservation, TaskOutcome } from './model';
 import { healthWait, isOwned, Removal, resolvePublish, zonedOutcomes } from './planner';
 import { ownerOf, ownsRecord, planRegistration, readRegistrationRecords } from './task-names';
@@ -13,10 +14,11 @@ import { recordTypesOf, RegisteredService, taskIdFromArn } from '../shared/contr
  * lack one (existing holders first, so a full name does not churn), deletions of owned records no
  * running task holds, corrections of wrong values. `records` are the name's records when the
  * caller already knows them (or knows what they will be); otherwise they are listed. With `fillOnly`,
- * only records for running tasks are planned, never a deletion.
+ * only records for running tasks are planned, never a deletion. `healthChecks` is the reconciler's view of the
+ * construct's health checks (see health-checks.ts), collected as the services are planned.
  */
 export async function planService(
-  deps: PipelineDeps, service: RegisteredService, records?: readonly RecordSet[], fillOnly = false,
+  deps: PipelineDeps, service: RegisteredService, records?: readonly RecordSet[], fillOnly = false, healthChecks?: HealthCheckRun,
 ): Promise<{ changes: PlannedChange[]; outcomes: TaskOutcome[] }> {
   const { config, api } = deps;
   // Records are read before the tasks: a record published after this listing is not seen, so it cannot be
@@ -58,7 +60,10 @@ export async function planService(
     .map(taskId => (waiting.has(taskId)
       ? { taskId, reason: waiting.get(taskId), unhealthy: true }
       : { taskId, reason: 'no running task of the service holds it (reconciler)' }));
-  const plan = planRegistration(service, current, publishes, removals);
+  // Each task's health check exists before its records name it; a task whose check failed keeps its records as they are.
+  const attached = await attachHealthChecks(deps, service, current, publishes, healthChecks);
+  outcomes.push(...attached.failed);
+  const plan = planRegistration(service, current, attached.items, removals);
   outcomes.push(...zonedOutcomes(config, service, plan.outcomes.filter(o => o.outcome !== 'unchanged')));
   return { changes: plan.changes, outcomes };
 }

@@ -251,12 +251,15 @@ export function desiredRecord(service: RegisteredService, item: PublishItem, typ
     MultiValueAnswer: true,
     TTL: item.ttl,
     ResourceRecords: [{ Value: addressOf(item, type) ?? '' }],
+    ...(item.healthCheckId !== undefined ? { HealthCheckId: item.healthCheckId } : {}),
   };
 }
 
 function sameValues(record: RecordSet, item: PublishItem, type: RecordType): boolean {
   const values = record.ResourceRecords ?? [];
-  return record.TTL === item.ttl && values.length === 1 && values[0].Value === addressOf(item, type);
+  // A record whose health check is not the task's (or that has one the task should not have) has drifted.
+  return record.TTL === item.ttl && values.length === 1 && values[0].Value === addressOf(item, type)
+    && record.HealthCheckId === item.healthCheckId;
 }
 
 /** A task whose records go: it stopped, or (`unhealthy`) it runs but ECS does not report it HEALTHY. */
@@ -388,7 +391,7 @@ export function planName(
 }
 
 function describeValues(r: RecordSet): string {
-  return `${(r.ResourceRecords ?? []).map(v => v.Value).join(',')} TTL ${r.TTL}`;
+  return `${(r.ResourceRecords ?? []).map(v => v.Value).join(',')} TTL ${r.TTL}${r.HealthCheckId !== undefined ? ` health check ${String(r.HealthCheckId)}` : ''}`;
 }
 
 /** The records of a name once the planned changes are applied (DELETE removes, UPSERT replaces or adds). */

@@ -3,6 +3,7 @@
  * records of the registered services on their running tasks, service by service while time allows.
  */
 import { applyAndReport } from './apply';
+import { HealthCheckRun, listOwnedChecks, sweepOrphans } from './health-checks';
 import { PipelineDeps, PlannedChange, TaskOutcome } from './model';
 import { byService, planRegistrations } from './shared-reads';
 import { errorMessage, errorName } from './telemetry';
@@ -17,6 +18,8 @@ export interface ReconcileSummary {
   readonly deleted: number;
   readonly failed: number;
   readonly failedServices: string[];
+  /** Orphaned health checks deleted (present when the construct has health checks). */
+  readonly healthChecksDeleted?: number;
 }
 
 /** Options of {@link reconcile}. */
@@ -40,13 +43,14 @@ export async function reconcile(
   const outcomes: TaskOutcome[] = [];
   const failedServices: string[] = [];
   const reachedServices: RegisteredService[] = [];
+  const healthChecks = await readOwnedChecks(deps);
   // The registrations of a service published in several zones are planned together: its tasks are read once.
   for (const group of byService(services)) {
     if (options.remainingMs && options.remainingMs() < (options.reserveMs ?? 15_000)) {
       break;
     }
     reachedServices.push(...group);
-    for (const result of await planRegistrations(deps, group)) {
+    for (const result of await planRegistrations(deps, group, healthChecks)) {
       const service = result.service;
       if ('error' in result) {
         const err = result.error;
@@ -70,7 +74,10 @@ export async function reconcile(
     log.warn('time ran short: services left for the next reconciliation', { skipped, services: services.slice(firstMissed).map(s => s.serviceName).slice(0, 20) });
   }
 
-  const final = await applyAndReport(deps, changes, outcomes, 'reconciler outcome');
+  const final = await applyAndReport(deps, changes, outcomes, 'reconciler outcome', healthChecks?.publishing);
+  // Only once every service was read are the checks no record references known: a run cut short sweeps nothing.
+  const healthChecksDeleted = healthChecks && skipped === 0 && failedServices.length === 0
+    && services.length === deps.config.services.length ? await sweep(deps, healthChecks) : undefined;
   let upserted = 0;
   let deleted = 0;
   let failed = 0;
@@ -84,9 +91,36 @@ export async function reconcile(
   }
   // A service that could not be reconciled is a failure too: its drift stays until a later run.
   metrics.add(METRIC.CHANGES_FAILED, failedServices.length);
-  const summary = { services: services.length, skipped, upserted, deleted, failed, failedServices };
+  const checks = healthChecks ? { healthChecksDeleted: healthChecksDeleted ?? 0 } : {};
+  const summary = { services: services.length, skipped, upserted, deleted, failed, failedServices, ...checks };
   log.log(failedServices.length > 0 ? 'error' : 'info', 'reconciliation finished', { ...summary });
   return summary;
+}
+
+/**
+ * The construct's health checks, when it has an owner (some registration has `healthCheck`); undefined, logged,
+ * when they cannot be read: the run then attaches checks without knowing them, and sweeps nothing.
+ */
+async function readOwnedChecks(deps: PipelineDeps): Promise<HealthCheckRun | undefined> {
+  if (deps.config.owner === undefined) {
+    return undefined;
+  }
+  try {
+    return await listOwnedChecks(deps);
+  } catch (err) {
+    deps.log.error('could not list the health checks; orphaned checks are deleted at a later run', { error: errorName(err), detail: errorMessage(err) });
+    return undefined;
+  }
+}
+
+/** Deletes the orphaned health checks; a failure is logged and left for the next run. */
+async function sweep(deps: PipelineDeps, run: HealthCheckRun): Promise<number> {
+  try {
+    return await sweepOrphans(deps, run);
+  } catch (err) {
+    deps.log.error('could not delete orphaned health checks; the next run retries', { error: errorName(err), detail: errorMessage(err) });
+    return 0;
+  }
 }
 
 /** Most refused tasks named in the reconciler's summary line; the count covers them all. */

@@ -4,8 +4,10 @@
  * per service rather than once per zone: it lists the records of every zone of the service first, then plans
  * each zone with the task reads remembered, so no zone's records are read after its tasks (see planService).
  */
+import type { HealthCheckRun } from './health-checks';
 import { DiscoveryApi, PipelineDeps, PlannedChange, RecordSet, TaskOutcome } from './model';
 import { planService } from './plan-service';
+import { readRegistrationRecords } from './task-names';
 import { RegisteredService } from '../shared/contract';
 
 /** The registrations in order, those of one ECS service together (in the order the service first appears). */
@@ -39,11 +41,13 @@ export type RegistrationPlan = { readonly service: RegisteredService } & (
   | { readonly error: unknown });
 
 /** Plans the registrations of one ECS service (see the module comment); a registration that fails does not stop the others. */
-export async function planRegistrations(deps: PipelineDeps, registrations: readonly RegisteredService[]): Promise<RegistrationPlan[]> {
+export async function planRegistrations(
+  deps: PipelineDeps, registrations: readonly RegisteredService[], healthChecks?: HealthCheckRun,
+): Promise<RegistrationPlan[]> {
   if (registrations.length === 1) {
     const [service] = registrations;
     try {
-      return [{ service, plan: await planService(deps, service) }];
+      return [{ service, plan: await planService(deps, service, undefined, false, healthChecks) }];
     } catch (error) {
       return [{ service, error }];
     }
@@ -51,7 +55,7 @@ export async function planRegistrations(deps: PipelineDeps, registrations: reado
   const records = new Map<RegisteredService, RecordSet[] | { error: unknown }>();
   for (const service of registrations) {
     try {
-      records.set(service, await deps.api.listRecordsAt(service.hostedZoneId, service.fqdn));
+      records.set(service, await readRegistrationRecords(deps.api, service));
     } catch (error) {
       records.set(service, { error });
     }
@@ -65,7 +69,7 @@ export async function planRegistrations(deps: PipelineDeps, registrations: reado
       continue;
     }
     try {
-      plans.push({ service, plan: await planService(shared, service, listed) });
+      plans.push({ service, plan: await planService(shared, service, listed, false, healthChecks) });
     } catch (error) {
       plans.push({ service, error });
     }

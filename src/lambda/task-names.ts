@@ -223,7 +223,7 @@ export function planTaskRecords(
             }
             continue;
           }
-          const desired = routed(hostName, type, item.taskId, item.ttl, value);
+          const desired = routed(hostName, type, item.taskId, item.ttl, value, item.healthCheckId);
           if (!existing || !sameRecord(existing, desired)) {
             change('UPSERT', desired, item.taskId, existing ? `record drifted (was ${describe(existing)})` : 'task running');
           }
@@ -234,7 +234,7 @@ export function planTaskRecords(
       continue;
     }
     const existing = srvRecords.get(item.taskId);
-    const desired = routed(service.srv.fqdn, SRV_TYPE, item.taskId, item.ttl, srvValue(service.srv, service.fqdn, item.taskId));
+    const desired = routed(service.srv.fqdn, SRV_TYPE, item.taskId, item.ttl, srvValue(service.srv, service.fqdn, item.taskId), item.healthCheckId);
     if (srvConflict || !hostWritten) {
       outcomes.push(conflictOutcome(base, item.taskId, service.srv.fqdn, srvConflict
         ?? { Name: hostName, Type: 'target', SetIdentifier: undefined }));
@@ -261,14 +261,23 @@ export function planTaskRecords(
   return { changes, outcomes };
 }
 
-/** A multi-value record with one value. */
-function routed(name: string, type: string, taskId: string, ttl: number, value: string): RecordSet {
-  return { Name: name, Type: type, SetIdentifier: taskId, MultiValueAnswer: true, TTL: ttl, ResourceRecords: [{ Value: value }] };
+/** A multi-value record with one value, carrying the task's health check when it has one. */
+function routed(name: string, type: string, taskId: string, ttl: number, value: string, healthCheckId?: string): RecordSet {
+  return {
+    Name: name,
+    Type: type,
+    SetIdentifier: taskId,
+    MultiValueAnswer: true,
+    TTL: ttl,
+    ResourceRecords: [{ Value: value }],
+    ...(healthCheckId !== undefined ? { HealthCheckId: healthCheckId } : {}),
+  };
 }
 
+/** Same values, TTL and health check (a record without the task's check, or with another, has drifted). */
 function sameRecord(a: RecordSet, b: RecordSet): boolean {
   const values = a.ResourceRecords ?? [];
-  return a.TTL === b.TTL && values.length === 1 && values[0].Value === b.ResourceRecords![0].Value;
+  return a.TTL === b.TTL && values.length === 1 && values[0].Value === b.ResourceRecords![0].Value && a.HealthCheckId === b.HealthCheckId;
 }
 
 function describe(r: RecordSet): string {

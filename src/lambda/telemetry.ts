@@ -3,7 +3,7 @@
  * error they carry ({@link errorName}, {@link errorMessage}).
  * Every line written is one JSON object, so CloudWatch Logs Insights can query any field.
  */
-import { DEFAULT_METRICS_NAMESPACE, METRIC, METRIC_DIMENSION } from '../shared/contract';
+import { DEFAULT_METRICS_NAMESPACE, FEATURE_METRIC, METRIC, METRIC_DIMENSION } from '../shared/contract';
 
 export type Level = 'debug' | 'info' | 'warn' | 'error';
 
@@ -41,7 +41,7 @@ export class Logger {
 }
 
 /** The metric names the handler emits. */
-export type MetricName = typeof METRIC[keyof typeof METRIC];
+export type MetricName = typeof METRIC[keyof typeof METRIC] | typeof FEATURE_METRIC[keyof typeof FEATURE_METRIC];
 
 /** Counters of one invocation, flushed as a single EMF line. */
 export class Metrics {
@@ -60,11 +60,19 @@ export class Metrics {
     return this.counts.get(name) ?? 0;
   }
 
-  /** All counters, including zeros for the metrics never touched (so alarms see data points). */
+  /**
+   * All counters, including zeros for the {@link METRIC} never touched (so alarms see data points); a
+   * {@link FEATURE_METRIC} only once counted.
+   */
   public snapshot(): Record<MetricName, number> {
     const out = {} as Record<MetricName, number>;
     for (const name of Object.values(METRIC)) {
       out[name] = this.get(name);
+    }
+    for (const name of Object.values(FEATURE_METRIC)) {
+      if (this.counts.has(name)) {
+        out[name] = this.get(name);
+      }
     }
     return out;
   }

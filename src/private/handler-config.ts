@@ -28,6 +28,8 @@ export class HandlerConfigStore {
   /** Resolved JSON length of each registration, measured once. */
   private readonly lengths = new WeakMap<RegisteredService, number>();
   private grant?: iam.PolicyStatement;
+  /** The owner of the construct's health checks (see `DiscoveryConfig.owner`); undefined while no registration has them. */
+  public owner?: string;
 
   constructor(
     private readonly scope: Construct, private readonly role: iam.Role, private readonly clusterArn: string,
@@ -98,7 +100,7 @@ export class HandlerConfigStore {
   }
 
   private inlineValue(): string {
-    const envelope: ConfigEnvelope = { clusterArn: this.clusterArn, services: this.services, fingerprint: this.fingerprint() };
+    const envelope: ConfigEnvelope = { clusterArn: this.clusterArn, services: this.services, fingerprint: this.fingerprint(), ...this.ownerField() };
     return Stack.of(this.scope).toJsonString(envelope);
   }
 
@@ -108,13 +110,14 @@ export class HandlerConfigStore {
       servicesParameters: names,
       fingerprint: this.fingerprint(services),
       hostedZoneId: this.hostedZoneId,
+      ...this.ownerField(),
     };
     return Stack.of(this.scope).toJsonString(envelope);
   }
 
   private inlineLength(services: readonly RegisteredService[]): number {
     const stack = Stack.of(this.scope);
-    const empty: ConfigEnvelope = { clusterArn: this.clusterArn, services: [], fingerprint: 'FFFFFFFF' };
+    const empty: ConfigEnvelope = { clusterArn: this.clusterArn, services: [], fingerprint: 'FFFFFFFF', ...this.ownerField() };
     const items = services.reduce((n, s) => n + this.lengthOf(s) + 1, 0);
     return resolvedStringLength(this.scope, stack.toJsonString(empty)) + items;
   }
@@ -128,6 +131,11 @@ export class HandlerConfigStore {
       this.lengths.set(service, n);
     }
     return n;
+  }
+
+  /** `owner`, absent without health checks (so the configuration reads as before them). */
+  private ownerField(): { owner?: string } {
+    return this.owner !== undefined ? { owner: this.owner } : {};
   }
 
   private render(): string {

@@ -8,7 +8,7 @@
  */
 import { CustomResource, Lazy, RemovalPolicy, aws_lambda as lambda } from 'aws-cdk-lib';
 import { Construct, IConstruct, IDependable } from 'constructs';
-import { LIFECYCLE_NAMES_PROPERTY, LIFECYCLE_RESOURCE_TYPE, LifecycleName } from '../shared/contract';
+import { LIFECYCLE_NAMES_PROPERTY, LIFECYCLE_OWNER_PROPERTY, LIFECYCLE_RESOURCE_TYPE, LifecycleName } from '../shared/contract';
 
 /** What the lifecycle resource is made of. */
 export interface LifecycleResourceProps {
@@ -20,6 +20,8 @@ export interface LifecycleResourceProps {
   readonly names: () => LifecycleName[];
   /** A value that changes with any registration, read at synthesis. */
   readonly fingerprint: () => string;
+  /** The owner of the construct's health checks, read at synthesis; the Delete request deletes its checks. */
+  readonly owner?: () => string | undefined;
 }
 
 /** Creates the custom resource `Lifecycle` in `scope`; {@link deleteBefore} and {@link deleteAfter} order it. */
@@ -34,6 +36,8 @@ export class LifecycleResource {
         [LIFECYCLE_NAMES_PROPERTY]: Lazy.any({ produce: () => props.names() }),
         // Any change of the registrations (a TTL too) updates the resource, and so reconciles the records.
         Fingerprint: Lazy.string({ produce: () => props.fingerprint() }),
+        // Absent without health checks, so the resource reads as before them.
+        [LIFECYCLE_OWNER_PROPERTY]: Lazy.any({ produce: () => props.owner?.() }),
       },
       removalPolicy: props.removalPolicy ?? RemovalPolicy.DESTROY,
     });

@@ -15,7 +15,7 @@ import { extraWriteNames, overlapOf, TaskNamesSettings, taskNamesSettings } from
 import { normalizedRecordName, recordNameFor, ttlSeconds } from './validation';
 import { addWarning } from './warnings';
 import { addressScopeAtSynthesis, sameZone, ZoneEntry } from './zones';
-import { DEFAULT_RECORD_TYPES, DEFAULT_TTL_SECONDS, LifecycleName, RecordType, RegisteredService } from '../shared/contract';
+import { DEFAULT_RECORD_TYPES, DEFAULT_TTL_SECONDS, HealthCheckConfig, LifecycleName, RecordType, RegisteredService } from '../shared/contract';
 import type { SrvRecordOptions } from '../srv-record';
 
 /** `recordTypes` as the contract carries it: absent for A only, so configurations and names of IPv4 services read as before. */
@@ -51,6 +51,8 @@ export interface Registration {
    * zone: the construct's zone first, then `zones` in order (the names differ per zone).
    */
   readonly names: readonly TaskNamesSettings[];
+  /** The Route53 health check of each task, when the service has one. */
+  readonly healthCheck?: HealthCheckConfig;
 }
 
 /** What `addService` asks of a registration besides its name, TTL, record types and health gating. */
@@ -61,6 +63,8 @@ export interface RegistrationOptions {
   readonly taskNames?: boolean;
   /** SRV records (see `ServiceOptions.srv`). */
   readonly srv?: SrvRecordOptions;
+  /** The Route53 health check of each task (see `ServiceOptions.healthCheck`), checked and resolved. */
+  readonly healthCheck?: HealthCheckConfig;
 }
 
 /** One (zone, name) of a registration: the construct's zone first, then its additional zones. */
@@ -99,6 +103,11 @@ export class Registrations implements IValidation {
     return this.registrations.map(r => r.serviceName);
   }
 
+  /** Whether some registration has Route53 health checks. */
+  public get hasHealthChecks(): boolean {
+    return this.registrations.some(r => r.healthCheck !== undefined);
+  }
+
   /** Refuses a service that is already registered: the same service, or one with the same name. */
   public checkNotRegistered(service: ecs.BaseService, where: string): void {
     const previous = this.registrations.find(r => r.service === service
@@ -124,7 +133,19 @@ export class Registrations implements IValidation {
     const zones = options.zones ?? [];
     // Task names and SRV names are checked per zone: they lie below each zone's name.
     const names = [fqdn, ...zones.map(z => z.fqdn)].map(f => taskNamesSettings(service, f, options, where));
-    const registration = { service, serviceName: serviceNameOf(service), name, fqdn, ttl, ttlTagged, recordTypes, publishWhenHealthy, zones, names };
+    const registration: Registration = {
+      service,
+      serviceName: serviceNameOf(service),
+      name,
+      fqdn,
+      ttl,
+      ttlTagged,
+      recordTypes,
+      publishWhenHealthy,
+      zones,
+      names,
+      ...(options.healthCheck !== undefined ? { healthCheck: options.healthCheck } : {}),
+    };
     // A name belongs to one service within its zone (the same name in a public and a private zone is split-horizon DNS).
     const existing = this.entries();
     for (const entry of this.entriesOf(registration)) {
@@ -238,6 +259,7 @@ export class Registrations implements IValidation {
       // Absent unless set, so the configuration of a service without them reads as before.
       ...(names.taskNames ? { taskNames: true } : {}),
       ...(names.srv ? { srv: names.srv } : {}),
+      ...(r.healthCheck !== undefined ? { healthCheck: r.healthCheck } : {}),
     };
   }
 

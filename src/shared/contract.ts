@@ -72,6 +72,22 @@ export const METRIC = {
 } as const;
 
 /**
+ * Metrics of an optional feature, emitted only by invocations that count them (an invocation of a construct
+ * without the feature writes exactly the {@link METRIC} it wrote before); offered by the construct's
+ * `metric*()` methods too. An alarm on one should treat missing data as not breaching.
+ */
+export const FEATURE_METRIC = {
+  /**
+   * Tasks published without their Route53 health check because the account holds as many health checks as its
+   * quota allows (`TooManyHealthChecks`); the reconciler attaches one once the quota allows.
+   */
+  HEALTH_CHECK_QUOTA_EXCEEDED: 'HealthCheckQuotaExceeded',
+} as const;
+
+/** The custom resource property naming the owner of the construct's health checks (see {@link DiscoveryConfig.owner}); absent without them. */
+export const LIFECYCLE_OWNER_PROPERTY = 'HealthCheckOwner';
+
+/**
  * The address record types the library publishes: `A` for a task's IPv4 address (public, or private in a
  * private zone), `AAAA` for its ENI's IPv6 address.
  */

@@ -10,11 +10,19 @@
  */
 import { CLUSTER_ARN, taskArn } from './fixtures';
 import { applyChangeBatch, fromSdk, SdkRecordSet } from '../../emulator/route53-rules';
-import type { DiscoveryApi, EniObservation, RecordSet, TaskObservation } from '../../src/lambda/model';
+import type { DiscoveryApi, EniObservation, HealthCheckSpec, HealthCheckSummary, RecordSet, TaskObservation } from '../../src/lambda/model';
 import { RegisteredService, TAG_NAME } from '../../src/shared/contract';
 import { inSubtree, normalizeName } from '../../src/shared/dns-name';
 
-export type Method = 'describeTasks' | 'listServiceTasks' | 'describeNetworkInterfaces' | 'listRecordsAt' | 'changeRecords' | 'getParameters' | 'listZoneRecords';
+export type Method = 'describeTasks' | 'listServiceTasks' | 'describeNetworkInterfaces' | 'listRecordsAt' | 'changeRecords' | 'getParameters' | 'listZoneRecords'
+  | 'createHealthCheck' | 'tagHealthCheck' | 'listHealthChecks' | 'listHealthCheckTags' | 'deleteHealthCheck';
+
+/** A Route53 health check of the fake account. */
+export interface StoredHealthCheck {
+  readonly id: string;
+  readonly spec: HealthCheckSpec;
+  tags: Record<string, string>;
+}
 
 type Change = { readonly action: 'UPSERT' | 'DELETE'; readonly record: RecordSet };
 
@@ -72,6 +80,62 @@ export class FakeDiscoveryApi implements DiscoveryApi {
   /** Runs before a changeRecords call is checked (e.g. to let another writer change the zone first). */
   public beforeChange?: (hostedZoneId: string, changes: readonly Change[]) => void;
   private readonly failures: Array<{ method: Method; error: Error; remaining: number; when?: (args: unknown[]) => boolean }> = [];
+  /** The account's health checks by id. */
+  public readonly healthChecks = new Map<string, StoredHealthCheck>();
+  /** Caller references of deleted health checks: Route53 refuses them again. */
+  public readonly deletedReferences = new Set<string>();
+  /** Most health checks the account may hold (Route53's quota, 200 by default). */
+  public healthCheckQuota = 200;
+  private nextHealthCheck = 1;
+
+  /** Route53 CreateHealthCheck: idempotent by caller reference and settings; refuses a deleted reference and past the quota. */
+  public async createHealthCheck(spec: HealthCheckSpec): Promise<string> {
+    this.enter('createHealthCheck', [{ ...spec }]);
+    const existing = [...this.healthChecks.values()].find(c => c.spec.callerReference === spec.callerReference);
+    if (existing) {
+      if (JSON.stringify(existing.spec) !== JSON.stringify(spec)) {
+        throw awsError('HealthCheckAlreadyExists', 'A health check with this caller reference and other settings exists', 409);
+      }
+      return existing.id;
+    }
+    if (this.deletedReferences.has(spec.callerReference)) {
+      throw awsError('HealthCheckAlreadyExists', 'The caller reference belongs to a deleted health check', 409);
+    }
+    if (this.healthChecks.size >= this.healthCheckQuota) {
+      throw awsError('TooManyHealthChecks', `You have reached the maximum number of active health checks (${this.healthCheckQuota})`);
+    }
+    const id = `hc-${String(this.nextHealthCheck++).padStart(4, '0')}`;
+    this.healthChecks.set(id, { id, spec: { ...spec }, tags: {} });
+    return id;
+  }
+
+  public async tagHealthCheck(id: string, tags: Readonly<Record<string, string>>): Promise<void> {
+    this.enter('tagHealthCheck', [id, { ...tags }]);
+    const c = this.healthChecks.get(id);
+    if (!c) {
+      throw awsError('NoSuchHealthCheck', `No health check exists with the ID ${id}`, 404);
+    }
+    Object.assign(c.tags, tags);
+  }
+
+  public async listHealthChecks(): Promise<HealthCheckSummary[]> {
+    this.enter('listHealthChecks', []);
+    return [...this.healthChecks.values()].map(c => ({ id: c.id, callerReference: c.spec.callerReference }));
+  }
+
+  public async listHealthCheckTags(ids: readonly string[]): Promise<Map<string, Record<string, string>>> {
+    this.enter('listHealthCheckTags', [[...ids]]);
+    return new Map(ids.filter(id => this.healthChecks.has(id)).map(id => [id, { ...this.healthChecks.get(id)!.tags }] as const));
+  }
+
+  public async deleteHealthCheck(id: string): Promise<void> {
+    this.enter('deleteHealthCheck', [id]);
+    const c = this.healthChecks.get(id);
+    if (c) {
+      this.healthChecks.delete(id);
+      this.deletedReferences.add(c.spec.callerReference);
+    }
+  }
 
   /** Makes the next `times` calls of `method` (matching `when`, if given) throw `error`. */
   public fail(method: Method, error: Error, times = 1, when?: (args: unknown[]) => boolean): this {

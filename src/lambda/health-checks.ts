@@ -1,0 +1,375 @@
+/**
+ * Route53 health checks per task (a registration's `healthCheck`): one check per task, keyed by the task (so
+ * every public record of the task, in any zone, carries the same check), created before the task's records
+ * are written and deleted after the last of them is gone.
+ *
+ * - {@link attachHealthChecks}: before a name is planned, each task to publish gets its check's id: the one its
+ *   record already carries (the event path), or the one ensured now (create → tag). The planner then writes
+ *   the id into the records (`HealthCheckId`) and sees a record with another id as drift.
+ * - {@link releaseHealthChecks}: after the changes applied, the check of a task whose records were all deleted
+ *   is deleted, once its owner tag says it is ours.
+ * - {@link listOwnedChecks} and {@link sweepOrphans}: the reconciler deletes the checks tagged with this
+ *   construct's owner whose task ECS does not report running and that no owned record references.
+ *
+ * Creation is idempotent: the caller reference is derived from the owner, the task and the settings, so a
+ * retried or concurrent invocation gets the same check back. Route53 never accepts a reference again once its
+ * check was deleted (a task that turned UNHEALTHY and back), so the reference carries a generation that is
+ * raised past the deleted ones.
+ */
+import { createHash } from 'node:crypto';
+import { HealthCheckApi, HealthCheckSpec, HealthCheckSummary, PipelineDeps, PublishItem, RecordSet, TaskOutcome } from './model';
+import { intentOf } from './planner';
+import { ownerOf, ownsRecord } from './task-names';
+import { errorMessage, errorName } from './telemetry';
+import { FEATURE_METRIC, RegisteredService, TAG_OWNER, TAG_TASK, taskIdFromArn } from '../shared/contract';
+import { normalizeName } from '../shared/dns-name';
+
+/** Route53's quota that `TooManyHealthChecks` reports, named in the error line. */
+export const HEALTH_CHECK_QUOTA = 'Route53 health checks per account, 200 by default; request an increase in Service Quotas '
+  + '(service Route 53, quota "Health checks per account")';
+/** Generations of a task's caller reference tried in one invocation before giving up (each costs one request). */
+export const MAX_GENERATIONS = 10;
+/** ListTagsForResources takes at most 10 resource ids per request. */
+export const TAGS_PER_REQUEST = 10;
+
+/** Caller references of this library start so; the owner's hash follows. */
+const REFERENCE_VERSION = 'pd1';
+
+function hash(value: string, length: number): string {
+  return createHash('sha256').update(value).digest('hex').slice(0, length);
+}
+
+/**
+ * The start of every caller reference of one owner: it tells the checks of this construct apart before their
+ * tags are read (and finds a check whose tagging was interrupted).
+ */
+export function ownerPrefix(owner: string): string {
+  return `${REFERENCE_VERSION}-${hash(owner, 10)}-`;
+}
+
+/** The start of the caller references of one task's check with given settings (all generations). */
+export function taskPrefix(owner: string, taskId: string, settings: Omit<HealthCheckSpec, 'callerReference'>): string {
+  const { type, ipAddress, port, path, intervalSeconds, failureThreshold } = settings;
+  return `${ownerPrefix(owner)}${taskId}-${hash(JSON.stringify([type, ipAddress, port, path ?? null, intervalSeconds, failureThreshold]), 8)}-`;
+}
+
+/** The task id a caller reference of this owner names, or undefined when the reference is not one of ours. */
+export function taskIdOfReference(owner: string, reference: string): string | undefined {
+  const prefix = ownerPrefix(owner);
+  if (!reference.startsWith(prefix)) {
+    return undefined;
+  }
+  const m = /^(.+)-[0-9a-f]{8}-\d+$/.exec(reference.slice(prefix.length));
+  return m ? m[1] : undefined;
+}
+
+/**
+ * The check a task's public records get under a registration, or undefined when they get none: no
+ * `healthCheck`, a private address (Route53's checkers cannot reach it), or no address to probe. The public
+ * IPv4 address is probed; for an IPv6-only service, the IPv6 address.
+ */
+export function healthCheckSettings(service: RegisteredService, item: PublishItem): Omit<HealthCheckSpec, 'callerReference'> | undefined {
+  const hc = service.healthCheck;
+  if (hc === undefined || service.addressScope === 'private') {
+    return undefined;
+  }
+  const ipAddress = item.publicIp ?? item.ipv6Address;
+  if (ipAddress === undefined) {
+    return undefined;
+  }
+  return {
+    type: hc.type,
+    ipAddress,
+    port: hc.port,
+    ...(hc.type !== 'TCP' ? { path: hc.path ?? '/' } : {}),
+    intervalSeconds: hc.intervalSeconds,
+    failureThreshold: hc.failureThreshold,
+  };
+}
+
+/** A health check tagged with this construct's owner. */
+export interface OwnedCheck {
+  readonly id: string;
+  readonly callerReference: string;
+  /** The task ARN of its `public-discovery:task` tag. */
+  readonly taskArn?: string;
+}
+
+/** What one reconciliation knows of the health checks: the owned ones, and those owned records reference. */
+export interface HealthCheckRun {
+  readonly owned: Map<string, OwnedCheck>;
+  readonly referenced: Set<string>;
+  /** The tasks published in this run (whose checks stay, whatever else of theirs is deleted). */
+  readonly publishing: Set<string>;
+}
+
+/** The health check calls of the API; a fake without them cannot serve a registration with `healthCheck`. */
+function checks(deps: Pick<PipelineDeps, 'api'>): HealthCheckApi {
+  const api = deps.api;
+  if (!api.createHealthCheck || !api.tagHealthCheck || !api.listHealthChecks || !api.listHealthCheckTags || !api.deleteHealthCheck) {
+    throw new Error('this DiscoveryApi implements no health check calls');
+  }
+  return api as HealthCheckApi;
+}
+
+/** The ARN of a task of the configured cluster, from its id. */
+function taskArnOf(clusterArn: string, taskId: string): string {
+  return `${clusterArn.replace(':cluster/', ':task/')}/${taskId}`;
+}
+
+/** Result of {@link attachHealthChecks}. */
+export interface Attached {
+  /** The items to publish, each with the id of its check where it has one. */
+  readonly items: PublishItem[];
+  /** Tasks whose check could not be ensured for another reason than the quota (retried: event again, or next run). */
+  readonly failed: TaskOutcome[];
+}
+
+/**
+ * Gives each task to publish at the service's name the id of its health check, ensuring the check exists
+ * first. `records` are the name's records now: a task whose owned record already carries a check keeps it
+ * (a replayed start makes no call), unless `run` (the reconciler's listing) says that check is not the task's
+ * current one. A check that cannot be created for the quota leaves the task published without one (logged at
+ * error level, counted in `HealthCheckQuotaExceeded`; the reconciler retries); any other failure is returned.
+ */
+export async function attachHealthChecks(
+  deps: PipelineDeps, service: RegisteredService, records: readonly RecordSet[], publishes: readonly PublishItem[], run?: HealthCheckRun,
+): Promise<Attached> {
+  // Every owned record of the registration names the task's check: at its name, its task names and its SRV name.
+  const owned = records.filter(r => ownsRecord(ownerOf(service), r));
+  if (run) {
+    owned.forEach(r => typeof r.HealthCheckId === 'string' && run.referenced.add(r.HealthCheckId));
+    publishes.forEach(p => run.publishing.add(p.taskId));
+  }
+  const owner = deps.config.owner;
+  if (service.healthCheck === undefined) {
+    return { items: [...publishes], failed: [] };
+  }
+  const items: PublishItem[] = [];
+  const failed: TaskOutcome[] = [];
+  for (const item of publishes) {
+    const settings = healthCheckSettings(service, item);
+    if (settings === undefined) {
+      items.push(item);
+      continue;
+    }
+    if (owner === undefined) {
+      deps.log.error('the registration has a health check but the configuration names no owner; the task is published without one', {
+        taskId: item.taskId, service: service.serviceName,
+      });
+      items.push(item);
+      continue;
+    }
+    const prefix = taskPrefix(owner, item.taskId, settings);
+    const current = owned.find(r => r.SetIdentifier === item.taskId && typeof r.HealthCheckId === 'string')?.HealthCheckId as string | undefined;
+    const known = current !== undefined && (run === undefined || run.owned.get(current)?.callerReference.startsWith(prefix) === true);
+    if (known) {
+      items.push({ ...item, healthCheckId: current });
+      continue;
+    }
+    try {
+      const id = await ensureHealthCheck(deps, owner, taskArnOf(deps.config.clusterArn, item.taskId), prefix, settings);
+      run?.referenced.add(id);
+      run?.owned.set(id, { id, callerReference: prefix, taskArn: taskArnOf(deps.config.clusterArn, item.taskId) });
+      items.push({ ...item, healthCheckId: id });
+    } catch (err) {
+      if (errorName(err) === 'TooManyHealthChecks') {
+        deps.metrics.add(FEATURE_METRIC.HEALTH_CHECK_QUOTA_EXCEEDED);
+        deps.log.error(`the account reached its quota of ${HEALTH_CHECK_QUOTA}; the task is published without its health check `
+          + `(metric ${FEATURE_METRIC.HEALTH_CHECK_QUOTA_EXCEEDED}), and the reconciler attaches one once the quota allows`, {
+          taskId: item.taskId,
+          service: service.serviceName,
+          name: service.fqdn,
+          error: errorName(err),
+          quota: HEALTH_CHECK_QUOTA,
+          metric: FEATURE_METRIC.HEALTH_CHECK_QUOTA_EXCEEDED,
+        });
+        items.push(item);
+        continue;
+      }
+      failed.push({
+        taskId: item.taskId,
+        service: service.serviceName,
+        name: service.fqdn,
+        action: 'UPSERT',
+        outcome: 'failed',
+        level: 'error',
+        reason: `the task's Route53 health check could not be created: ${errorName(err)}: ${errorMessage(err)}`,
+      });
+    }
+  }
+  return { items, failed };
+}
+
+/**
+ * Creates (or finds) the task's check and tags it with the owner and the task. The first generation of the
+ * reference that is free, or whose check exists with these settings, wins; Route53 refuses a reference of a
+ * deleted check for good, and one of an existing check with other settings.
+ */
+async function ensureHealthCheck(
+  deps: PipelineDeps, owner: string, taskArn: string, prefix: string, settings: Omit<HealthCheckSpec, 'callerReference'>,
+): Promise<string> {
+  let listing: HealthCheckSummary[] | undefined;
+  for (let generation = 0; generation < MAX_GENERATIONS; generation++) {
+    const callerReference = `${prefix}${generation}`;
+    let id: string | undefined;
+    try {
+      id = await checks(deps).createHealthCheck({ callerReference, ...settings });
+    } catch (err) {
+      if (errorName(err) !== 'HealthCheckAlreadyExists') {
+        throw err;
+      }
+      // The reference names a deleted check, or an existing one whose settings were changed: find which.
+      listing ??= await checks(deps).listHealthChecks();
+      const existing = listing.filter(c => c.callerReference.startsWith(prefix))
+        .sort((a, b) => generationOf(b.callerReference) - generationOf(a.callerReference))[0];
+      if (existing !== undefined && generationOf(existing.callerReference) >= generation) {
+        id = existing.id;
+      } else {
+        continue;
+      }
+    }
+    await checks(deps).tagHealthCheck(id, { [TAG_OWNER]: owner, [TAG_TASK]: taskArn });
+    deps.log.info('health check ready', { taskId: taskIdFromArn(taskArn), healthCheckId: id, callerReference: `${prefix}${generation}` });
+    return id;
+  }
+  throw Object.assign(new Error(`no free caller reference among ${MAX_GENERATIONS} generations (${prefix}0..${MAX_GENERATIONS - 1})`), { name: 'HealthCheckReferencesExhausted' });
+}
+
+function generationOf(reference: string): number {
+  return Number(/-(\d+)$/.exec(reference)?.[1] ?? -1);
+}
+
+/** A change as {@link releaseHealthChecks} reads it. */
+interface AppliedChange {
+  readonly action: 'UPSERT' | 'DELETE';
+  readonly taskId: string;
+  readonly record: RecordSet;
+  readonly hostedZoneId?: string;
+}
+
+/**
+ * Deletes the check of each task whose records the changes deleted and that keeps none: no UPSERT of the task
+ * was applied, no record of it was found up to date. `failed(change)` tells the changes Route53 did not apply.
+ * A check is only deleted when its owner tag is this construct's. Failures are logged: the reconciler's sweep
+ * deletes the check later.
+ */
+export async function releaseHealthChecks<C extends AppliedChange>(
+  deps: PipelineDeps, changes: readonly C[], failed: (c: C) => boolean, outcomes: readonly TaskOutcome[],
+  publishing: ReadonlySet<string> = new Set(),
+): Promise<number> {
+  const owner = deps.config.owner;
+  if (owner === undefined) {
+    return 0;
+  }
+  // A task keeps a record when one of its records was found up to date, or an UPSERT of it applied and was not
+  // deleted again (the re-check after a write deletes the records of a task that stopped meanwhile).
+  const unchanged = new Set(outcomes.filter(o => o.action === 'UPSERT' && o.outcome === 'unchanged').map(o => o.taskId));
+  // One record: a task has records at several names (task names, SRV) and in several zones.
+  const key = (c: AppliedChange) => `${c.taskId}|${c.record.Type}|${normalizeName(c.record.Name)}|${c.hostedZoneId ?? ''}`;
+  const redeleted = new Set(changes.filter(c => c.action === 'DELETE' && !failed(c)).map(key));
+  const keeps = (taskId: string) => unchanged.has(taskId) || publishing.has(taskId)
+    || changes.some(c => c.taskId === taskId && c.action === 'UPSERT' && !failed(c) && !redeleted.has(key(c)))
+    // A change Route53 did not apply may leave a record of the task behind.
+    || changes.some(c => c.taskId === taskId && failed(c));
+  const candidates = new Map<string, string>();
+  for (const c of changes) {
+    const id = c.record.HealthCheckId;
+    if (c.action === 'DELETE' && !failed(c) && typeof id === 'string' && !keeps(c.taskId)) {
+      candidates.set(id, c.taskId);
+    }
+  }
+  if (candidates.size === 0) {
+    return 0;
+  }
+  let deleted = 0;
+  try {
+    const tags = await checks(deps).listHealthCheckTags([...candidates.keys()]);
+    for (const [id, taskId] of candidates) {
+      if (tags.get(id)?.[TAG_OWNER] !== owner) {
+        deps.log.warn('a deleted record carried a health check this construct does not own; it is left alone', { taskId, healthCheckId: id });
+        continue;
+      }
+      await checks(deps).deleteHealthCheck(id);
+      deleted++;
+      deps.log.info('health check deleted after the task\'s records', { taskId, healthCheckId: id });
+    }
+  } catch (err) {
+    deps.log.warn('could not delete a health check after its records; the reconciler will', { error: errorName(err), detail: errorMessage(err) });
+  }
+  return deleted;
+}
+
+/**
+ * The health checks of this construct: those tagged with its owner. A check with this owner's caller reference
+ * but without the tag (an invocation stopped between creating and tagging it) is tagged now, from the task id
+ * its reference names.
+ */
+export async function listOwnedChecks(deps: Pick<PipelineDeps, 'api' | 'log'> & { readonly config: Pick<PipelineDeps['config'], 'owner' | 'clusterArn'> }, repairTags = true): Promise<HealthCheckRun> {
+  const owner = deps.config.owner!;
+  const prefix = ownerPrefix(owner);
+  const ours = (await checks(deps).listHealthChecks()).filter(c => c.callerReference.startsWith(prefix));
+  const owned = new Map<string, OwnedCheck>();
+  for (let i = 0; i < ours.length; i += TAGS_PER_REQUEST) {
+    const part = ours.slice(i, i + TAGS_PER_REQUEST);
+    const tags = await checks(deps).listHealthCheckTags(part.map(c => c.id));
+    for (const c of part) {
+      const t = tags.get(c.id);
+      if (t === undefined) {
+        continue;
+      }
+      let taskArn = t[TAG_TASK];
+      if (t[TAG_OWNER] === undefined) {
+        const taskId = taskIdOfReference(owner, c.callerReference);
+        if (taskId === undefined) {
+          continue;
+        }
+        taskArn = taskArnOf(deps.config.clusterArn, taskId);
+        if (repairTags) {
+          await checks(deps).tagHealthCheck(c.id, { [TAG_OWNER]: owner, [TAG_TASK]: taskArn });
+          deps.log.warn('health check found untagged (its creation was interrupted); tagged now', { healthCheckId: c.id, taskArn });
+        }
+      } else if (t[TAG_OWNER] !== owner) {
+        continue;
+      }
+      owned.set(c.id, { id: c.id, callerReference: c.callerReference, ...(taskArn !== undefined ? { taskArn } : {}) });
+    }
+  }
+  return { owned, referenced: new Set(), publishing: new Set() };
+}
+
+/**
+ * Deletes the owned checks no owned record references whose task ECS does not report running (stopped, or
+ * long gone). Returns how many were deleted.
+ */
+export async function sweepOrphans(deps: PipelineDeps, run: HealthCheckRun): Promise<number> {
+  const candidates = [...run.owned.values()].filter(c => !run.referenced.has(c.id));
+  if (candidates.length === 0) {
+    return 0;
+  }
+  const arns = candidates.map(c => c.taskArn).filter((a): a is string => a !== undefined);
+  const tasks = arns.length > 0 ? await deps.api.describeTasks(deps.config.clusterArn, arns) : new Map();
+  let deleted = 0;
+  for (const c of candidates) {
+    const task = c.taskArn !== undefined ? tasks.get(c.taskArn) : undefined;
+    if (task !== undefined && intentOf(task.lastStatus, task.desiredStatus) !== 'remove') {
+      continue;
+    }
+    await checks(deps).deleteHealthCheck(c.id);
+    deleted++;
+    deps.log.info('orphaned health check deleted', { healthCheckId: c.id, taskArn: c.taskArn, reason: 'its task is not running and no record references it' });
+  }
+  return deleted;
+}
+
+/**
+ * Deletes every check of `owner` (the stack is being deleted; its records are gone): those tagged with it, and
+ * those with its caller reference whose tagging was interrupted.
+ */
+export async function deleteOwnedChecks(deps: Pick<PipelineDeps, 'api' | 'log'>, owner: string): Promise<number> {
+  const run = await listOwnedChecks({ ...deps, config: { owner, clusterArn: '' } }, false);
+  for (const id of run.owned.keys()) {
+    await checks(deps).deleteHealthCheck(id);
+  }
+  return run.owned.size;
+}

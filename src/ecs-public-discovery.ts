@@ -333,7 +333,9 @@ const FUNCTION_TIMEOUT = Duration.seconds(FUNCTION_TIMEOUT_SECONDS);
 
 /**
  * Publishes the public IPs of ECS tasks as Route53 multi-value A records (and, per service, AAAA records of
- * their IPv6 addresses), without a load balancer.
+ * their IPv6 addresses), without a load balancer. Per service, tasks may also be published in more hosted
+ * zones (a private zone gets their private addresses), under host names of their own with SRV records
+ * pointing at them, with a Route53 health check each, or only while ECS reports them HEALTHY.
  *
  * ECS task state changes of the registered services flow through an EventBridge rule and an SQS queue
  * to a Lambda function that upserts a record per running task and deletes it when the task stops. A

@@ -32,7 +32,9 @@ export interface BatchResult {
 }
 
 /** Processes one batch of ECS Task State Change messages. */
-export async function processMessages(deps: PipelineDeps, messages: readonly InboundMessage[]): Promise<BatchResult> {
+export async function processMessages(batchDeps: PipelineDeps, messages: readonly InboundMessage[]): Promise<BatchResult> {
+  // A task published in several zones gets its one health check ensured once in the batch.
+  const deps = { ...batchDeps, ensuredChecks: new Map<string, Promise<string>>() };
   const batch = new Batch();
   const events = parseMessages(deps, messages);
   const coalesced = coalesceEvents(deps, batch, events);

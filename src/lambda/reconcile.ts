@@ -41,8 +41,10 @@ export interface ReconcileOptions {
  * runs short, the services not reached are left for a later run (counted in `skipped`).
  */
 export async function reconcile(
-  deps: PipelineDeps, services: readonly RegisteredService[] = deps.config.services, options: ReconcileOptions = {},
+  runDeps: PipelineDeps, services: readonly RegisteredService[] = runDeps.config.services, options: ReconcileOptions = {},
 ): Promise<ReconcileSummary> {
+  // A task published in several zones gets its one health check ensured once in the run.
+  const deps = { ...runDeps, ensuredChecks: new Map<string, Promise<string>>() };
   const { log, metrics } = deps;
   const changes: PlannedChange[] = [];
   const outcomes: TaskOutcome[] = [];

@@ -262,3 +262,31 @@ describe('a service in several zones counts one failure or refusal once (review 
     })]);
   });
 });
+
+test('a task published in two public zones with a health check creates and tags its one check once per batch and per reconciliation', async () => {
+  const healthCheck = { type: 'TCP' as const, port: 25565, intervalSeconds: 30, failureThreshold: 3 };
+  const checked: DiscoveryConfig = {
+    clusterArn: CLUSTER_ARN,
+    owner: '123456789012/eu-west-1/c8aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa',
+    services: [{ ...MC, healthCheck }, { ...MC_PRIVATE, healthCheck }, { ...MC_NET, healthCheck }],
+  };
+  const h = pipelineHarness(checked);
+  h.api.addTask('t1', { service: MC, ip: '203.0.113.1', privateIp: '10.0.1.5' });
+  expect((await h.run(['m1', startEvent('t1')])).failedMessageIds).toEqual([]);
+  expect(h.api.count('createHealthCheck')).toBe(1);
+  expect(h.api.count('tagHealthCheck')).toBe(1);
+  const [id] = [...h.api.healthChecks.keys()];
+  expect(h.api.records(ZONE, MC.fqdn).map(r => r.HealthCheckId)).toEqual([id]);
+  expect(h.api.records(OTHER_ZONE, MC_NET.fqdn).map(r => r.HealthCheckId)).toEqual([id]);
+  expect(h.api.records(PRIVATE_ZONE, MC.fqdn).map(r => r.HealthCheckId)).toEqual([undefined]);
+
+  // The reconciler, finding both public records without their check, ensures it once too.
+  for (const [zone, service] of [[ZONE, MC], [OTHER_ZONE, MC_NET]] as const) {
+    h.api.zones.set(zone, [ownedRecord(service, 't1', '203.0.113.1')]);
+  }
+  const before = h.api.count('createHealthCheck');
+  await reconcile(h.deps);
+  expect(h.api.count('createHealthCheck') - before).toBe(1);
+  expect(h.api.records(ZONE, MC.fqdn).map(r => r.HealthCheckId)).toEqual([id]);
+  expect(h.api.records(OTHER_ZONE, MC_NET.fqdn).map(r => r.HealthCheckId)).toEqual([id]);
+});

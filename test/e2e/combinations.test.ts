@@ -208,6 +208,13 @@ describe('health checks in several zones (split-horizon)', () => {
 
     const [gone, kept] = tasks;
     const keptCheck = await checkOf(kept);
+    // The reconciler finds every zone up to date: no drift, no new check, no check swept.
+    e2e.proxy.resetCounts();
+    const inv = await e2e.reconcile();
+    expect(inv.result).toMatchObject({ upserted: 0, deleted: 0, failed: 0, healthChecksDeleted: 0 });
+    expect(e2e.proxy.count('route53', 'CreateHealthCheck')).toBe(0);
+    expect(await healthChecks()).toHaveLength(2);
+
     await e2e.world.stopTask(gone);
     const stopped = await e2e.deliver(stopSequence(gone));
     expectAcknowledged(stopped);

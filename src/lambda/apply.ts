@@ -202,7 +202,16 @@ const OUTCOME_METRIC: Partial<Record<TaskOutcome['outcome'], MetricName>> = {
 
 /** Counts the outcomes as metrics. */
 function countOutcomes(metrics: Metrics, outcomes: readonly TaskOutcome[]): void {
+  // A task the registration refuses (resolvePublish) is one refused task however many zones refused it.
+  const refused = new Set<string>();
   for (const o of outcomes) {
+    if (o.outcome === 'rejected') {
+      const key = `${o.service}|${o.taskId}`;
+      if (refused.has(key)) {
+        continue;
+      }
+      refused.add(key);
+    }
     const name = o.outcome === 'applied'
       ? (o.action === 'DELETE' ? METRIC.RECORDS_DELETED : METRIC.RECORDS_UPSERTED)
       : OUTCOME_METRIC[o.outcome];

@@ -168,7 +168,7 @@ export async function attachHealthChecks(
       continue;
     }
     try {
-      const id = await ensureHealthCheck(deps, owner, taskArnOf(deps.config.clusterArn, item.taskId), prefix, settings);
+      const id = await ensureOnce(deps, owner, taskArnOf(deps.config.clusterArn, item.taskId), prefix, settings);
       run?.referenced.add(id);
       run?.owned.set(id, { id, callerReference: prefix, taskArn: taskArnOf(deps.config.clusterArn, item.taskId) });
       items.push({ ...item, healthCheckId: id });
@@ -199,6 +199,24 @@ export async function attachHealthChecks(
     }
   }
   return { items, failed };
+}
+
+/**
+ * {@link ensureHealthCheck} once per task in one batch or reconciliation (`deps.ensuredChecks`): a task published
+ * in several public zones (one registration each) shares one check, so the other zones reuse the answer instead of
+ * creating and tagging it again.
+ */
+function ensureOnce(
+  deps: PipelineDeps, owner: string, taskArn: string, prefix: string, settings: Omit<HealthCheckSpec, 'callerReference'>,
+): Promise<string> {
+  const ensured = deps.ensuredChecks;
+  if (ensured === undefined) {
+    return ensureHealthCheck(deps, owner, taskArn, prefix, settings);
+  }
+  if (!ensured.has(prefix)) {
+    ensured.set(prefix, ensureHealthCheck(deps, owner, taskArn, prefix, settings));
+  }
+  return ensured.get(prefix)!;
 }
 
 /**

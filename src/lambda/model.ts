@@ -204,4 +204,6 @@ export interface PipelineDeps {
   readonly api: DiscoveryApi;
   readonly log: Logger;
   readonly metrics: Metrics;
+  /** The health checks ensured so far by this batch or reconciliation, by reference prefix (see health-checks.ts). */
+  readonly ensuredChecks?: Map<string, Promise<string>>;
 }

@@ -32,7 +32,9 @@ export interface BatchResult {
 }
 
 /** Processes one batch of ECS Task State Change messages. */
-export async function processMessages(deps: PipelineDeps, messages: readonly InboundMessage[]): Promise<BatchResult> {
+export async function processMessages(batchDeps: PipelineDeps, messages: readonly InboundMessage[]): Promise<BatchResult> {
+  // A task published in several zones gets its one health check ensured once in the batch.
+  const deps = { ...batchDeps, ensuredChecks: new Map<string, Promise<string>>() };
   const batch = new Batch();
   const events = parseMessages(deps, messages);
   const coalesced = coalesceEvents(deps, batch, events);
@@ -58,6 +60,13 @@ class Batch {
   public fail(taskId: string, outcome: Omit<TaskOutcome, 'taskId' | 'outcome' | 'level'>): void {
     this.failedTasks.add(taskId);
     this.outcomes.push({ ...outcome, taskId, outcome: 'failed', level: 'error' });
+  }
+
+  /** A task whose read failed (one read for all its registrations): failed once, however many zones it is published in. */
+  public failRead(taskId: string, outcome: Omit<TaskOutcome, 'taskId' | 'outcome' | 'level'>): void {
+    if (!this.failedTasks.has(taskId)) {
+      this.fail(taskId, outcome);
+    }
   }
 }
 
@@ -142,7 +151,7 @@ async function confirmStarts(deps: PipelineDeps, batch: Batch, names: NamesOfBat
       tasks = await api.describeTasks(config.clusterArn, [...new Set(toPublish.map(w => w.event.taskArn))]);
     } catch (err) {
       log.error('DescribeTasks failed; the batch\'s start events will be retried', { error: errorName(err), detail: errorMessage(err) });
-      toPublish.forEach(w => batch.fail(w.event.taskId, { service: w.service.serviceName, name: w.service.fqdn, action: 'UPSERT', reason: `DescribeTasks failed: ${errorName(err)}` }));
+      toPublish.forEach(w => batch.failRead(w.event.taskId, { service: w.service.serviceName, name: w.service.fqdn, action: 'UPSERT', reason: `DescribeTasks failed: ${errorName(err)}` }));
     }
   }
   const confirmed: ConfirmedStart[] = [];
@@ -176,7 +185,7 @@ async function resolveAddresses(deps: PipelineDeps, batch: Batch, names: NamesOf
       enis = await api.describeNetworkInterfaces(eniIds);
     } catch (err) {
       log.error('DescribeNetworkInterfaces failed; the batch\'s start events will be retried', { error: errorName(err), detail: errorMessage(err) });
-      confirmed.forEach(c => batch.fail(c.work.event.taskId, { service: c.work.service.serviceName, name: c.work.service.fqdn, action: 'UPSERT', reason: `DescribeNetworkInterfaces failed: ${errorName(err)}` }));
+      confirmed.forEach(c => batch.failRead(c.work.event.taskId, { service: c.work.service.serviceName, name: c.work.service.fqdn, action: 'UPSERT', reason: `DescribeNetworkInterfaces failed: ${errorName(err)}` }));
     }
   }
   for (const c of confirmed) {
@@ -190,7 +199,7 @@ async function resolveAddresses(deps: PipelineDeps, batch: Batch, names: NamesOf
       resolution.warnings.forEach(reason => log.warn('task published from its registration', { taskId, service: c.work.service.serviceName, reason }));
       names.of(c.work.service).publishes.push(resolution.item);
     } else {
-      batch.outcomes.push(resolution.outcome);
+      batch.outcomes.push(...zonedOutcomes(deps.config, c.work.service, [resolution.outcome]));
     }
   }
 }
@@ -213,7 +222,11 @@ async function planNames(
     } catch (err) {
       log.error('ListResourceRecordSets failed; events for this name will be retried', { name: nw.service.fqdn, error: errorName(err), detail: errorMessage(err) });
       // An orphan stop's record may be under this name: its messages must be retried too.
-      [...nw.publishes, ...nw.removals, ...orphanRemovals.map(o => ({ taskId: o.event.taskId }))].forEach(i => batch.fail(i.taskId, { service: nw.service.serviceName, name: nw.service.fqdn, action: 'SKIP', reason: `ListResourceRecordSets failed: ${errorName(err)}` }));
+      // A failure of one zone: its outcomes name the zone when the service has several.
+      const [failure] = zonedOutcomes<Omit<TaskOutcome, 'taskId' | 'outcome' | 'level'>>(deps.config, nw.service, [{
+        service: nw.service.serviceName, name: nw.service.fqdn, action: 'SKIP', reason: `ListResourceRecordSets failed: ${errorName(err)}`,
+      }]);
+      [...nw.publishes, ...nw.removals, ...orphanRemovals.map(o => ({ taskId: o.event.taskId }))].forEach(i => batch.fail(i.taskId, failure));
       continue;
     }
     for (const o of orphanRemovals) {

@@ -46,7 +46,7 @@ export async function planService(
     if (resolution.ok) {
       publishes.push(resolution.item);
     } else {
-      outcomes.push(resolution.outcome);
+      outcomes.push(...zonedOutcomes(config, service, [resolution.outcome]));
     }
   }
   const holding = new Set(current.filter(r => isOwned(r, service.fqdn, recordTypesOf(service))).map(r => r.SetIdentifier as string));

@@ -55,7 +55,7 @@ export function healthWait(service: RegisteredService, healthStatus: string | un
  * registration (it is published in several zones: a task's change in one zone then succeeds or fails apart
  * from its change in another); as they are otherwise, so the outcomes of a service of one zone read as before.
  */
-export function zonedOutcomes<T extends TaskOutcome>(
+export function zonedOutcomes<T extends Partial<TaskOutcome>>(
   config: DiscoveryConfig, service: Pick<RegisteredService, 'serviceName' | 'hostedZoneId'>, outcomes: T[],
 ): T[] {
   const registrations = config.services.filter(s => s.serviceName === service.serviceName).length;

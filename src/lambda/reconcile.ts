@@ -11,12 +11,17 @@ import { METRIC, RegisteredService } from '../shared/contract';
 
 /** Result of {@link reconcile}. */
 export interface ReconcileSummary {
+  /**
+   * Registrations given (one per zone and name: a service published in 3 zones counts 3); `skipped` counts them
+   * too, so the caller's cursor over the registrations resumes at the first one not reached.
+   */
   readonly services: number;
-  /** Services left for a later run because the invocation's time ran short. */
+  /** Registrations left for a later run because the invocation's time ran short. */
   readonly skipped?: number;
   readonly upserted: number;
   readonly deleted: number;
   readonly failed: number;
+  /** ECS services that could not be read, each once however many zones it is published in (`ChangesFailed` counts them). */
   readonly failedServices: string[];
   /** Orphaned health checks deleted (present when the construct has health checks). */
   readonly healthChecksDeleted?: number;
@@ -36,8 +41,10 @@ export interface ReconcileOptions {
  * runs short, the services not reached are left for a later run (counted in `skipped`).
  */
 export async function reconcile(
-  deps: PipelineDeps, services: readonly RegisteredService[] = deps.config.services, options: ReconcileOptions = {},
+  runDeps: PipelineDeps, services: readonly RegisteredService[] = runDeps.config.services, options: ReconcileOptions = {},
 ): Promise<ReconcileSummary> {
+  // A task published in several zones gets its one health check ensured once in the run.
+  const deps = { ...runDeps, ensuredChecks: new Map<string, Promise<string>>() };
   const { log, metrics } = deps;
   const changes: PlannedChange[] = [];
   const outcomes: TaskOutcome[] = [];
@@ -50,21 +57,32 @@ export async function reconcile(
       break;
     }
     reachedServices.push(...group);
+    const refused: TaskOutcome[] = [];
+    const errors = new Map<unknown, RegisteredService[]>();
     for (const result of await planRegistrations(deps, group, healthChecks)) {
-      const service = result.service;
       if ('error' in result) {
-        const err = result.error;
-        failedServices.push(service.serviceName);
-        log.error('reconciliation of a service failed; it is retried at the next run', { service: service.serviceName, error: errorName(err), detail: errorMessage(err) });
+        errors.set(result.error, [...(errors.get(result.error) ?? []), result.service]);
         continue;
       }
       const plan = result.plan;
       changes.push(...plan.changes);
       // A refused task is refused again at every run for as long as it runs: its start event logged it at
       // error level once; here it is counted and summed up in one warning per service instead of one line per task.
-      const refused = plan.outcomes.filter(o => o.outcome === 'rejected');
+      refused.push(...plan.outcomes.filter(o => o.outcome === 'rejected'));
       outcomes.push(...plan.outcomes.filter(o => o.outcome !== 'rejected'));
-      reportRefused(deps, service, refused);
+    }
+    reportRefused(deps, group, refused);
+    // A service fails once however many of its zones a failed read (shared by them, or a zone's own) left unreconciled.
+    if (errors.size > 0) {
+      failedServices.push(group[0].serviceName);
+    }
+    for (const [err, failed] of errors) {
+      log.error('reconciliation of a service failed; it is retried at the next run', {
+        service: group[0].serviceName,
+        ...(group.length > 1 ? { hostedZoneIds: failed.map(s => s.hostedZoneId) } : {}),
+        error: errorName(err),
+        detail: errorMessage(err),
+      });
     }
   }
   // Counted from the first registration not reached, in the order given: the next run starts there.
@@ -126,17 +144,22 @@ async function sweep(deps: PipelineDeps, run: HealthCheckRun): Promise<number> {
 /** Most refused tasks named in the reconciler's summary line; the count covers them all. */
 export const REFUSED_TASKS_LOGGED = 20;
 
-/** Counts the tasks the reconciler refused (`TasksRejected`) and logs them as one warning line. */
-function reportRefused(deps: PipelineDeps, service: RegisteredService, refused: readonly TaskOutcome[]): void {
+/**
+ * Counts the tasks the reconciler refused (`TasksRejected`, a task once however many of the service's zones refused
+ * it) and logs them as one warning line per service; with several zones, each refusal names its zone.
+ */
+function reportRefused(deps: PipelineDeps, group: readonly RegisteredService[], refused: readonly TaskOutcome[]): void {
   if (refused.length === 0) {
     return;
   }
-  deps.metrics.add(METRIC.TASKS_REJECTED, refused.length);
+  const count = new Set(refused.map(o => o.taskId)).size;
+  deps.metrics.add(METRIC.TASKS_REJECTED, count);
   deps.log.warn('tasks refused by the registration', {
-    service: service.serviceName,
-    name: service.fqdn,
-    count: refused.length,
-    tasks: refused.slice(0, REFUSED_TASKS_LOGGED).map(o => ({ taskId: o.taskId, reason: o.reason })),
+    service: group[0].serviceName,
+    name: group[0].fqdn,
+    count,
+    tasks: refused.slice(0, REFUSED_TASKS_LOGGED)
+      .map(o => ({ taskId: o.taskId, reason: o.reason, ...(o.hostedZoneId ? { hostedZoneId: o.hostedZoneId } : {}) })),
     ...(refused.length > REFUSED_TASKS_LOGGED ? { tasksNotListed: refused.length - REFUSED_TASKS_LOGGED } : {}),
   });
 }

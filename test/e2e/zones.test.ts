@@ -273,3 +273,30 @@ test('the same move without the old policies during the update: the purge is den
   expect(answer.Status).toBe('FAILED');
   expect(ownedAt(await e2e.world.zoneRecords(zones.private), 'play-internal.example.com.')).toHaveLength(1);
 });
+
+test('a failed read of a service in several zones counts once: ListTasks failing is one failed service, not one per zone', async () => {
+  await e2e.world.startTasks(e2e.web.serviceName, 1);
+  // Every ListTasks fails, past the handler's retries: three services, seven registrations.
+  e2e.proxy.failNext({ service: 'ecs', action: 'ListTasks' }, 100, 'InternalError');
+  const inv = await e2e.reconcile();
+  expect(String(inv.error)).toMatch(/reconciliation failed for/);
+  expect(e2e.config.services).toHaveLength(7);
+  const failedLine = logsWith(inv.logs, { message: 'reconciliation finished' });
+  expect(failedLine).toHaveLength(1);
+  const failedServices = failedLine[0].json!.failedServices as string[];
+  expect([...failedServices].sort()).toEqual([e2e.api.serviceName, e2e.play.serviceName, e2e.web.serviceName].sort());
+  expect(metricsOf(inv.logs)).toMatchObject({ ChangesFailed: 3 });
+  // One line per service, naming the zones its failed read left unreconciled.
+  const lines = logsWith(inv.logs, { level: 'error', message: 'reconciliation of a service failed; it is retried at the next run', service: e2e.web.serviceName });
+  expect(lines.map((l) => l.json!.hostedZoneIds)).toEqual([[e2e.deployed.zoneId, zones.private, zones.other]]);
+});
+
+test('a task of a service in several zones without a public IP is one refused task; each refusal names its zone', async () => {
+  const [t] = await e2e.world.startTasks(e2e.web.serviceName, 1, { publicIp: false });
+  const start = await e2e.deliver([running(t)]);
+  expectAcknowledged(start);
+  expect(await rows(webPrivate())).toEqual(privateRows([t]));
+  expect(await rows(webPublic())).toEqual([]);
+  expect(metricsOf(start.logs)).toMatchObject({ TasksRejected: 1, RecordsUpserted: 1 });
+  expect(logsWith(start.logs, { taskId: t.taskId, outcome: 'rejected' }).map((l) => l.json!.hostedZoneId).sort()).toEqual([e2e.deployed.zoneId, zones.other].sort());
+});

@@ -184,3 +184,109 @@ test('a zone whose listing fails in the reconciler is reported; the other zones 
   expect(h.api.records(PRIVATE_ZONE)).toEqual([]);
   expect(h.api.records(OTHER_ZONE, MC_NET.fqdn)).toHaveLength(1);
 });
+
+describe('a service in several zones counts one failure or refusal once (review of issue 10)', () => {
+  test('reconciler: one failed shared read (ListTasks) is one failed service and one ChangesFailed, logged once with its zones', async () => {
+    const h = pipelineHarness(CONFIG);
+    h.api.addTask('t1', { service: MC, ip: '203.0.113.1', privateIp: '10.0.1.5' });
+    h.api.fail('listServiceTasks', awsError('ThrottlingException', 'slow down'), 1);
+    const summary = await reconcile(h.deps);
+    expect(summary).toMatchObject({ services: 3, upserted: 0, failed: 0, failedServices: ['minecraft'] });
+    expect(h.counted()).toEqual({ ChangesFailed: 1 });
+    const lines = h.logs().filter(l => l.message === 'reconciliation of a service failed; it is retried at the next run');
+    expect(lines).toEqual([expect.objectContaining({ service: 'minecraft', hostedZoneIds: [ZONE, PRIVATE_ZONE, OTHER_ZONE], error: 'ThrottlingException' })]);
+  });
+
+  test('reconciler: a zone\'s own listing failure beside a shared one still fails the service once', async () => {
+    const h = pipelineHarness(CONFIG);
+    h.api.fail('listRecordsAt', awsError('Throttling', 'slow down'), 1, args => args[0] === PRIVATE_ZONE);
+    h.api.fail('listRecordsAt', awsError('Throttling', 'slow down'), 1, args => args[0] === OTHER_ZONE);
+    const summary = await reconcile(h.deps);
+    expect(summary.failedServices).toEqual(['minecraft']);
+    expect(h.counted()).toEqual({ ChangesFailed: 1 });
+    // Two errors, each its own line naming its zone.
+    expect(h.logs().filter(l => l.message === 'reconciliation of a service failed; it is retried at the next run').map(l => l.hostedZoneIds))
+      .toEqual([[PRIVATE_ZONE], [OTHER_ZONE]]);
+  });
+
+  test('pipeline: a failed DescribeTasks is one failed outcome (one ChangesFailed) for the task, not one per zone', async () => {
+    const h = pipelineHarness(CONFIG);
+    h.api.addTask('t1', { service: MC, ip: '203.0.113.1', privateIp: '10.0.1.5' });
+    h.api.fail('describeTasks', awsError('ThrottlingException', 'slow down'), 1);
+    const result = await h.run(['m1', startEvent('t1')]);
+    expect(result.failedMessageIds).toEqual(['m1']);
+    expect(result.outcomes.filter(o => o.outcome === 'failed')).toEqual([expect.objectContaining({ taskId: 't1', reason: 'DescribeTasks failed: ThrottlingException' })]);
+    expect(h.counted()).toEqual({ ChangesFailed: 1 });
+  });
+
+  test('pipeline: a failed DescribeNetworkInterfaces is one failed outcome for the task', async () => {
+    const h = pipelineHarness(CONFIG);
+    h.api.addTask('t1', { service: MC, ip: '203.0.113.1', privateIp: '10.0.1.5' });
+    h.api.fail('describeNetworkInterfaces', awsError('RequestLimitExceeded', 'slow down'), 1);
+    const result = await h.run(['m1', startEvent('t1')]);
+    expect(result.failedMessageIds).toEqual(['m1']);
+    expect(result.outcomes.filter(o => o.outcome === 'failed')).toHaveLength(1);
+    expect(h.counted()).toEqual({ ChangesFailed: 1 });
+  });
+
+  test('pipeline: a failed listing in one zone is a failed outcome naming that zone', async () => {
+    const h = pipelineHarness(CONFIG);
+    h.api.addTask('t1', { service: MC, ip: '203.0.113.1', privateIp: '10.0.1.5' });
+    h.api.fail('listRecordsAt', awsError('Throttling', 'slow down'), 1, args => args[0] === OTHER_ZONE);
+    const result = await h.run(['m1', startEvent('t1')]);
+    expect(result.outcomes.filter(o => o.outcome === 'failed').map(o => o.hostedZoneId)).toEqual([OTHER_ZONE]);
+  });
+
+  test('pipeline: a task without a public IP is one refused task (TasksRejected 1), its lines naming each refusing zone; the private zone gets its record', async () => {
+    const h = pipelineHarness(CONFIG);
+    h.api.addTask('t1', { service: MC, ip: null, privateIp: '10.0.1.5' });
+    const result = await h.run(['m1', startEvent('t1')]);
+    expect(result.outcomes.filter(o => o.outcome === 'rejected').map(o => o.hostedZoneId)).toEqual([ZONE, OTHER_ZONE]);
+    expect(h.counted()).toEqual({ TasksRejected: 1, RecordsUpserted: 1 });
+    expect(h.api.records(PRIVATE_ZONE, MC.fqdn)).toEqual([ownedRecord(MC_PRIVATE, 't1', '10.0.1.5')]);
+  });
+
+  test('reconciler: a task without a public IP is counted once and named with its zones in one warning', async () => {
+    const h = pipelineHarness(CONFIG);
+    h.api.addTask('t1', { service: MC, ip: null, privateIp: '10.0.1.5' });
+    await reconcile(h.deps);
+    expect(h.counted()).toMatchObject({ TasksRejected: 1 });
+    const lines = h.logs().filter(l => l.message === 'tasks refused by the registration');
+    expect(lines).toEqual([expect.objectContaining({
+      service: 'minecraft',
+      count: 1,
+      tasks: [
+        { taskId: 't1', reason: expect.stringContaining('no public IPv4 address'), hostedZoneId: ZONE },
+        { taskId: 't1', reason: expect.stringContaining('no public IPv4 address'), hostedZoneId: OTHER_ZONE },
+      ],
+    })]);
+  });
+});
+
+test('a task published in two public zones with a health check creates and tags its one check once per batch and per reconciliation', async () => {
+  const healthCheck = { type: 'TCP' as const, port: 25565, intervalSeconds: 30, failureThreshold: 3 };
+  const checked: DiscoveryConfig = {
+    clusterArn: CLUSTER_ARN,
+    owner: '123456789012/eu-west-1/c8aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa',
+    services: [{ ...MC, healthCheck }, { ...MC_PRIVATE, healthCheck }, { ...MC_NET, healthCheck }],
+  };
+  const h = pipelineHarness(checked);
+  h.api.addTask('t1', { service: MC, ip: '203.0.113.1', privateIp: '10.0.1.5' });
+  expect((await h.run(['m1', startEvent('t1')])).failedMessageIds).toEqual([]);
+  expect(h.api.count('createHealthCheck')).toBe(1);
+  expect(h.api.count('tagHealthCheck')).toBe(1);
+  const [id] = [...h.api.healthChecks.keys()];
+  expect(h.api.records(ZONE, MC.fqdn).map(r => r.HealthCheckId)).toEqual([id]);
+  expect(h.api.records(OTHER_ZONE, MC_NET.fqdn).map(r => r.HealthCheckId)).toEqual([id]);
+  expect(h.api.records(PRIVATE_ZONE, MC.fqdn).map(r => r.HealthCheckId)).toEqual([undefined]);
+
+  // The reconciler, finding both public records without their check, ensures it once too.
+  for (const [zone, service] of [[ZONE, MC], [OTHER_ZONE, MC_NET]] as const) {
+    h.api.zones.set(zone, [ownedRecord(service, 't1', '203.0.113.1')]);
+  }
+  const before = h.api.count('createHealthCheck');
+  await reconcile(h.deps);
+  expect(h.api.count('createHealthCheck') - before).toBe(1);
+  expect(h.api.records(ZONE, MC.fqdn).map(r => r.HealthCheckId)).toEqual([id]);
+  expect(h.api.records(OTHER_ZONE, MC_NET.fqdn).map(r => r.HealthCheckId)).toEqual([id]);
+});

@@ -147,9 +147,9 @@ test('the reconciler deletes an orphan of this construct (a stopped task\'s chec
   const gone = await e2e.world.startTask(e2e.web.serviceName);
   await e2e.world.stopTask(gone);
   const owner = e2e.config.owner!;
-  const orphan = await createCheck(`${ownerPrefix(owner)}${gone.taskId}-0badc0de-0`, { [TAG_OWNER]: owner, [TAG_TASK]: gone.taskArn });
+  const orphan = await createCheck(`${ownerPrefix(owner)}${gone.taskId}-0badc0-0`, { [TAG_OWNER]: owner, [TAG_TASK]: gone.taskArn });
   // Created by an invocation that stopped before tagging it: found by its caller reference, tagged, then deleted.
-  const untaggedOurs = await createCheck(`${ownerPrefix(owner)}${'f'.repeat(32)}-0badc0de-0`, {});
+  const untaggedOurs = await createCheck(`${ownerPrefix(owner)}${'f'.repeat(32)}-0badc0-0`, {});
   const otherOwner = await createCheck('someone-else-1', { [TAG_OWNER]: `${owner}-other`, [TAG_TASK]: gone.taskArn });
   const untagged = await createCheck('someone-else-2', {});
 
@@ -224,7 +224,7 @@ describe('IAM, played by the proxy from the synthesized role policies', () => {
     expectAcknowledged(await e2e.deliver([running(t)]));
     const gone = await e2e.world.startTask(e2e.web.serviceName);
     await e2e.world.stopTask(gone);
-    await createCheck(`${ownerPrefix(e2e.config.owner!)}${gone.taskId}-0badc0de-0`, { [TAG_OWNER]: e2e.config.owner!, [TAG_TASK]: gone.taskArn });
+    await createCheck(`${ownerPrefix(e2e.config.owner!)}${gone.taskId}-0badc0-0`, { [TAG_OWNER]: e2e.config.owner!, [TAG_TASK]: gone.taskArn });
     expect((await e2e.reconcile()).result).toMatchObject({ failed: 0, healthChecksDeleted: 1 });
     await e2e.world.stopTask(t);
     expectAcknowledged(await e2e.deliver(stopSequence(t)));

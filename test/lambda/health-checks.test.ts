@@ -35,8 +35,12 @@ describe('caller references and settings', () => {
 
   test('a reference names the owner (hashed), the task, the settings (hashed) and a generation, within Route53\'s 64 characters', () => {
     const reference = `${taskPrefix(OWNER, TASK_ID, settings)}0`;
-    expect(reference).toMatch(new RegExp(`^pd1-[0-9a-f]{10}-${TASK_ID}-[0-9a-f]{8}-0$`));
+    expect(reference).toMatch(new RegExp(`^pd1-[0-9a-f]{8}-${TASK_ID}-[0-9a-f]{6}-0$`));
     expect(reference.length).toBeLessThanOrEqual(64);
+    // The longest: a task id of the old ARN format (a UUID) and a generation from the time (7 base-36 digits until 2080).
+    const uuid = '01234567-89ab-cdef-0123-456789abcdef';
+    expect(`${taskPrefix(OWNER, uuid, settings)}${(36 ** 7 - 1).toString(36)}`.length).toBeLessThanOrEqual(64);
+    expect(taskIdOfReference(OWNER, `${taskPrefix(OWNER, uuid, settings)}${Math.floor(Date.now() / 1000).toString(36)}`)).toBe(uuid);
     expect(reference.startsWith(ownerPrefix(OWNER))).toBe(true);
     expect(taskIdOfReference(OWNER, reference)).toBe(TASK_ID);
     expect(taskIdOfReference(`${OWNER}x`, reference)).toBeUndefined();
@@ -125,19 +129,53 @@ describe('the batch pipeline', () => {
     expect(h.api.count('createHealthCheck') + h.api.count('tagHealthCheck') + h.api.count('listHealthChecks')).toBe(0);
   });
 
-  test('a reference of a deleted check (a task published again) moves to the next generation', async () => {
+  test('a reference of a deleted check (the check was deleted while its task runs): a new generation from the time, no probing', async () => {
     const h = setup();
     await h.run(['m1', startEvent(TASK_ID)]);
     const [first] = [...h.api.healthChecks.values()];
-    // Its records and check went (e.g. the task was not HEALTHY for a while); now it is published again.
+    // Its records and check went (deleted by hand, say); now it is published again.
     h.api.zones.set(ZONE, []);
     await h.api.deleteHealthCheck(first.id);
+    h.api.calls.length = 0;
     await h.run(['m2', startEvent(TASK_ID, { version: 3 })]);
     const [second] = [...h.api.healthChecks.values()];
     expect(second.id).not.toBe(first.id);
     expect(first.spec.callerReference.endsWith('-0')).toBe(true);
-    expect(second.spec.callerReference).toBe(first.spec.callerReference.replace(/-0$/, '-1'));
+    expect(second.spec.callerReference).toMatch(new RegExp(`^${first.spec.callerReference.slice(0, -1)}[0-9a-z]{6,7}$`));
     expect(h.api.records(ZONE, MC.fqdn)[0].HealthCheckId).toBe(second.id);
+    expect(h.api.count('createHealthCheck')).toBe(2);
+    expect(h.api.count('listHealthChecks')).toBe(1);
+  });
+
+  test('a gated task that flaps UNHEALTHY and HEALTHY 12 times keeps its one check and is published every time', async () => {
+    const gated: RegisteredService = { ...CHECKED, publishWhenHealthy: true };
+    const h = pipelineHarness({ ...CONFIG, services: [gated, WEB] });
+    h.api.addTask(TASK_ID, { service: gated, ip: '203.0.113.10', healthStatus: 'HEALTHY' });
+    await h.run(['m0', startEvent(TASK_ID)]);
+    const [check] = [...h.api.healthChecks.values()];
+    for (let i = 1; i <= 12; i++) {
+      h.api.setHealth(TASK_ID, 'UNHEALTHY');
+      expect((await h.run([`u${i}`, startEvent(TASK_ID, { version: 2 * i + 1 })])).failedMessageIds).toEqual([]);
+      expect(h.api.records(ZONE, MC.fqdn)).toEqual([]);
+      expect([...h.api.healthChecks.keys()]).toEqual([check.id]);
+      h.api.setHealth(TASK_ID, 'HEALTHY');
+      expect((await h.run([`h${i}`, startEvent(TASK_ID, { version: 2 * i + 2 })])).failedMessageIds).toEqual([]);
+      expect(h.api.records(ZONE, MC.fqdn)).toEqual([{ ...ownedRecord(MC, TASK_ID, '203.0.113.10'), HealthCheckId: check.id }]);
+    }
+    // One CreateHealthCheck per publication, each answered with the same check; no reference was used up.
+    expect(h.api.count('createHealthCheck')).toBe(13);
+    expect(h.api.count('listHealthChecks')).toBe(0);
+    expect(h.api.count('deleteHealthCheck')).toBe(0);
+    expect((await reconcile(h.deps)).healthChecksDeleted ?? 0).toBe(0);
+    expect([...h.api.healthChecks.keys()]).toEqual([check.id]);
+
+    // The task stops while unpublished: no record names the check; the reconciler's sweep deletes it.
+    h.api.setHealth(TASK_ID, 'UNHEALTHY');
+    await h.run(['u', startEvent(TASK_ID, { version: 99 })]);
+    h.api.stopTask(TASK_ID);
+    await h.run(['s', stopEvent(TASK_ID, { version: 100 })]);
+    expect((await reconcile(h.deps)).healthChecksDeleted).toBe(1);
+    expect(h.api.healthChecks.size).toBe(0);
   });
 
   test('quota reached: published without a check, an error naming the quota and the metric; the reconciler attaches one later', async () => {
@@ -201,10 +239,10 @@ describe('the reconciler', () => {
     const [live] = [...h.api.healthChecks.values()];
     const settings = { type: 'TCP' as const, ipAddress: '198.51.100.1', port: 80, intervalSeconds: 30, failureThreshold: 3 };
     h.api.addTask('stopped1', { service: CHECKED, desiredStatus: 'STOPPED', lastStatus: 'STOPPED' });
-    const orphan = await h.api.createHealthCheck({ ...settings, callerReference: `${ownerPrefix(OWNER)}stopped1-00000000-0` });
+    const orphan = await h.api.createHealthCheck({ ...settings, callerReference: `${ownerPrefix(OWNER)}stopped1-000000-0` });
     await h.api.tagHealthCheck(orphan, { [TAG_OWNER]: OWNER, [TAG_TASK]: taskArn('stopped1') });
     // Its creator stopped before tagging it: recognised by its reference, tagged, deleted (ECS no longer knows the task).
-    const untaggedOurs = await h.api.createHealthCheck({ ...settings, callerReference: `${ownerPrefix(OWNER)}gone-00000000-0` });
+    const untaggedOurs = await h.api.createHealthCheck({ ...settings, callerReference: `${ownerPrefix(OWNER)}gone-000000-0` });
     const foreign = await h.api.createHealthCheck({ ...settings, callerReference: 'other-1' });
     await h.api.tagHealthCheck(foreign, { [TAG_OWNER]: 'other-owner', [TAG_TASK]: taskArn('stopped1') });
     const untagged = await h.api.createHealthCheck({ ...settings, callerReference: 'other-2' });
@@ -227,7 +265,7 @@ describe('the reconciler', () => {
   test('a run cut short sweeps nothing (a record it did not read may name a check)', async () => {
     const h = setup();
     const orphan = await h.api.createHealthCheck({
-      type: 'TCP', ipAddress: '198.51.100.1', port: 80, intervalSeconds: 30, failureThreshold: 3, callerReference: `${ownerPrefix(OWNER)}gone-00000000-0`,
+      type: 'TCP', ipAddress: '198.51.100.1', port: 80, intervalSeconds: 30, failureThreshold: 3, callerReference: `${ownerPrefix(OWNER)}gone-000000-0`,
     });
     await h.api.tagHealthCheck(orphan, { [TAG_OWNER]: OWNER, [TAG_TASK]: taskArn('gone') });
     await reconcile(h.deps, CONFIG.services, { remainingMs: () => 0 });

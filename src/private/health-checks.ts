@@ -65,13 +65,15 @@ export function healthCheckConfig(service: ecs.BaseService, input: HealthCheckIn
 }
 
 /**
- * The value of the checks' owner tag: unique per account, region and construct, since health checks are
- * global to the account and the same stack may be deployed in several regions. At most 12 + 1 + 25 + 1 + 42
- * characters, within Route53's 256 of a tag value.
+ * The value of the checks' owner tag: unique per account, region, stack and construct, since health checks are
+ * global to the account, the same stack may be deployed in several regions, and the same app may be deployed
+ * twice in one account and region under two stack names (the construct's address hashes its path only, which
+ * both share). At most 12 + 1 + 25 + 1 + 128 + 1 + 42 characters, within Route53's 256 of a tag value; the
+ * caller reference carries only its hash.
  */
 export function healthCheckOwner(scope: Construct): string {
   const stack = Stack.of(scope);
-  return `${stack.account}/${stack.region}/${scope.node.addr}`;
+  return `${stack.account}/${stack.region}/${stack.stackName}/${scope.node.addr}`;
 }
 
 /**

@@ -14,7 +14,7 @@ import {
   CfnAnswer, healthCheckAuthorizer, iamAuthorizer, lifecycleRequest, lifecycleResource, ResponseCatcher, rolePolicies,
 } from '../../emulator/cloudformation';
 import { running, stopSequence } from '../../emulator/events';
-import { buildExampleStack, EXAMPLE_PORT, synthesizeExampleTemplate, templateOf } from '../../emulator/example-app';
+import { buildExampleStack, EXAMPLE_PORT, STACK_NAME, synthesizeExampleTemplate, templateOf } from '../../emulator/example-app';
 import { logsWith, metricsOf } from '../../emulator/handler';
 import type { CallRecord } from '../../emulator/proxy';
 import type { TaskInfo } from '../../emulator/world';
@@ -85,7 +85,7 @@ const healthCheckCalls = () => HEALTH_CHECK_ACTIONS.reduce((n, a) => n + e2e.pro
 test('the registration carries the settings, the port from the container, and the configuration an owner', () => {
   expect(e2e.web.healthCheck).toEqual({ type: 'HTTP', port: EXAMPLE_PORT, path: '/health', intervalSeconds: 10, failureThreshold: 2 });
   expect(e2e.play).not.toHaveProperty('healthCheck');
-  expect(e2e.config.owner).toMatch(/^123456789012\/us-east-1\/c8[0-9a-f]{40}$/);
+  expect(e2e.config.owner).toMatch(new RegExp(`^123456789012/us-east-1/${STACK_NAME}/c8[0-9a-f]{40}$`));
 });
 
 test('start: the check is created with the settings and tags, then the record carries its id; stop: record gone, then check deleted', async () => {

@@ -536,7 +536,8 @@ export class EcsPublicDiscovery extends Construct {
     this.node.addValidation(zones.validation);
     if (healthCheck !== undefined && !this.healthChecksGranted) {
       this.healthChecksGranted = true;
-      grantHealthChecks(this.role);
+      // The lifecycle resource depends on the policy: created before its Update, deleted only after it.
+      this.lifecycleResource.deleteBefore(grantHealthChecks(this, this.role));
     }
     if (publishWhenHealthy) {
       // At synthesis: the task definition's containers may be added after this call.

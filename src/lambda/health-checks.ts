@@ -279,7 +279,8 @@ export async function releaseHealthChecks<C extends AppliedChange>(
   try {
     const tags = await checks(deps).listHealthCheckTags([...candidates.keys()]);
     // A task that still runs (unpublished while not HEALTHY) keeps its check, to get it back when it is published again.
-    const observed = await deps.api.describeTasks(deps.config.clusterArn, [...new Set(candidates.values())].map(t => taskArnOf(deps.config.clusterArn, t)));
+    const arns = [...new Set(candidates.values())].map(t => taskArnOf(deps.config.clusterArn, t));
+    const observed = await deps.api.describeTasks(deps.config.clusterArn, arns);
     const runs = new Set([...observed.values()].filter(t => intentOf(t.lastStatus, t.desiredStatus) !== 'remove').map(t => taskIdFromArn(t.taskArn)));
     for (const [id, taskId] of candidates) {
       if (tags.get(id)?.[TAG_OWNER] !== owner) {
@@ -368,8 +369,19 @@ export async function sweepOrphans(deps: PipelineDeps, run: HealthCheckRun): Pro
  */
 export async function deleteOwnedChecks(deps: Pick<PipelineDeps, 'api' | 'log'>, owner: string): Promise<number> {
   const run = await listOwnedChecks({ ...deps, config: { owner, clusterArn: '' } }, false);
+  const left: string[] = [];
+  let first: unknown;
   for (const id of run.owned.keys()) {
-    await checks(deps).deleteHealthCheck(id);
+    try {
+      await checks(deps).deleteHealthCheck(id);
+    } catch (err) {
+      left.push(id);
+      first ??= err;
+    }
+  }
+  if (first !== undefined) {
+    // Every check is tried; the error names those left.
+    throw Object.assign(new Error(`${errorMessage(first)} (health checks not deleted: ${left.join(', ')})`), { name: errorName(first) });
   }
   return run.owned.size;
 }

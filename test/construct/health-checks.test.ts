@@ -151,6 +151,24 @@ describe('healthCheck', () => {
     });
   });
 
+  test('IAM: the health check statements are in a policy of their own, which the lifecycle resource depends on', () => {
+    const t = testStack();
+    const d = discovery(t);
+    d.addService({ service: fargateService(t, 'web'), name: 'www', healthCheck: { port: 80 } });
+    const template = Template.fromStack(t.stack);
+    const policies = template.findResources('AWS::IAM::Policy');
+    const [defaultPolicy] = Object.entries(policies).filter(([id]) => id.startsWith('DiscoveryRoleDefaultPolicy'));
+    const [healthChecks, ...more] = Object.entries(policies).filter(([id]) => id.startsWith('DiscoveryHealthChecks'));
+    expect(more).toEqual([]);
+    expect(JSON.stringify(defaultPolicy[1].Properties.PolicyDocument)).not.toMatch(/HealthCheck/);
+    expect(healthChecks[1].Properties.PolicyDocument.Statement.map((st: any) => st.Sid)).toEqual(['CreateAndListHealthChecks', 'TagAndDeleteHealthChecks']);
+    expect(healthChecks[1].Properties.Roles).toEqual([{ Ref: expect.stringMatching(/^DiscoveryRole/) }]);
+    // Removing the last healthCheck deletes this policy in CloudFormation's cleanup phase, after the lifecycle
+    // resource's Update, which still needs it to delete the previous owner's checks.
+    const [lifecycle] = Object.values(template.findResources('Custom::EcsPublicDiscovery'));
+    expect(lifecycle.DependsOn).toContain(healthChecks[0]);
+  });
+
   test('metricHealthCheckQuotaExceeded: the handler\'s metric, with its function', () => {
     const t = testStack();
     const d = discovery(t);

@@ -339,15 +339,43 @@ describe('an Update that turns health checks off', () => {
     expect(lastCall(h.api, 'changeRecords')).toBeLessThan(firstCall(h.api, 'deleteHealthCheck'));
   });
 
-  test('a reconciliation that did not reach every service keeps them (a record may still name one)', async () => {
+  test('a reconciliation that did not reach every service keeps them (a record may still name one) and answers FAILED', async () => {
     const h = setup();
     await h.run(['m1', startEvent(TASK_ID)]);
     h.api.failAlways('listServiceTasks', awsError('ServerException', 'boom', 500));
     const answer = await handleLifecycle(update({ HealthCheckOwner: OWNER }), {
       api: h.api, log: new Logger(() => undefined), metrics: new Metrics(), loadConfig: async () => without, settleUntil: 0,
     });
+    // No later run would delete them (the configuration names no owner any more): the rollback keeps them in use.
+    expect(answer.Status).toBe('FAILED');
+    expect(answer.Reason).toContain(`health checks tagged ${TAG_OWNER}=${OWNER}`);
+    expect(answer.Reason).toMatch(/did not reach every service/);
+    expect(h.api.healthChecks.size).toBe(1);
+  });
+
+  test('checks that cannot be deleted (the permission already gone): FAILED naming them and the owner tag, not a silent SUCCESS', async () => {
+    const h = setup();
+    await h.run(['m1', startEvent(TASK_ID)]);
+    const [check] = [...h.api.healthChecks.values()];
+    h.api.failAlways('deleteHealthCheck', awsError('AccessDenied', 'not authorized to perform: route53:DeleteHealthCheck', 403));
+    const answer = await handleLifecycle(update({ HealthCheckOwner: OWNER }), {
+      api: h.api, log: new Logger(() => undefined), metrics: new Metrics(), loadConfig: async () => without, settleUntil: 0,
+    });
+    expect(answer.Status).toBe('FAILED');
+    expect(answer.Reason).toContain('AccessDenied');
+    expect(answer.Reason).toContain(check.id);
+    expect(answer.Reason).toContain(`health checks tagged ${TAG_OWNER}=${OWNER}`);
+    expect(h.api.healthChecks.size).toBe(1);
+  });
+
+  test('an Update that keeps the owner deletes nothing and answers SUCCESS', async () => {
+    const h = setup();
+    await h.run(['m1', startEvent(TASK_ID)]);
+    const kept = { ...update({ HealthCheckOwner: OWNER }), ResourceProperties: { ...update({}).ResourceProperties, HealthCheckOwner: OWNER } };
+    const answer = await handleLifecycle(kept, {
+      api: h.api, log: new Logger(() => undefined), metrics: new Metrics(), loadConfig: async () => CONFIG, settleUntil: 0,
+    });
     expect(answer.Status).toBe('SUCCESS');
-    expect(answer.Data).not.toHaveProperty('HealthChecksDeleted');
     expect(h.api.healthChecks.size).toBe(1);
   });
 });

@@ -18,7 +18,7 @@
  * generation derived from the time (see ensureHealthCheck).
  */
 import { createHash } from 'node:crypto';
-import { HealthCheckApi, HealthCheckSpec, PipelineDeps, PublishItem, RecordSet, TaskOutcome } from './model';
+import { HealthCheckApi, HealthCheckSpec, PipelineDeps, PlannedChange, PublishItem, RecordSet, TaskOutcome } from './model';
 import { intentOf } from './planner';
 import { ownerOf, ownsRecord } from './task-names';
 import { errorMessage, errorName } from './telemetry';
@@ -231,6 +231,41 @@ async function ensureHealthCheck(
   await checks(deps).tagHealthCheck(id, { [TAG_OWNER]: owner, [TAG_TASK]: taskArn });
   deps.log.info('health check ready', { taskId: taskIdFromArn(taskArn), healthCheckId: id, callerReference });
   return id;
+}
+
+/**
+ * For UPSERTs Route53 refused because the check they name no longer exists (deleted since the record or the
+ * listing was read): the task's check ensured again (a new one, the reference of the deleted one being refused),
+ * with the settings of the task's addresses among `all`. Returns each change that gets a check with its new id.
+ */
+export async function replaceDeletedChecks(
+  deps: PipelineDeps, stale: readonly PlannedChange[], all: readonly PlannedChange[],
+): Promise<Map<PlannedChange, PlannedChange>> {
+  const owner = deps.config.owner;
+  const ids = new Map<string, string | undefined>();
+  const out = new Map<PlannedChange, PlannedChange>();
+  for (const c of stale) {
+    const key = `${c.taskId}|${c.record.HealthCheckId}`;
+    if (!ids.has(key)) {
+      const value = (type: string) => all.find(x => x.taskId === c.taskId && x.record.Type === type)?.record.ResourceRecords?.[0]?.Value;
+      const settings = healthCheckSettings(c.service, { taskId: c.taskId, ttl: 0, publicIp: value('A'), ipv6Address: value('AAAA') });
+      let id: string | undefined;
+      if (settings !== undefined && owner !== undefined) {
+        deps.log.warn('a record named a health check deleted meanwhile; the task\'s check is created again', { taskId: c.taskId, healthCheckId: c.record.HealthCheckId });
+        try {
+          id = await ensureHealthCheck(deps, owner, taskArnOf(deps.config.clusterArn, c.taskId), taskPrefix(owner, c.taskId, settings), settings);
+        } catch (err) {
+          deps.log.warn('the task\'s health check could not be created again; the change is retried later', { taskId: c.taskId, error: errorName(err) });
+        }
+      }
+      ids.set(key, id);
+    }
+    const id = ids.get(key);
+    if (id !== undefined) {
+      out.set(c, { ...c, record: { ...c.record, HealthCheckId: id } });
+    }
+  }
+  return out;
 }
 
 /** A change as {@link releaseHealthChecks} reads it. */

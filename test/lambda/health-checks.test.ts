@@ -262,6 +262,48 @@ describe('the reconciler', () => {
     expect(h.api.records(ZONE, MC.fqdn)[0].HealthCheckId).toBe(check.id);
   });
 
+  test('a check deleted after the listing (a concurrent invocation): the refused drift repair gets a new check and is retried', async () => {
+    const h = setup();
+    await h.run(['m1', startEvent(TASK_ID)]);
+    const [check] = [...h.api.healthChecks.values()];
+    // The record drifted (its TTL), so the reconciler rewrites it with the check its listing knows...
+    h.api.zones.set(ZONE, [{ ...ownedRecord(MC, TASK_ID, '203.0.113.10', 999), HealthCheckId: check.id }]);
+    let deleted = false;
+    h.api.beforeChange = () => {
+      // ...which another invocation deletes just before the write.
+      if (!deleted) {
+        deleted = true;
+        h.api.healthChecks.delete(check.id);
+      }
+    };
+    const summary = await reconcile(h.deps);
+    expect(summary).toMatchObject({ upserted: 1, failed: 0 });
+    const [replacement] = [...h.api.healthChecks.values()];
+    expect(replacement.id).not.toBe(check.id);
+    expect(replacement.tags).toEqual({ [TAG_OWNER]: OWNER, [TAG_TASK]: taskArn(TASK_ID) });
+    expect(h.api.records(ZONE, MC.fqdn)).toEqual([{ ...ownedRecord(MC, TASK_ID, '203.0.113.10'), HealthCheckId: replacement.id }]);
+  });
+
+  test('the refused change of a task whose check was deleted because it stopped: the record written again is removed, its new check at the next run', async () => {
+    const h = setup();
+    await h.run(['m1', startEvent(TASK_ID)]);
+    const [check] = [...h.api.healthChecks.values()];
+    h.api.zones.set(ZONE, [{ ...ownedRecord(MC, TASK_ID, '203.0.113.10', 999), HealthCheckId: check.id }]);
+    let stopped = false;
+    h.api.beforeChange = () => {
+      if (!stopped) {
+        stopped = true;
+        h.api.stopTask(TASK_ID);
+        h.api.healthChecks.delete(check.id);
+      }
+    };
+    await reconcile(h.deps);
+    expect(h.api.records(ZONE, MC.fqdn)).toEqual([]);
+    // The new check, created after this run's listing, is an orphan for the next run's sweep.
+    expect((await reconcile(h.deps)).healthChecksDeleted).toBe(1);
+    expect(h.api.healthChecks.size).toBe(0);
+  });
+
   test('a run cut short sweeps nothing (a record it did not read may name a check)', async () => {
     const h = setup();
     const orphan = await h.api.createHealthCheck({

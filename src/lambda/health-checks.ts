@@ -100,7 +100,12 @@ export interface HealthCheckRun {
   readonly referenced: Set<string>;
   /** The tasks published in this run (whose checks stay, whatever else of theirs is deleted). */
   readonly publishing: Set<string>;
+  /** Set once CreateHealthCheck was refused for the quota: the run creates no more. */
+  quotaReached?: boolean;
 }
+
+/** The invocations (by their metrics, one per invocation) in which CreateHealthCheck was refused for the quota. */
+const quotaReached = new WeakSet<object>();
 
 /** The health check calls of the API; a fake without them cannot serve a registration with `healthCheck`. */
 function checks(deps: Pick<PipelineDeps, 'api'>): HealthCheckApi {
@@ -167,15 +172,27 @@ export async function attachHealthChecks(
       continue;
     }
     try {
+      // Past the first refusal for the quota, this invocation (or reconciliation) creates no more checks.
+      if (run ? run.quotaReached : quotaReached.has(deps.metrics)) {
+        throw Object.assign(new Error('not tried: the quota was reached earlier in this invocation'), { name: 'TooManyHealthChecks' });
+      }
       const id = await ensureHealthCheck(deps, owner, taskArnOf(deps.config.clusterArn, item.taskId), prefix, settings);
       run?.referenced.add(id);
       run?.owned.set(id, { id, callerReference: prefix, taskArn: taskArnOf(deps.config.clusterArn, item.taskId) });
       items.push({ ...item, healthCheckId: id });
     } catch (err) {
       if (errorName(err) === 'TooManyHealthChecks') {
+        if (run) {
+          run.quotaReached = true;
+        } else {
+          quotaReached.add(deps.metrics);
+        }
+        // A check the task's records already name (settings changed) stays attached rather than none.
+        const kept = current !== undefined && (run === undefined || run.owned.has(current)) ? current : undefined;
         deps.metrics.add(FEATURE_METRIC.HEALTH_CHECK_QUOTA_EXCEEDED);
-        deps.log.error(`the account reached its quota of ${HEALTH_CHECK_QUOTA}; the task is published without its health check `
+        deps.log.error(`the account reached its quota of ${HEALTH_CHECK_QUOTA}; the task ${kept ? 'keeps its previous' : 'is published without its'} health check `
           + `(metric ${FEATURE_METRIC.HEALTH_CHECK_QUOTA_EXCEEDED}), and the reconciler attaches one once the quota allows`, {
+          keptHealthCheckId: kept,
           taskId: item.taskId,
           service: service.serviceName,
           name: service.fqdn,
@@ -183,7 +200,7 @@ export async function attachHealthChecks(
           quota: HEALTH_CHECK_QUOTA,
           metric: FEATURE_METRIC.HEALTH_CHECK_QUOTA_EXCEEDED,
         });
-        items.push(item);
+        items.push(kept !== undefined ? { ...item, healthCheckId: kept } : item);
         continue;
       }
       failed.push({

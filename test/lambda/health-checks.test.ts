@@ -197,6 +197,35 @@ describe('the batch pipeline', () => {
     expect(h.api.records(ZONE, MC.fqdn)[0].HealthCheckId).toBe(check.id);
   });
 
+  test('quota reached: one CreateHealthCheck per invocation, whatever the number of tasks; each task counted', async () => {
+    const h = pipelineHarness(CONFIG);
+    const ids = ['a1', 'a2', 'a3'].map(p => p.padEnd(32, '0'));
+    ids.forEach((id, i) => h.api.addTask(id, { service: CHECKED, ip: `203.0.113.${i + 1}` }));
+    h.api.healthCheckQuota = 0;
+    const result = await h.run(...ids.map((id, i) => [`m${i}`, startEvent(id)] as [string, Record<string, unknown>]));
+    expect(result.failedMessageIds).toEqual([]);
+    expect(h.api.count('createHealthCheck')).toBe(1);
+    expect(h.counted()).toMatchObject({ HealthCheckQuotaExceeded: 3, RecordsUpserted: 3 });
+
+    // The reconciler too: one refused creation per run, not one per task.
+    h.api.calls.length = 0;
+    await reconcile({ ...h.deps, metrics: new Metrics('Test', 'fn') });
+    expect(h.api.count('createHealthCheck')).toBe(1);
+    expect(h.api.records(ZONE, MC.fqdn)).toHaveLength(3);
+  });
+
+  test('quota reached when the settings change: the records keep their existing check rather than none', async () => {
+    const h = setup();
+    await h.run(['m1', startEvent(TASK_ID)]);
+    const [check] = [...h.api.healthChecks.values()];
+    const changed: DiscoveryConfig = { ...CONFIG, services: [{ ...CHECKED, healthCheck: { ...CHECKED.healthCheck!, port: 8080 } }, WEB] };
+    h.api.healthCheckQuota = 1;
+    const summary = await reconcile({ ...h.deps, config: changed, metrics: new Metrics('Test', 'fn') }, changed.services);
+    expect(summary.failed).toBe(0);
+    expect(h.api.records(ZONE, MC.fqdn)).toEqual([{ ...ownedRecord(MC, TASK_ID, '203.0.113.10'), HealthCheckId: check.id }]);
+    expect([...h.api.healthChecks.keys()]).toEqual([check.id]);
+  });
+
   test('a check that cannot be created for another reason: nothing is published and the message is retried', async () => {
     const h = setup();
     h.api.fail('createHealthCheck', awsError('InternalFailure', 'boom', 500));

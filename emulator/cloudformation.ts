@@ -274,3 +274,22 @@ export function updateOrder(before: CfnTemplate, after: CfnTemplate): UpdateStep
   steps.push(...topo(before, removed).reverse().map((id): UpdateStep => ({ phase: 'cleanup', action: 'delete', logicalId: id, type: before.Resources[id].Type })));
   return steps;
 }
+
+/**
+ * The role's policies while the lifecycle resource's Update runs, in CloudFormation's order (see
+ * {@link updateOrder}): a policy created or updated before the lifecycle resource holds its new document, any
+ * other one of the old template its old document (one the update removes is deleted only in the cleanup phase).
+ */
+export function rolePoliciesDuringUpdate(before: CfnTemplate, after: CfnTemplate, world: DeployedWorld): Map<string, PolicyDocumentJson> {
+  const steps = updateOrder(before, after);
+  const lifecycle = steps.findIndex((s) => s.type === LIFECYCLE_RESOURCE_TYPE);
+  const applied = new Set(steps.slice(0, lifecycle < 0 ? steps.length : lifecycle).filter((s) => s.phase === 'update').map((s) => s.logicalId));
+  const next = rolePolicies(after, world);
+  const out = new Map([...rolePolicies(before, world)].filter(([id]) => !applied.has(id)));
+  for (const [id, doc] of next) {
+    if (applied.has(id)) {
+      out.set(id, doc);
+    }
+  }
+  return out;
+}

@@ -253,8 +253,9 @@ export interface ServiceOptions {
    * up to eight of them).
    *
    * The handler creates each task's check before it publishes the task's records and deletes it after the
-   * records are gone. Checks are tagged `public-discovery:owner` (this construct, in its account and region) and
-   * `public-discovery:task` (the task ARN); the reconciler deletes those of tasks that no longer run. Route53's
+   * records are gone and the task has stopped. Checks are tagged `public-discovery:owner` (this construct, in its
+   * account, region and stack) and `public-discovery:task` (the task ARN); the reconciler deletes those of tasks
+   * that no longer run. Route53's
    * checkers probe the task from the internet: the task's security group must let them in (Route53 publishes
    * their address ranges as the `ROUTE53_HEALTHCHECKS` service in ip-ranges.json). Each check is billed by
    * Route53, and an account holds 200 by default: past that quota a task is published without a check, an error
@@ -537,7 +538,8 @@ export class EcsPublicDiscovery extends Construct {
     this.node.addValidation(zones.validation);
     if (healthCheck !== undefined && !this.healthChecksGranted) {
       this.healthChecksGranted = true;
-      grantHealthChecks(this.role);
+      // The lifecycle resource depends on the policy: created before its Update, deleted only after it.
+      this.lifecycleResource.deleteBefore(grantHealthChecks(this, this.role));
     }
     if (publishWhenHealthy) {
       // At synthesis: the task definition's containers may be added after this call.

@@ -136,9 +136,10 @@ describe('cdk-nag AwsSolutions', () => {
     const own = logger.suppressed.filter(a => a.path.startsWith(`${stack.stackName}/Discovery/`));
     const findings = [...new Set(own.map(a => `${a.path.replace(`${stack.stackName}/`, '')} ${a.ruleId} ${a.findingId}`))].sort();
     expect(findings).toEqual([
+      'Discovery/HealthChecks/Resource AwsSolutions-IAM5 Resource::*',
+      'Discovery/HealthChecks/Resource AwsSolutions-IAM5 Resource::arn:<AWS::Partition>:route53:::healthcheck/*',
       'Discovery/Role/DefaultPolicy/Resource AwsSolutions-IAM5 Resource::*',
       'Discovery/Role/DefaultPolicy/Resource AwsSolutions-IAM5 Resource::arn:<AWS::Partition>:ecs:<AWS::Region>:<AWS::AccountId>:task/<ClusterEB0386A7>/*',
-      'Discovery/Role/DefaultPolicy/Resource AwsSolutions-IAM5 Resource::arn:<AWS::Partition>:route53:::healthcheck/*',
     ]);
   });
 

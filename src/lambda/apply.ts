@@ -3,7 +3,7 @@
  * Route53 rejects), check the tasks whose records were just written, settle each planned outcome as
  * applied or failed, count the outcomes as metrics and log one line per outcome.
  */
-import { releaseHealthChecks } from './health-checks';
+import { releaseHealthChecks, replaceDeletedChecks } from './health-checks';
 import { PipelineDeps, PlannedChange, TaskObservation, TaskOutcome } from './model';
 import { batchChanges, healthWait, intentOf, zonedOutcomes } from './planner';
 import { errorMessage, errorName, MetricName, Metrics } from './telemetry';
@@ -39,9 +39,21 @@ export function recordNameOf(c: Pick<PlannedChange, 'record' | 'service'>): stri
  * as applied or failed, counts the outcomes as metrics and logs one line per outcome.
  */
 export async function applyAndReport(
-  deps: PipelineDeps, changes: readonly PlannedChange[], outcomes: TaskOutcome[], message: string, publishing?: ReadonlySet<string>,
+  deps: PipelineDeps, planned: readonly PlannedChange[], outcomes: TaskOutcome[], message: string, publishing?: ReadonlySet<string>,
 ): Promise<TaskOutcome[]> {
-  const failures = await applyChanges(deps, changes);
+  const failures = await applyChanges(deps, planned);
+  // A record naming a check deleted since it was read (a stop handled meanwhile): the task's check is created
+  // again and the change retried once, with the new check.
+  const stale = planned.filter(c => c.action === 'UPSERT' && c.record.HealthCheckId !== undefined && failureOfChange(failures, c)?.startsWith('NoSuchHealthCheck'));
+  const replaced = stale.length > 0 ? await replaceDeletedChecks(deps, stale, planned) : new Map<PlannedChange, PlannedChange>();
+  if (replaced.size > 0) {
+    for (const c of replaced.keys()) {
+      failures.delete(changeKey(c.taskId, c.record.Type, { hostedZoneId: c.hostedZoneId, fqdn: c.service.fqdn }, recordNameOf(c)));
+      failures.delete(changeKey(c.taskId, c.record.Type, undefined, recordNameOf(c)));
+    }
+    (await applyChanges(deps, [...replaced.values()])).forEach((reason, key) => failures.set(key, reason));
+  }
+  const changes = planned.map(c => replaced.get(c) ?? c);
   const redeletes: PlannedChange[] = [];
   outcomes.push(...await verifyUpserts(deps, changes, failures, redeletes));
   const final = settle(outcomes, failures);
@@ -93,7 +105,7 @@ export function failureOfChange(failures: ChangeFailures, c: PlannedChange): str
 }
 
 /** Route53's answers that refuse a change request for its content (not for throttling or a fault). */
-const REJECTIONS: ReadonlySet<string> = new Set(['InvalidChangeBatch', 'InvalidInput']);
+const REJECTIONS: ReadonlySet<string> = new Set(['InvalidChangeBatch', 'InvalidInput', 'NoSuchHealthCheck']);
 
 /** Sends one request; when Route53 rejects it, bisects it so that the rejected changes are found and reported alone. */
 async function applyIsolating(

@@ -7,17 +7,18 @@
  *   record already carries (the event path), or the one ensured now (create → tag). The planner then writes
  *   the id into the records (`HealthCheckId`) and sees a record with another id as drift.
  * - {@link releaseHealthChecks}: after the changes applied, the check of a task whose records were all deleted
- *   is deleted, once its owner tag says it is ours.
+ *   is deleted, once its owner tag says it is ours and ECS no longer reports the task running (a task
+ *   unpublished while not HEALTHY keeps its check and gets it back when it is published again).
  * - {@link listOwnedChecks} and {@link sweepOrphans}: the reconciler deletes the checks tagged with this
  *   construct's owner whose task ECS does not report running and that no owned record references.
  *
  * Creation is idempotent: the caller reference is derived from the owner, the task and the settings, so a
- * retried or concurrent invocation gets the same check back. Route53 never accepts a reference again once its
- * check was deleted (a task that turned UNHEALTHY and back), so the reference carries a generation that is
- * raised past the deleted ones.
+ * retried or concurrent invocation gets the same check back. Route53 refuses a reference for days once its
+ * check was deleted; a task whose check was deleted while it runs (by hand, the stack's owner going) gets a new
+ * generation derived from the time (see ensureHealthCheck).
  */
 import { createHash } from 'node:crypto';
-import { HealthCheckApi, HealthCheckSpec, HealthCheckSummary, PipelineDeps, PublishItem, RecordSet, TaskOutcome } from './model';
+import { HealthCheckApi, HealthCheckSpec, PipelineDeps, PlannedChange, PublishItem, RecordSet, TaskOutcome } from './model';
 import { intentOf } from './planner';
 import { ownerOf, ownsRecord } from './task-names';
 import { errorMessage, errorName } from './telemetry';
@@ -27,8 +28,6 @@ import { normalizeName } from '../shared/dns-name';
 /** Route53's quota that `TooManyHealthChecks` reports, named in the error line. */
 export const HEALTH_CHECK_QUOTA = 'Route53 health checks per account, 200 by default; request an increase in Service Quotas '
   + '(service Route 53, quota "Health checks per account")';
-/** Generations of a task's caller reference tried in one invocation before giving up (each costs one request). */
-export const MAX_GENERATIONS = 10;
 /** ListTagsForResources takes at most 10 resource ids per request. */
 export const TAGS_PER_REQUEST = 10;
 
@@ -44,13 +43,13 @@ function hash(value: string, length: number): string {
  * tags are read (and finds a check whose tagging was interrupted).
  */
 export function ownerPrefix(owner: string): string {
-  return `${REFERENCE_VERSION}-${hash(owner, 10)}-`;
+  return `${REFERENCE_VERSION}-${hash(owner, 8)}-`;
 }
 
 /** The start of the caller references of one task's check with given settings (all generations). */
 export function taskPrefix(owner: string, taskId: string, settings: Omit<HealthCheckSpec, 'callerReference'>): string {
   const { type, ipAddress, port, path, intervalSeconds, failureThreshold } = settings;
-  return `${ownerPrefix(owner)}${taskId}-${hash(JSON.stringify([type, ipAddress, port, path ?? null, intervalSeconds, failureThreshold]), 8)}-`;
+  return `${ownerPrefix(owner)}${taskId}-${hash(JSON.stringify([type, ipAddress, port, path ?? null, intervalSeconds, failureThreshold]), 6)}-`;
 }
 
 /** The task id a caller reference of this owner names, or undefined when the reference is not one of ours. */
@@ -59,7 +58,7 @@ export function taskIdOfReference(owner: string, reference: string): string | un
   if (!reference.startsWith(prefix)) {
     return undefined;
   }
-  const m = /^(.+)-[0-9a-f]{8}-\d+$/.exec(reference.slice(prefix.length));
+  const m = /^(.+)-[0-9a-f]{6}-[0-9a-z]+$/.exec(reference.slice(prefix.length));
   return m ? m[1] : undefined;
 }
 
@@ -101,7 +100,12 @@ export interface HealthCheckRun {
   readonly referenced: Set<string>;
   /** The tasks published in this run (whose checks stay, whatever else of theirs is deleted). */
   readonly publishing: Set<string>;
+  /** Set once CreateHealthCheck was refused for the quota: the run creates no more. */
+  quotaReached?: boolean;
 }
+
+/** The invocations (by their metrics, one per invocation) in which CreateHealthCheck was refused for the quota. */
+const quotaReached = new WeakSet<object>();
 
 /** The health check calls of the API; a fake without them cannot serve a registration with `healthCheck`. */
 function checks(deps: Pick<PipelineDeps, 'api'>): HealthCheckApi {
@@ -168,15 +172,27 @@ export async function attachHealthChecks(
       continue;
     }
     try {
+      // Past the first refusal for the quota, this invocation (or reconciliation) creates no more checks.
+      if (run ? run.quotaReached : quotaReached.has(deps.metrics)) {
+        throw Object.assign(new Error('not tried: the quota was reached earlier in this invocation'), { name: 'TooManyHealthChecks' });
+      }
       const id = await ensureOnce(deps, owner, taskArnOf(deps.config.clusterArn, item.taskId), prefix, settings);
       run?.referenced.add(id);
       run?.owned.set(id, { id, callerReference: prefix, taskArn: taskArnOf(deps.config.clusterArn, item.taskId) });
       items.push({ ...item, healthCheckId: id });
     } catch (err) {
       if (errorName(err) === 'TooManyHealthChecks') {
+        if (run) {
+          run.quotaReached = true;
+        } else {
+          quotaReached.add(deps.metrics);
+        }
+        // A check the task's records already name (settings changed) stays attached rather than none.
+        const kept = current !== undefined && (run === undefined || run.owned.has(current)) ? current : undefined;
         deps.metrics.add(FEATURE_METRIC.HEALTH_CHECK_QUOTA_EXCEEDED);
-        deps.log.error(`the account reached its quota of ${HEALTH_CHECK_QUOTA}; the task is published without its health check `
+        deps.log.error(`the account reached its quota of ${HEALTH_CHECK_QUOTA}; the task ${kept ? 'keeps its previous' : 'is published without its'} health check `
           + `(metric ${FEATURE_METRIC.HEALTH_CHECK_QUOTA_EXCEEDED}), and the reconciler attaches one once the quota allows`, {
+          keptHealthCheckId: kept,
           taskId: item.taskId,
           service: service.serviceName,
           name: service.fqdn,
@@ -184,7 +200,7 @@ export async function attachHealthChecks(
           quota: HEALTH_CHECK_QUOTA,
           metric: FEATURE_METRIC.HEALTH_CHECK_QUOTA_EXCEEDED,
         });
-        items.push(item);
+        items.push(kept !== undefined ? { ...item, healthCheckId: kept } : item);
         continue;
       }
       failed.push({
@@ -220,42 +236,71 @@ function ensureOnce(
 }
 
 /**
- * Creates (or finds) the task's check and tags it with the owner and the task. The first generation of the
- * reference that is free, or whose check exists with these settings, wins; Route53 refuses a reference of a
- * deleted check for good, and one of an existing check with other settings.
+ * Creates (or finds) the task's check and tags it with the owner and the task. The first reference of a task's
+ * check (generation `0`) is tried first: Route53 returns the existing check for it, so a retried or concurrent
+ * invocation gets the same check, in one request. Route53 refuses it when its check was deleted (for days), or
+ * exists with other settings: then the account's checks are listed and the task's existing check with these
+ * settings is reused, else the check is created under a generation that is new by construction (the time, in
+ * seconds, base 36), so no reference is ever probed and none is used up by a flapping task.
  */
 async function ensureHealthCheck(
   deps: PipelineDeps, owner: string, taskArn: string, prefix: string, settings: Omit<HealthCheckSpec, 'callerReference'>,
 ): Promise<string> {
-  let listing: HealthCheckSummary[] | undefined;
-  for (let generation = 0; generation < MAX_GENERATIONS; generation++) {
-    const callerReference = `${prefix}${generation}`;
-    let id: string | undefined;
-    try {
-      id = await checks(deps).createHealthCheck({ callerReference, ...settings });
-    } catch (err) {
-      if (errorName(err) !== 'HealthCheckAlreadyExists') {
-        throw err;
-      }
-      // The reference names a deleted check, or an existing one whose settings were changed: find which.
-      listing ??= await checks(deps).listHealthChecks();
-      const existing = listing.filter(c => c.callerReference.startsWith(prefix))
-        .sort((a, b) => generationOf(b.callerReference) - generationOf(a.callerReference))[0];
-      if (existing !== undefined && generationOf(existing.callerReference) >= generation) {
-        id = existing.id;
-      } else {
-        continue;
-      }
+  let callerReference = `${prefix}0`;
+  let id: string;
+  try {
+    id = await checks(deps).createHealthCheck({ callerReference, ...settings });
+  } catch (err) {
+    if (errorName(err) !== 'HealthCheckAlreadyExists') {
+      throw err;
     }
-    await checks(deps).tagHealthCheck(id, { [TAG_OWNER]: owner, [TAG_TASK]: taskArn });
-    deps.log.info('health check ready', { taskId: taskIdFromArn(taskArn), healthCheckId: id, callerReference: `${prefix}${generation}` });
-    return id;
+    const existing = (await checks(deps).listHealthChecks()).filter(c => c.callerReference.startsWith(prefix))
+      .sort((a, b) => b.callerReference.localeCompare(a.callerReference))[0];
+    if (existing !== undefined) {
+      ({ id, callerReference } = existing);
+    } else {
+      callerReference = `${prefix}${Math.floor(Date.now() / 1000).toString(36)}`;
+      id = await checks(deps).createHealthCheck({ callerReference, ...settings });
+    }
   }
-  throw Object.assign(new Error(`no free caller reference among ${MAX_GENERATIONS} generations (${prefix}0..${MAX_GENERATIONS - 1})`), { name: 'HealthCheckReferencesExhausted' });
+  await checks(deps).tagHealthCheck(id, { [TAG_OWNER]: owner, [TAG_TASK]: taskArn });
+  deps.log.info('health check ready', { taskId: taskIdFromArn(taskArn), healthCheckId: id, callerReference });
+  return id;
 }
 
-function generationOf(reference: string): number {
-  return Number(/-(\d+)$/.exec(reference)?.[1] ?? -1);
+/**
+ * For UPSERTs Route53 refused because the check they name no longer exists (deleted since the record or the
+ * listing was read): the task's check ensured again (a new one, the reference of the deleted one being refused),
+ * with the settings of the task's addresses among `all`. Returns each change that gets a check with its new id.
+ */
+export async function replaceDeletedChecks(
+  deps: PipelineDeps, stale: readonly PlannedChange[], all: readonly PlannedChange[],
+): Promise<Map<PlannedChange, PlannedChange>> {
+  const owner = deps.config.owner;
+  const ids = new Map<string, string | undefined>();
+  const out = new Map<PlannedChange, PlannedChange>();
+  for (const c of stale) {
+    const key = `${c.taskId}|${c.record.HealthCheckId}`;
+    if (!ids.has(key)) {
+      const value = (type: string) => all.find(x => x.taskId === c.taskId && x.record.Type === type)?.record.ResourceRecords?.[0]?.Value;
+      const settings = healthCheckSettings(c.service, { taskId: c.taskId, ttl: 0, publicIp: value('A'), ipv6Address: value('AAAA') });
+      let id: string | undefined;
+      if (settings !== undefined && owner !== undefined) {
+        deps.log.warn('a record named a health check deleted meanwhile; the task\'s check is created again', { taskId: c.taskId, healthCheckId: c.record.HealthCheckId });
+        try {
+          id = await ensureHealthCheck(deps, owner, taskArnOf(deps.config.clusterArn, c.taskId), taskPrefix(owner, c.taskId, settings), settings);
+        } catch (err) {
+          deps.log.warn('the task\'s health check could not be created again; the change is retried later', { taskId: c.taskId, error: errorName(err) });
+        }
+      }
+      ids.set(key, id);
+    }
+    const id = ids.get(key);
+    if (id !== undefined) {
+      out.set(c, { ...c, record: { ...c.record, HealthCheckId: id } });
+    }
+  }
+  return out;
 }
 
 /** A change as {@link releaseHealthChecks} reads it. */
@@ -267,8 +312,8 @@ interface AppliedChange {
 }
 
 /**
- * Deletes the check of each task whose records the changes deleted and that keeps none: no UPSERT of the task
- * was applied, no record of it was found up to date. `failed(change)` tells the changes Route53 did not apply.
+ * Deletes the check of each task whose records the changes deleted, that keeps none (no UPSERT of the task
+ * was applied, no record of it was found up to date) and that ECS no longer reports running. `failed(change)` tells the changes Route53 did not apply.
  * A check is only deleted when its owner tag is this construct's. Failures are logged: the reconciler's sweep
  * deletes the check later.
  */
@@ -303,9 +348,17 @@ export async function releaseHealthChecks<C extends AppliedChange>(
   let deleted = 0;
   try {
     const tags = await checks(deps).listHealthCheckTags([...candidates.keys()]);
+    // A task that still runs (unpublished while not HEALTHY) keeps its check, to get it back when it is published again.
+    const arns = [...new Set(candidates.values())].map(t => taskArnOf(deps.config.clusterArn, t));
+    const observed = await deps.api.describeTasks(deps.config.clusterArn, arns);
+    const runs = new Set([...observed.values()].filter(t => intentOf(t.lastStatus, t.desiredStatus) !== 'remove').map(t => taskIdFromArn(t.taskArn)));
     for (const [id, taskId] of candidates) {
       if (tags.get(id)?.[TAG_OWNER] !== owner) {
         deps.log.warn('a deleted record carried a health check this construct does not own; it is left alone', { taskId, healthCheckId: id });
+        continue;
+      }
+      if (runs.has(taskId)) {
+        deps.log.info('health check kept: its task still runs', { taskId, healthCheckId: id });
         continue;
       }
       await checks(deps).deleteHealthCheck(id);
@@ -386,8 +439,19 @@ export async function sweepOrphans(deps: PipelineDeps, run: HealthCheckRun): Pro
  */
 export async function deleteOwnedChecks(deps: Pick<PipelineDeps, 'api' | 'log'>, owner: string): Promise<number> {
   const run = await listOwnedChecks({ ...deps, config: { owner, clusterArn: '' } }, false);
+  const left: string[] = [];
+  let first: unknown;
   for (const id of run.owned.keys()) {
-    await checks(deps).deleteHealthCheck(id);
+    try {
+      await checks(deps).deleteHealthCheck(id);
+    } catch (err) {
+      left.push(id);
+      first ??= err;
+    }
+  }
+  if (first !== undefined) {
+    // Every check is tried; the error names those left.
+    throw Object.assign(new Error(`${errorMessage(first)} (health checks not deleted: ${left.join(', ')})`), { name: errorName(first) });
   }
   return run.owned.size;
 }

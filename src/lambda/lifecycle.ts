@@ -121,7 +121,7 @@ export async function handleLifecycle(request: CfnRequest, deps: LifecycleDeps):
     return failed(`the discovery function serves only ${LIFECYCLE_RESOURCE_TYPE}, not ${request.ResourceType}`);
   }
   // What the request is doing, for an answer when time runs out before the work ends.
-  const progress = { phase: 'purge' as 'purge' | 'reconcile', data: {} as Record<string, string> };
+  const progress = { phase: 'purge' as 'purge' | 'reconcile' | 'checks', data: {} as Record<string, string> };
   const work = async (): Promise<CfnResponseBody> => {
     try {
       if (request.RequestType === 'Delete') {
@@ -152,10 +152,15 @@ export async function handleLifecycle(request: CfnRequest, deps: LifecycleDeps):
         }
       }
 
-      // A reconciliation that fails does not fail the deployment: the scheduled reconciler repairs it.
+      // A reconciliation that fails does not fail the deployment: the scheduled reconciler repairs it. But when
+      // the previous owner's health checks must go (health checks turned off, or the owner changed), nothing
+      // later would delete them: an Update that could not answers FAILED naming them, and CloudFormation's
+      // rollback attaches them again.
       let data: Record<string, string> = { Deleted: String(purged) };
       progress.phase = 'reconcile';
       progress.data = data;
+      const previous = request.RequestType === 'Update' ? ownerProperty(request.OldResourceProperties) : undefined;
+      let checksLeft: string | undefined;
       try {
         const config = await deps.loadConfig();
         const summary = await reconcile({ ...deps, log, config }, config.services, { remainingMs: deps.remainingMs });
@@ -167,22 +172,25 @@ export async function handleLifecycle(request: CfnRequest, deps: LifecycleDeps):
           FailedServices: String(summary.failedServices.length),
         };
         // Health checks turned off (or the owner changed): once every record was reconciled without the old
-        // owner's checks, they are deleted; a run that did not reach every service leaves them for a later Update.
-        const previous = request.RequestType === 'Update' ? ownerProperty(request.OldResourceProperties) : undefined;
-        if (previous !== undefined && previous !== config.owner && summary.failedServices.length === 0 && (summary.skipped ?? 0) === 0) {
-          try {
-            data = { ...data, HealthChecksDeleted: String(await deleteOwnedChecks({ ...deps, log }, previous)) };
-          } catch (err) {
-            log.error(`could not delete the health checks of the previous owner: delete by hand those tagged ${TAG_OWNER}=${previous}`, {
-              error: errorName(err), detail: errorMessage(err),
-            });
+        // owner's checks, they are deleted; a run that did not reach every service may leave a record naming one.
+        if (previous !== undefined && previous !== config.owner) {
+          progress.phase = 'checks';
+          if (summary.failedServices.length > 0 || (summary.skipped ?? 0) > 0) {
+            checksLeft = 'the reconciliation did not reach every service, so a record may still name one';
+          } else {
+            try {
+              data = { ...data, HealthChecksDeleted: String(await deleteOwnedChecks({ ...deps, log }, previous)) };
+            } catch (err) {
+              checksLeft = `${errorName(err)}: ${errorMessage(err)}`;
+            }
           }
         }
       } catch (err) {
         log.error('the reconciliation after the deployment failed; the scheduled reconciler will repair the records', { error: errorName(err), detail: errorMessage(err) });
         data = { ...data, ReconcileError: errorName(err) };
+        checksLeft = previous !== undefined && previous !== ownerProperty(request.ResourceProperties) ? `the reconciliation failed (${errorName(err)})` : undefined;
       }
-      return ok(data);
+      return checksLeft !== undefined ? failed(previousChecksReason(previous!, checksLeft)) : ok(data);
     } catch (err) {
       return failed(`${request.RequestType} of the EcsPublicDiscovery records failed: ${errorName(err)}: ${errorMessage(err)}`);
     }
@@ -196,9 +204,13 @@ export async function handleLifecycle(request: CfnRequest, deps: LifecycleDeps):
   const deadline = new Promise<CfnResponseBody>(resolve => {
     timer = setTimeout(() => {
       log.warn('time ran out before the request\'s work ended; answering now', { phase: progress.phase });
-      resolve(progress.phase === 'reconcile'
-        ? ok({ ...progress.data, ReconcileError: 'Timeout' })
-        : failed(`${request.RequestType}: the function's time ran out before every record could be deleted; retry (the deletion is safe to repeat)`));
+      const previous = request.RequestType === 'Update' ? ownerProperty(request.OldResourceProperties) : undefined;
+      const dropped = previous !== undefined && previous !== ownerProperty(request.ResourceProperties);
+      resolve(progress.phase === 'checks' || (progress.phase === 'reconcile' && dropped)
+        ? failed(previousChecksReason(previous ?? '', 'the function\'s time ran out'))
+        : progress.phase === 'reconcile'
+          ? ok({ ...progress.data, ReconcileError: 'Timeout' })
+          : failed(`${request.RequestType}: the function's time ran out before every record could be deleted; retry (the deletion is safe to repeat)`));
     }, Math.max(0, deps.remainingMs!() - DEADLINE_MARGIN_MS));
   });
   try {
@@ -228,6 +240,12 @@ async function purgeHealthChecks(request: CfnRequest, deps: Pick<LifecycleDeps, 
     return `EcsPublicDiscovery could not delete its Route53 health checks (${errorName(err)}: ${errorMessage(err)}). Delete by hand the health `
       + `checks tagged ${TAG_OWNER}=${owner}, or retry the deletion.`;
   }
+}
+
+/** The reason of an Update that could not delete the health checks of the owner it removed. */
+function previousChecksReason(owner: string, why: string): string {
+  return `EcsPublicDiscovery could not delete the Route53 health checks of its previous owner (${why}). Retry the deployment, or `
+    + `delete by hand the health checks tagged ${TAG_OWNER}=${owner} once no record names them.`;
 }
 
 /** The owner of the construct's health checks named by the resource's properties, if any. */

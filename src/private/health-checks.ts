@@ -65,48 +65,53 @@ export function healthCheckConfig(service: ecs.BaseService, input: HealthCheckIn
 }
 
 /**
- * The value of the checks' owner tag: unique per account, region and construct, since health checks are
- * global to the account and the same stack may be deployed in several regions. At most 12 + 1 + 25 + 1 + 42
- * characters, within Route53's 256 of a tag value.
+ * The value of the checks' owner tag: unique per account, region, stack and construct, since health checks are
+ * global to the account, the same stack may be deployed in several regions, and the same app may be deployed
+ * twice in one account and region under two stack names (the construct's address hashes its path only, which
+ * both share). At most 12 + 1 + 25 + 1 + 128 + 1 + 42 characters, within Route53's 256 of a tag value; the
+ * caller reference carries only its hash.
  */
 export function healthCheckOwner(scope: Construct): string {
   const stack = Stack.of(scope);
-  return `${stack.account}/${stack.region}/${scope.node.addr}`;
+  return `${stack.account}/${stack.region}/${stack.stackName}/${scope.node.addr}`;
 }
 
 /**
- * Grants the role what the handler does with health checks. CreateHealthCheck and ListHealthChecks have no
- * resource-level permissions (the Service Authorization Reference lists no resource type for them), so they
- * take "*"; the others are limited to health checks (`healthcheck/*`: their ids are chosen by Route53 at
- * creation, so they cannot be named in advance; ChangeTagsForResource and ListTagsForResources also accept
- * hosted zones, which this leaves out).
+ * Grants the role what the handler does with health checks, in a policy of its own (`HealthChecks`, attached to
+ * the role) rather than the role's default policy: the lifecycle resource depends on it, and when the last
+ * `healthCheck` goes, CloudFormation deletes the removed policy only in its cleanup phase, after the lifecycle
+ * resource's Update deleted the previous owner's checks with it (the default policy is updated in place, before).
+ * CreateHealthCheck and ListHealthChecks have no resource-level permissions (the Service Authorization Reference
+ * lists no resource type for them), so they take "*"; the others are limited to health checks (`healthcheck/*`:
+ * their ids are chosen by Route53 at creation, so they cannot be named in advance; ChangeTagsForResource and
+ * ListTagsForResources also accept hosted zones, which this leaves out).
  */
-export function grantHealthChecks(role: iam.Role): void {
+export function grantHealthChecks(scope: Construct, role: iam.Role): iam.Policy {
   const healthChecksArn = `arn:${Stack.of(role).partition}:route53:::healthcheck/*`;
-  role.addToPrincipalPolicy(new iam.PolicyStatement({
-    sid: 'CreateAndListHealthChecks',
-    actions: ['route53:CreateHealthCheck', 'route53:ListHealthChecks'],
-    resources: ['*'],
-  }));
-  role.addToPrincipalPolicy(new iam.PolicyStatement({
-    sid: 'TagAndDeleteHealthChecks',
-    actions: ['route53:ChangeTagsForResource', 'route53:ListTagsForResources', 'route53:DeleteHealthCheck'],
-    resources: [healthChecksArn],
-  }));
-  const policy = role.node.tryFindChild('DefaultPolicy') as iam.Policy | undefined;
-  if (policy) {
-    acknowledgeNagFindings(policy.node.defaultChild as CfnResource, [{
-      id: 'AwsSolutions-IAM5',
-      reason: 'route53:CreateHealthCheck and route53:ListHealthChecks support no resource-level permissions: Resource "*" is '
-        + 'the only one IAM accepts for them. The handler creates one health check per published task and lists them to '
-        + 'delete the orphans of this construct (tagged with its owner).',
-      appliesTo: ['Resource::*'],
-    }, {
-      id: 'AwsSolutions-IAM5',
-      reason: 'Health check ids are chosen by Route53 when the handler creates a check, so DeleteHealthCheck, '
-        + 'ChangeTagsForResource and ListTagsForResources can only name health checks by a wildcard; the handler deletes '
-        + 'only checks tagged with this construct\'s owner.',
-      appliesTo: [`Resource::${healthChecksArn}`],
-    }]);
-  }
+  const policy = new iam.Policy(scope, 'HealthChecks', {
+    roles: [role],
+    statements: [new iam.PolicyStatement({
+      sid: 'CreateAndListHealthChecks',
+      actions: ['route53:CreateHealthCheck', 'route53:ListHealthChecks'],
+      resources: ['*'],
+    }), new iam.PolicyStatement({
+      sid: 'TagAndDeleteHealthChecks',
+      actions: ['route53:ChangeTagsForResource', 'route53:ListTagsForResources', 'route53:DeleteHealthCheck'],
+      resources: [healthChecksArn],
+    })],
+  });
+  acknowledgeNagFindings(policy.node.defaultChild as CfnResource, [{
+    id: 'AwsSolutions-IAM5',
+    reason: 'route53:CreateHealthCheck and route53:ListHealthChecks support no resource-level permissions: Resource "*" is '
+      + 'the only one IAM accepts for them. The handler creates one health check per published task and lists them to '
+      + 'delete the orphans of this construct (tagged with its owner).',
+    appliesTo: ['Resource::*'],
+  }, {
+    id: 'AwsSolutions-IAM5',
+    reason: 'Health check ids are chosen by Route53 when the handler creates a check, so DeleteHealthCheck, '
+      + 'ChangeTagsForResource and ListTagsForResources can only name health checks by a wildcard; the handler deletes '
+      + 'only checks tagged with this construct\'s owner.',
+    appliesTo: [`Resource::${healthChecksArn}`],
+  }]);
+  return policy;
 }

@@ -3,11 +3,14 @@
  * owner the construct sets, the role's permissions, the lifecycle resource's property and the metric; and
  * that none of it appears without the option.
  */
-import { Duration, Token } from 'aws-cdk-lib';
+import { App, Duration, Stack, Token } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as route53 from 'aws-cdk-lib/aws-route53';
 import { discovery, fargateService, render, renderedConfig, roleStatements, testStack } from './helpers';
 import { EcsPublicDiscovery, TaskHealthCheckType } from '../../src';
+import { ownerPrefix } from '../../src/lambda/health-checks';
 import { FEATURE_METRIC } from '../../src/shared/contract';
 
 /** A task definition whose default container maps port 25565. */
@@ -63,13 +66,13 @@ describe('healthCheck', () => {
     expect(services[1].healthCheck).toEqual({ type: 'HTTPS', port: 443, path: '/healthz', intervalSeconds: 10, failureThreshold: 1 });
   });
 
-  test('the configuration carries the owner: account, region and the construct\'s address', () => {
+  test('the configuration carries the owner: account, region, stack name and the construct\'s address', () => {
     const t = testStack();
     const d = discovery(t);
     d.addService({ service: fargateService(t, 'web'), name: 'www', healthCheck: { port: 80 } });
     d.addService({ service: fargateService(t, 'api'), name: 'api' });
     const config = renderedConfig(Template.fromStack(t.stack));
-    expect(config.owner).toBe(`<AWS::AccountId>/<AWS::Region>/${d.node.addr}`);
+    expect(config.owner).toBe(`<AWS::AccountId>/<AWS::Region>/Test/${d.node.addr}`);
     expect(config.services[1]).not.toHaveProperty('healthCheck');
   });
 
@@ -83,8 +86,32 @@ describe('healthCheck', () => {
       .map(f => f.Properties.Environment?.Variables?.PUBLIC_DISCOVERY_CONFIG)
       .filter(v => v !== undefined)
       .map(v => JSON.parse(render(v)).owner);
-    expect(owners.sort()).toEqual([`<AWS::AccountId>/<AWS::Region>/${a.node.addr}`, `<AWS::AccountId>/<AWS::Region>/${b.node.addr}`].sort());
+    expect(owners.sort()).toEqual([`<AWS::AccountId>/<AWS::Region>/Test/${a.node.addr}`, `<AWS::AccountId>/<AWS::Region>/Test/${b.node.addr}`].sort());
     expect(a.node.addr).not.toBe(b.node.addr);
+  });
+
+  test('the same code deployed as two stacks (stack name from context) in one account and region: two owners', () => {
+    const owners = ['games-blue', 'games-green'].map(stackName => {
+      const app = new App({ context: { stackName } });
+      const stack = new Stack(app, 'Games', { stackName: app.node.tryGetContext('stackName'), env: { account: '123456789012', region: 'eu-west-1' } });
+      const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 2, natGateways: 0, subnetConfiguration: [{ name: 'public', subnetType: ec2.SubnetType.PUBLIC }] });
+      const cluster = new ecs.Cluster(stack, 'Cluster', { vpc });
+      const hostedZone = new route53.PublicHostedZone(stack, 'Zone', { zoneName: 'example.com' });
+      const taskDefinition = new ecs.FargateTaskDefinition(stack, 'TaskDef');
+      taskDefinition.addContainer('app', { image: ecs.ContainerImage.fromRegistry('public.ecr.aws/nginx/nginx:stable') });
+      const service = new ecs.FargateService(stack, 'Web', { cluster, taskDefinition, assignPublicIp: true });
+      const d = new EcsPublicDiscovery(stack, 'Discovery', { cluster, hostedZone });
+      d.addService({ service, name: 'www', healthCheck: { port: 80 } });
+      return { owner: renderedConfig(Template.fromStack(stack)).owner as string, addr: d.node.addr };
+    });
+    // The same construct path, so the same address: only the stack name tells the two apart.
+    expect(owners[0].addr).toBe(owners[1].addr);
+    expect(owners.map(o => o.owner)).toEqual([
+      `123456789012/eu-west-1/games-blue/${owners[0].addr}`, `123456789012/eu-west-1/games-green/${owners[1].addr}`,
+    ]);
+    expect(ownerPrefix(owners[0].owner)).not.toBe(ownerPrefix(owners[1].owner));
+    // The longest owner (a stack name of 128 characters) fits Route53's 256 characters of a tag value.
+    expect(`123456789012/ap-southeast-5/${'s'.repeat(128)}/${owners[0].addr}`.length).toBeLessThanOrEqual(256);
   });
 
   test('the lifecycle resource names the owner, so stack deletion deletes its checks', () => {
@@ -93,7 +120,7 @@ describe('healthCheck', () => {
     d.addService({ service: fargateService(t, 'web'), name: 'www', healthCheck: { port: 80 } });
     const template = Template.fromStack(t.stack);
     const [lifecycle] = Object.values(template.findResources('Custom::EcsPublicDiscovery'));
-    expect(render(lifecycle.Properties.HealthCheckOwner)).toBe(`<AWS::AccountId>/<AWS::Region>/${d.node.addr}`);
+    expect(render(lifecycle.Properties.HealthCheckOwner)).toBe(`<AWS::AccountId>/<AWS::Region>/Test/${d.node.addr}`);
   });
 
   test('IAM: create and list on "*" (no resource-level permissions), tag, list tags and delete on health checks only', () => {
@@ -122,6 +149,24 @@ describe('healthCheck', () => {
         },
       }),
     });
+  });
+
+  test('IAM: the health check statements are in a policy of their own, which the lifecycle resource depends on', () => {
+    const t = testStack();
+    const d = discovery(t);
+    d.addService({ service: fargateService(t, 'web'), name: 'www', healthCheck: { port: 80 } });
+    const template = Template.fromStack(t.stack);
+    const policies = template.findResources('AWS::IAM::Policy');
+    const [defaultPolicy] = Object.entries(policies).filter(([id]) => id.startsWith('DiscoveryRoleDefaultPolicy'));
+    const [healthChecks, ...more] = Object.entries(policies).filter(([id]) => id.startsWith('DiscoveryHealthChecks'));
+    expect(more).toEqual([]);
+    expect(JSON.stringify(defaultPolicy[1].Properties.PolicyDocument)).not.toMatch(/HealthCheck/);
+    expect(healthChecks[1].Properties.PolicyDocument.Statement.map((st: any) => st.Sid)).toEqual(['CreateAndListHealthChecks', 'TagAndDeleteHealthChecks']);
+    expect(healthChecks[1].Properties.Roles).toEqual([{ Ref: expect.stringMatching(/^DiscoveryRole/) }]);
+    // Removing the last healthCheck deletes this policy in CloudFormation's cleanup phase, after the lifecycle
+    // resource's Update, which still needs it to delete the previous owner's checks.
+    const [lifecycle] = Object.values(template.findResources('Custom::EcsPublicDiscovery'));
+    expect(lifecycle.DependsOn).toContain(healthChecks[0]);
   });
 
   test('metricHealthCheckQuotaExceeded: the handler\'s metric, with its function', () => {

@@ -94,8 +94,10 @@ export function roleStatements(template: Template): Record<string, any> {
   }
   // The record writes live in customer managed policies attached to the same role.
   const managed = Object.entries(template.findResources('AWS::IAM::ManagedPolicy')).filter(([id]) => id.startsWith('DiscoveryRecordWrites'));
+  // The health check permissions live in a policy of their own, attached to the same role.
+  const healthChecks = Object.entries(policies).filter(([id]) => id.startsWith('DiscoveryHealthChecks'));
   const result: Record<string, any> = {};
-  for (const [, policy] of [...mine, ...managed]) {
+  for (const [, policy] of [...mine, ...managed, ...healthChecks]) {
     for (const statement of policy.Properties.PolicyDocument.Statement) {
       const key = statement.Sid ?? [statement.Action].flat()[0];
       if (result[key] !== undefined && JSON.stringify(result[key]) !== JSON.stringify(statement)) {

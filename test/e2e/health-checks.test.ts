@@ -12,9 +12,10 @@ import {
 import { Duration } from 'aws-cdk-lib';
 import {
   CfnAnswer, healthCheckAuthorizer, iamAuthorizer, lifecycleRequest, lifecycleResource, ResponseCatcher, rolePolicies,
+  rolePoliciesDuringUpdate, updateOrder,
 } from '../../emulator/cloudformation';
 import { running, stopSequence } from '../../emulator/events';
-import { buildExampleStack, EXAMPLE_PORT, synthesizeExampleTemplate, templateOf } from '../../emulator/example-app';
+import { buildExampleStack, EXAMPLE_PORT, STACK_NAME, synthesizeExampleTemplate, templateOf } from '../../emulator/example-app';
 import { logsWith, metricsOf } from '../../emulator/handler';
 import type { CallRecord } from '../../emulator/proxy';
 import type { TaskInfo } from '../../emulator/world';
@@ -85,7 +86,7 @@ const healthCheckCalls = () => HEALTH_CHECK_ACTIONS.reduce((n, a) => n + e2e.pro
 test('the registration carries the settings, the port from the container, and the configuration an owner', () => {
   expect(e2e.web.healthCheck).toEqual({ type: 'HTTP', port: EXAMPLE_PORT, path: '/health', intervalSeconds: 10, failureThreshold: 2 });
   expect(e2e.play).not.toHaveProperty('healthCheck');
-  expect(e2e.config.owner).toMatch(/^123456789012\/us-east-1\/c8[0-9a-f]{40}$/);
+  expect(e2e.config.owner).toMatch(new RegExp(`^123456789012/us-east-1/${STACK_NAME}/c8[0-9a-f]{40}$`));
 });
 
 test('start: the check is created with the settings and tags, then the record carries its id; stop: record gone, then check deleted', async () => {
@@ -147,9 +148,9 @@ test('the reconciler deletes an orphan of this construct (a stopped task\'s chec
   const gone = await e2e.world.startTask(e2e.web.serviceName);
   await e2e.world.stopTask(gone);
   const owner = e2e.config.owner!;
-  const orphan = await createCheck(`${ownerPrefix(owner)}${gone.taskId}-0badc0de-0`, { [TAG_OWNER]: owner, [TAG_TASK]: gone.taskArn });
+  const orphan = await createCheck(`${ownerPrefix(owner)}${gone.taskId}-0badc0-0`, { [TAG_OWNER]: owner, [TAG_TASK]: gone.taskArn });
   // Created by an invocation that stopped before tagging it: found by its caller reference, tagged, then deleted.
-  const untaggedOurs = await createCheck(`${ownerPrefix(owner)}${'f'.repeat(32)}-0badc0de-0`, {});
+  const untaggedOurs = await createCheck(`${ownerPrefix(owner)}${'f'.repeat(32)}-0badc0-0`, {});
   const otherOwner = await createCheck('someone-else-1', { [TAG_OWNER]: `${owner}-other`, [TAG_TASK]: gone.taskArn });
   const untagged = await createCheck('someone-else-2', {});
 
@@ -224,7 +225,7 @@ describe('IAM, played by the proxy from the synthesized role policies', () => {
     expectAcknowledged(await e2e.deliver([running(t)]));
     const gone = await e2e.world.startTask(e2e.web.serviceName);
     await e2e.world.stopTask(gone);
-    await createCheck(`${ownerPrefix(e2e.config.owner!)}${gone.taskId}-0badc0de-0`, { [TAG_OWNER]: e2e.config.owner!, [TAG_TASK]: gone.taskArn });
+    await createCheck(`${ownerPrefix(e2e.config.owner!)}${gone.taskId}-0badc0-0`, { [TAG_OWNER]: e2e.config.owner!, [TAG_TASK]: gone.taskArn });
     expect((await e2e.reconcile()).result).toMatchObject({ failed: 0, healthChecksDeleted: 1 });
     await e2e.world.stopTask(t);
     expectAcknowledged(await e2e.deliver(stopSequence(t)));
@@ -240,5 +241,62 @@ describe('IAM, played by the proxy from the synthesized role policies', () => {
     expect(inv.result?.batchItemFailures).toHaveLength(1);
     expect(e2e.proxy.calls().find((c) => c.action === 'CreateHealthCheck')?.status).toBe(403);
     expect(await webRecordsOf(t)).toEqual([]);
+  });
+});
+
+describe('turning healthCheck off, replayed in CloudFormation\'s update order with the proxy playing IAM', () => {
+  /** Sends the lifecycle resource's Update from `before` to `after` and returns CloudFormation's answer. */
+  async function update(before: typeof e2e.template, after: typeof e2e.template): Promise<CfnAnswer> {
+    await e2e.useTemplate(after);
+    const { event, requestId } = lifecycleRequest(catcher, 'Update', lifecycleResource(after, e2e.deployed), lifecycleResource(before, e2e.deployed));
+    const inv = await e2e.invoke(event);
+    expect(inv.error).toBeUndefined();
+    return catcher.answers.get(requestId) as CfnAnswer;
+  }
+
+  test('the health check policy goes only in the cleanup phase: the Update reconciles the records without checks, then deletes them', async () => {
+    const before = e2e.template;
+    const after = synthesizeExampleTemplate();
+    const tasks = await e2e.world.startTasks(e2e.web.serviceName, 2);
+    expectAcknowledged(await e2e.deliver(tasks.map((t) => running(t))));
+    expect(await healthChecks()).toHaveLength(2);
+
+    const steps = updateOrder(before, after);
+    const lifecycleStep = steps.findIndex((s) => s.type === 'Custom::EcsPublicDiscovery');
+    expect(steps[lifecycleStep].action).toBe('update');
+    const policySteps = steps.filter((s) => s.type === 'AWS::IAM::Policy' && s.logicalId.startsWith('DiscoveryHealthChecks'));
+    expect(policySteps).toEqual([expect.objectContaining({ phase: 'cleanup', action: 'delete' })]);
+    expect(steps.indexOf(policySteps[0])).toBeGreaterThan(lifecycleStep);
+
+    const during = [...rolePoliciesDuringUpdate(before, after, e2e.deployed).values()];
+    e2e.proxy.authorizeRoute53Writes(iamAuthorizer(during));
+    e2e.proxy.authorizeHealthChecks(healthCheckAuthorizer(during));
+    const answer = await update(before, after);
+    expect(answer).toMatchObject({ Status: 'SUCCESS', Data: { HealthChecksDeleted: '2' } });
+    expect(await healthChecks()).toEqual([]);
+    for (const t of tasks) {
+      expect(await webRecordsOf(t)).toEqual([expect.objectContaining({ ResourceRecords: [{ Value: t.publicIp }] })]);
+      expect((await webRecordsOf(t))[0].HealthCheckId).toBeUndefined();
+    }
+    expect(e2e.proxy.calls().filter((c) => c.rejected?.some((r) => r.includes('not authorized')))).toEqual([]);
+  });
+
+  test('without the old policy during the Update (the evaluation can fail): the deletion is denied and the Update FAILED, naming the owner tag', async () => {
+    const before = e2e.template;
+    const after = synthesizeExampleTemplate();
+    const [t] = await e2e.world.startTasks(e2e.web.serviceName, 1);
+    expectAcknowledged(await e2e.deliver([running(t)]));
+    const [check] = await healthChecks();
+    const owner = e2e.config.owner!;
+
+    const cleaned = [...rolePolicies(after, e2e.deployed).values()];
+    e2e.proxy.authorizeRoute53Writes(iamAuthorizer(cleaned));
+    e2e.proxy.authorizeHealthChecks(healthCheckAuthorizer(cleaned));
+    const answer = await update(before, after);
+    expect(answer.Status).toBe('FAILED');
+    expect(answer.Reason).toContain(`health checks tagged ${TAG_OWNER}=${owner}`);
+    expect(answer.Reason).toMatch(/not authorized/);
+    // Nothing was lost: the check is still there for the rollback to attach again.
+    expect((await healthChecks()).map((c) => c.Id)).toEqual([check.Id]);
   });
 });

@@ -274,6 +274,11 @@ export class FakeDiscoveryApi implements DiscoveryApi {
   public async changeRecords(hostedZoneId: string, changes: readonly Change[]): Promise<void> {
     this.enter('changeRecords', [hostedZoneId, changes.map(c => ({ action: c.action, record: clone(c.record) }))]);
     this.beforeChange?.(hostedZoneId, changes);
+    // Route53 refuses a record naming a health check that does not exist (deleted meanwhile).
+    const missing = changes.find(c => c.action !== 'DELETE' && typeof c.record.HealthCheckId === 'string' && !this.healthChecks.has(c.record.HealthCheckId));
+    if (missing) {
+      throw awsError('NoSuchHealthCheck', `No health check exists with the specified ID ${missing.record.HealthCheckId}`, 404);
+    }
     const result = applyChangeBatch(this.zone(hostedZoneId), changes, {
       view: r => fromSdk(r as SdkRecordSet),
       veto: this.rejectChange,

@@ -35,8 +35,12 @@ describe('caller references and settings', () => {
 
   test('a reference names the owner (hashed), the task, the settings (hashed) and a generation, within Route53\'s 64 characters', () => {
     const reference = `${taskPrefix(OWNER, TASK_ID, settings)}0`;
-    expect(reference).toMatch(new RegExp(`^pd1-[0-9a-f]{10}-${TASK_ID}-[0-9a-f]{8}-0$`));
+    expect(reference).toMatch(new RegExp(`^pd1-[0-9a-f]{8}-${TASK_ID}-[0-9a-f]{6}-0$`));
     expect(reference.length).toBeLessThanOrEqual(64);
+    // The longest: a task id of the old ARN format (a UUID) and a generation from the time (7 base-36 digits until 2080).
+    const uuid = '01234567-89ab-cdef-0123-456789abcdef';
+    expect(`${taskPrefix(OWNER, uuid, settings)}${(36 ** 7 - 1).toString(36)}`.length).toBeLessThanOrEqual(64);
+    expect(taskIdOfReference(OWNER, `${taskPrefix(OWNER, uuid, settings)}${Math.floor(Date.now() / 1000).toString(36)}`)).toBe(uuid);
     expect(reference.startsWith(ownerPrefix(OWNER))).toBe(true);
     expect(taskIdOfReference(OWNER, reference)).toBe(TASK_ID);
     expect(taskIdOfReference(`${OWNER}x`, reference)).toBeUndefined();
@@ -125,19 +129,53 @@ describe('the batch pipeline', () => {
     expect(h.api.count('createHealthCheck') + h.api.count('tagHealthCheck') + h.api.count('listHealthChecks')).toBe(0);
   });
 
-  test('a reference of a deleted check (a task published again) moves to the next generation', async () => {
+  test('a reference of a deleted check (the check was deleted while its task runs): a new generation from the time, no probing', async () => {
     const h = setup();
     await h.run(['m1', startEvent(TASK_ID)]);
     const [first] = [...h.api.healthChecks.values()];
-    // Its records and check went (e.g. the task was not HEALTHY for a while); now it is published again.
+    // Its records and check went (deleted by hand, say); now it is published again.
     h.api.zones.set(ZONE, []);
     await h.api.deleteHealthCheck(first.id);
+    h.api.calls.length = 0;
     await h.run(['m2', startEvent(TASK_ID, { version: 3 })]);
     const [second] = [...h.api.healthChecks.values()];
     expect(second.id).not.toBe(first.id);
     expect(first.spec.callerReference.endsWith('-0')).toBe(true);
-    expect(second.spec.callerReference).toBe(first.spec.callerReference.replace(/-0$/, '-1'));
+    expect(second.spec.callerReference).toMatch(new RegExp(`^${first.spec.callerReference.slice(0, -1)}[0-9a-z]{6,7}$`));
     expect(h.api.records(ZONE, MC.fqdn)[0].HealthCheckId).toBe(second.id);
+    expect(h.api.count('createHealthCheck')).toBe(2);
+    expect(h.api.count('listHealthChecks')).toBe(1);
+  });
+
+  test('a gated task that flaps UNHEALTHY and HEALTHY 12 times keeps its one check and is published every time', async () => {
+    const gated: RegisteredService = { ...CHECKED, publishWhenHealthy: true };
+    const h = pipelineHarness({ ...CONFIG, services: [gated, WEB] });
+    h.api.addTask(TASK_ID, { service: gated, ip: '203.0.113.10', healthStatus: 'HEALTHY' });
+    await h.run(['m0', startEvent(TASK_ID)]);
+    const [check] = [...h.api.healthChecks.values()];
+    for (let i = 1; i <= 12; i++) {
+      h.api.setHealth(TASK_ID, 'UNHEALTHY');
+      expect((await h.run([`u${i}`, startEvent(TASK_ID, { version: 2 * i + 1 })])).failedMessageIds).toEqual([]);
+      expect(h.api.records(ZONE, MC.fqdn)).toEqual([]);
+      expect([...h.api.healthChecks.keys()]).toEqual([check.id]);
+      h.api.setHealth(TASK_ID, 'HEALTHY');
+      expect((await h.run([`h${i}`, startEvent(TASK_ID, { version: 2 * i + 2 })])).failedMessageIds).toEqual([]);
+      expect(h.api.records(ZONE, MC.fqdn)).toEqual([{ ...ownedRecord(MC, TASK_ID, '203.0.113.10'), HealthCheckId: check.id }]);
+    }
+    // One CreateHealthCheck per publication, each answered with the same check; no reference was used up.
+    expect(h.api.count('createHealthCheck')).toBe(13);
+    expect(h.api.count('listHealthChecks')).toBe(0);
+    expect(h.api.count('deleteHealthCheck')).toBe(0);
+    expect((await reconcile(h.deps)).healthChecksDeleted ?? 0).toBe(0);
+    expect([...h.api.healthChecks.keys()]).toEqual([check.id]);
+
+    // The task stops while unpublished: no record names the check; the reconciler's sweep deletes it.
+    h.api.setHealth(TASK_ID, 'UNHEALTHY');
+    await h.run(['u', startEvent(TASK_ID, { version: 99 })]);
+    h.api.stopTask(TASK_ID);
+    await h.run(['s', stopEvent(TASK_ID, { version: 100 })]);
+    expect((await reconcile(h.deps)).healthChecksDeleted).toBe(1);
+    expect(h.api.healthChecks.size).toBe(0);
   });
 
   test('quota reached: published without a check, an error naming the quota and the metric; the reconciler attaches one later', async () => {
@@ -157,6 +195,35 @@ describe('the batch pipeline', () => {
     expect(summary).toMatchObject({ upserted: 1, failed: 0 });
     const [check] = [...h.api.healthChecks.values()];
     expect(h.api.records(ZONE, MC.fqdn)[0].HealthCheckId).toBe(check.id);
+  });
+
+  test('quota reached: one CreateHealthCheck per invocation, whatever the number of tasks; each task counted', async () => {
+    const h = pipelineHarness(CONFIG);
+    const ids = ['a1', 'a2', 'a3'].map(p => p.padEnd(32, '0'));
+    ids.forEach((id, i) => h.api.addTask(id, { service: CHECKED, ip: `203.0.113.${i + 1}` }));
+    h.api.healthCheckQuota = 0;
+    const result = await h.run(...ids.map((id, i) => [`m${i}`, startEvent(id)] as [string, Record<string, unknown>]));
+    expect(result.failedMessageIds).toEqual([]);
+    expect(h.api.count('createHealthCheck')).toBe(1);
+    expect(h.counted()).toMatchObject({ HealthCheckQuotaExceeded: 3, RecordsUpserted: 3 });
+
+    // The reconciler too: one refused creation per run, not one per task.
+    h.api.calls.length = 0;
+    await reconcile({ ...h.deps, metrics: new Metrics('Test', 'fn') });
+    expect(h.api.count('createHealthCheck')).toBe(1);
+    expect(h.api.records(ZONE, MC.fqdn)).toHaveLength(3);
+  });
+
+  test('quota reached when the settings change: the records keep their existing check rather than none', async () => {
+    const h = setup();
+    await h.run(['m1', startEvent(TASK_ID)]);
+    const [check] = [...h.api.healthChecks.values()];
+    const changed: DiscoveryConfig = { ...CONFIG, services: [{ ...CHECKED, healthCheck: { ...CHECKED.healthCheck!, port: 8080 } }, WEB] };
+    h.api.healthCheckQuota = 1;
+    const summary = await reconcile({ ...h.deps, config: changed, metrics: new Metrics('Test', 'fn') }, changed.services);
+    expect(summary.failed).toBe(0);
+    expect(h.api.records(ZONE, MC.fqdn)).toEqual([{ ...ownedRecord(MC, TASK_ID, '203.0.113.10'), HealthCheckId: check.id }]);
+    expect([...h.api.healthChecks.keys()]).toEqual([check.id]);
   });
 
   test('a check that cannot be created for another reason: nothing is published and the message is retried', async () => {
@@ -201,10 +268,10 @@ describe('the reconciler', () => {
     const [live] = [...h.api.healthChecks.values()];
     const settings = { type: 'TCP' as const, ipAddress: '198.51.100.1', port: 80, intervalSeconds: 30, failureThreshold: 3 };
     h.api.addTask('stopped1', { service: CHECKED, desiredStatus: 'STOPPED', lastStatus: 'STOPPED' });
-    const orphan = await h.api.createHealthCheck({ ...settings, callerReference: `${ownerPrefix(OWNER)}stopped1-00000000-0` });
+    const orphan = await h.api.createHealthCheck({ ...settings, callerReference: `${ownerPrefix(OWNER)}stopped1-000000-0` });
     await h.api.tagHealthCheck(orphan, { [TAG_OWNER]: OWNER, [TAG_TASK]: taskArn('stopped1') });
     // Its creator stopped before tagging it: recognised by its reference, tagged, deleted (ECS no longer knows the task).
-    const untaggedOurs = await h.api.createHealthCheck({ ...settings, callerReference: `${ownerPrefix(OWNER)}gone-00000000-0` });
+    const untaggedOurs = await h.api.createHealthCheck({ ...settings, callerReference: `${ownerPrefix(OWNER)}gone-000000-0` });
     const foreign = await h.api.createHealthCheck({ ...settings, callerReference: 'other-1' });
     await h.api.tagHealthCheck(foreign, { [TAG_OWNER]: 'other-owner', [TAG_TASK]: taskArn('stopped1') });
     const untagged = await h.api.createHealthCheck({ ...settings, callerReference: 'other-2' });
@@ -224,10 +291,52 @@ describe('the reconciler', () => {
     expect(h.api.records(ZONE, MC.fqdn)[0].HealthCheckId).toBe(check.id);
   });
 
+  test('a check deleted after the listing (a concurrent invocation): the refused drift repair gets a new check and is retried', async () => {
+    const h = setup();
+    await h.run(['m1', startEvent(TASK_ID)]);
+    const [check] = [...h.api.healthChecks.values()];
+    // The record drifted (its TTL), so the reconciler rewrites it with the check its listing knows...
+    h.api.zones.set(ZONE, [{ ...ownedRecord(MC, TASK_ID, '203.0.113.10', 999), HealthCheckId: check.id }]);
+    let deleted = false;
+    h.api.beforeChange = () => {
+      // ...which another invocation deletes just before the write.
+      if (!deleted) {
+        deleted = true;
+        h.api.healthChecks.delete(check.id);
+      }
+    };
+    const summary = await reconcile(h.deps);
+    expect(summary).toMatchObject({ upserted: 1, failed: 0 });
+    const [replacement] = [...h.api.healthChecks.values()];
+    expect(replacement.id).not.toBe(check.id);
+    expect(replacement.tags).toEqual({ [TAG_OWNER]: OWNER, [TAG_TASK]: taskArn(TASK_ID) });
+    expect(h.api.records(ZONE, MC.fqdn)).toEqual([{ ...ownedRecord(MC, TASK_ID, '203.0.113.10'), HealthCheckId: replacement.id }]);
+  });
+
+  test('the refused change of a task whose check was deleted because it stopped: the record written again is removed, its new check at the next run', async () => {
+    const h = setup();
+    await h.run(['m1', startEvent(TASK_ID)]);
+    const [check] = [...h.api.healthChecks.values()];
+    h.api.zones.set(ZONE, [{ ...ownedRecord(MC, TASK_ID, '203.0.113.10', 999), HealthCheckId: check.id }]);
+    let stopped = false;
+    h.api.beforeChange = () => {
+      if (!stopped) {
+        stopped = true;
+        h.api.stopTask(TASK_ID);
+        h.api.healthChecks.delete(check.id);
+      }
+    };
+    await reconcile(h.deps);
+    expect(h.api.records(ZONE, MC.fqdn)).toEqual([]);
+    // The new check, created after this run's listing, is an orphan for the next run's sweep.
+    expect((await reconcile(h.deps)).healthChecksDeleted).toBe(1);
+    expect(h.api.healthChecks.size).toBe(0);
+  });
+
   test('a run cut short sweeps nothing (a record it did not read may name a check)', async () => {
     const h = setup();
     const orphan = await h.api.createHealthCheck({
-      type: 'TCP', ipAddress: '198.51.100.1', port: 80, intervalSeconds: 30, failureThreshold: 3, callerReference: `${ownerPrefix(OWNER)}gone-00000000-0`,
+      type: 'TCP', ipAddress: '198.51.100.1', port: 80, intervalSeconds: 30, failureThreshold: 3, callerReference: `${ownerPrefix(OWNER)}gone-000000-0`,
     });
     await h.api.tagHealthCheck(orphan, { [TAG_OWNER]: OWNER, [TAG_TASK]: taskArn('gone') });
     await reconcile(h.deps, CONFIG.services, { remainingMs: () => 0 });
@@ -301,15 +410,43 @@ describe('an Update that turns health checks off', () => {
     expect(lastCall(h.api, 'changeRecords')).toBeLessThan(firstCall(h.api, 'deleteHealthCheck'));
   });
 
-  test('a reconciliation that did not reach every service keeps them (a record may still name one)', async () => {
+  test('a reconciliation that did not reach every service keeps them (a record may still name one) and answers FAILED', async () => {
     const h = setup();
     await h.run(['m1', startEvent(TASK_ID)]);
     h.api.failAlways('listServiceTasks', awsError('ServerException', 'boom', 500));
     const answer = await handleLifecycle(update({ HealthCheckOwner: OWNER }), {
       api: h.api, log: new Logger(() => undefined), metrics: new Metrics(), loadConfig: async () => without, settleUntil: 0,
     });
+    // No later run would delete them (the configuration names no owner any more): the rollback keeps them in use.
+    expect(answer.Status).toBe('FAILED');
+    expect(answer.Reason).toContain(`health checks tagged ${TAG_OWNER}=${OWNER}`);
+    expect(answer.Reason).toMatch(/did not reach every service/);
+    expect(h.api.healthChecks.size).toBe(1);
+  });
+
+  test('checks that cannot be deleted (the permission already gone): FAILED naming them and the owner tag, not a silent SUCCESS', async () => {
+    const h = setup();
+    await h.run(['m1', startEvent(TASK_ID)]);
+    const [check] = [...h.api.healthChecks.values()];
+    h.api.failAlways('deleteHealthCheck', awsError('AccessDenied', 'not authorized to perform: route53:DeleteHealthCheck', 403));
+    const answer = await handleLifecycle(update({ HealthCheckOwner: OWNER }), {
+      api: h.api, log: new Logger(() => undefined), metrics: new Metrics(), loadConfig: async () => without, settleUntil: 0,
+    });
+    expect(answer.Status).toBe('FAILED');
+    expect(answer.Reason).toContain('AccessDenied');
+    expect(answer.Reason).toContain(check.id);
+    expect(answer.Reason).toContain(`health checks tagged ${TAG_OWNER}=${OWNER}`);
+    expect(h.api.healthChecks.size).toBe(1);
+  });
+
+  test('an Update that keeps the owner deletes nothing and answers SUCCESS', async () => {
+    const h = setup();
+    await h.run(['m1', startEvent(TASK_ID)]);
+    const kept = { ...update({ HealthCheckOwner: OWNER }), ResourceProperties: { ...update({}).ResourceProperties, HealthCheckOwner: OWNER } };
+    const answer = await handleLifecycle(kept, {
+      api: h.api, log: new Logger(() => undefined), metrics: new Metrics(), loadConfig: async () => CONFIG, settleUntil: 0,
+    });
     expect(answer.Status).toBe('SUCCESS');
-    expect(answer.Data).not.toHaveProperty('HealthChecksDeleted');
     expect(h.api.healthChecks.size).toBe(1);
   });
 });

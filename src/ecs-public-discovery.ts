@@ -260,6 +260,7 @@ export interface ServiceOptions {
    * their address ranges as the `ROUTE53_HEALTHCHECKS` service in ip-ranges.json). Each check is billed by
    * Route53, and an account holds 200 by default: past that quota a task is published without a check, an error
    * names the quota and `metricHealthCheckQuotaExceeded()` counts it, and the reconciler attaches one later.
+   * Health checks need the reconciliation (`reconciliation: false` is refused with them).
    *
    * @default - no health check: every running task is answered
    */
@@ -387,6 +388,7 @@ export class EcsPublicDiscovery extends Construct {
   private readonly lifecycleResource: LifecycleResource;
   private readonly role: iam.Role;
   private healthChecksGranted = false;
+  private readonly reconciles: boolean;
 
   constructor(scope: Construct, id: string, props: EcsPublicDiscoveryProps) {
     super(scope, id);
@@ -457,7 +459,8 @@ export class EcsPublicDiscovery extends Construct {
     this.lifecycleResource.deleteBefore(role, logGroup, queue, rule);
     this.lifecycleResource.deleteAfter(...this.pipeline.eventSourceMappings);
 
-    if (props.reconciliation ?? true) {
+    this.reconciles = props.reconciliation ?? true;
+    if (this.reconciles) {
       this.lifecycleResource.deleteAfter(createReconciliationSchedule(this, handler, props.reconciliationInterval));
     }
 
@@ -519,6 +522,12 @@ export class EcsPublicDiscovery extends Construct {
     // The construct's zone always gets the public address, so the public-IP check above stands for every zone.
     const zones = additionalZoneEntries(this, this.registrations.primaryZone, options.name, options.additionalZones, where);
 
+    if (options.healthCheck !== undefined && !this.reconciles) {
+      throw new Error(`The ${where} asks for Route53 health checks (healthCheck), but this EcsPublicDiscovery has reconciliation: false: `
+        + 'the reconciler is what deletes the check of a task that stopped while it was not published (not HEALTHY) and any '
+        + 'check left by an interrupted invocation, which would otherwise stay, and be billed, for good. Remove reconciliation: false, '
+        + 'or remove healthCheck.');
+    }
     const healthCheck = options.healthCheck !== undefined ? healthCheckConfig(service, options.healthCheck, where) : undefined;
     if (healthCheck !== undefined) {
       // The owner rides in the handler's configuration, measured with the registration.

@@ -282,7 +282,11 @@ export async function replaceDeletedChecks(
   for (const c of stale) {
     const key = `${c.taskId}|${c.record.HealthCheckId}`;
     if (!ids.has(key)) {
-      const value = (type: string) => all.find(x => x.taskId === c.taskId && x.record.Type === type)?.record.ResourceRecords?.[0]?.Value;
+      // The addresses of the same registration (zone and name): another zone's A record may hold the private address.
+      const value = (type: string) => all.find(x => x.taskId === c.taskId && x.hostedZoneId === c.hostedZoneId && x.service === c.service
+        && x.record.Type === type && normalizeName(x.record.Name) === normalizeName(c.record.Name))?.record.ResourceRecords?.[0]?.Value
+        ?? all.find(x => x.taskId === c.taskId && x.hostedZoneId === c.hostedZoneId && x.service === c.service && x.record.Type === type)
+          ?.record.ResourceRecords?.[0]?.Value;
       const settings = healthCheckSettings(c.service, { taskId: c.taskId, ttl: 0, publicIp: value('A'), ipv6Address: value('AAAA') });
       let id: string | undefined;
       if (settings !== undefined && owner !== undefined) {
@@ -334,7 +338,9 @@ export async function releaseHealthChecks<C extends AppliedChange>(
   const keeps = (taskId: string) => unchanged.has(taskId) || publishing.has(taskId)
     || changes.some(c => c.taskId === taskId && c.action === 'UPSERT' && !failed(c) && !redeleted.has(key(c)))
     // A change Route53 did not apply may leave a record of the task behind.
-    || changes.some(c => c.taskId === taskId && failed(c));
+    || changes.some(c => c.taskId === taskId && failed(c))
+    // So may a zone whose records could not be read (the task's work there failed and is retried).
+    || outcomes.some(o => o.taskId === taskId && o.outcome === 'failed');
   const candidates = new Map<string, string>();
   for (const c of changes) {
     const id = c.record.HealthCheckId;
@@ -437,6 +443,15 @@ export async function sweepOrphans(deps: PipelineDeps, run: HealthCheckRun): Pro
  * Deletes every check of `owner` (the stack is being deleted; its records are gone): those tagged with it, and
  * those with its caller reference whose tagging was interrupted.
  */
+/**
+ * How many health checks an owner still has (tagged with it, or carrying its caller reference), read without
+ * repairing tags. A lifecycle Update that could not delete a previous owner's checks answers SUCCESS when there
+ * are none (a rollback of an Update that had just turned them on; checks deleted by hand).
+ */
+export async function countOwnedChecks(deps: Pick<PipelineDeps, 'api' | 'log'>, owner: string): Promise<number> {
+  return (await listOwnedChecks({ ...deps, config: { owner, clusterArn: '' } }, false)).owned.size;
+}
+
 export async function deleteOwnedChecks(deps: Pick<PipelineDeps, 'api' | 'log'>, owner: string): Promise<number> {
   const run = await listOwnedChecks({ ...deps, config: { owner, clusterArn: '' } }, false);
   const left: string[] = [];

@@ -14,7 +14,7 @@
  * CloudFormation's one-hour timeout.
  */
 import { CfnResponseBody } from './cfn-response';
-import { deleteOwnedChecks } from './health-checks';
+import { countOwnedChecks, deleteOwnedChecks } from './health-checks';
 import { PipelineDeps } from './model';
 import { purgeNames, PurgeSummary } from './purge';
 import { reconcile } from './reconcile';
@@ -190,6 +190,11 @@ export async function handleLifecycle(request: CfnRequest, deps: LifecycleDeps):
         data = { ...data, ReconcileError: errorName(err) };
         checksLeft = previous !== undefined && previous !== ownerProperty(request.ResourceProperties) ? `the reconciliation failed (${errorName(err)})` : undefined;
       }
+      if (checksLeft !== undefined && await noChecksLeft({ ...deps, log }, previous!)) {
+        // Nothing of the previous owner is left (a rollback of the Update that turned checks on, or checks deleted by hand).
+        log.info('the previous owner has no health check left', { owner: previous, reason: checksLeft });
+        checksLeft = undefined;
+      }
       return checksLeft !== undefined ? failed(previousChecksReason(previous!, checksLeft)) : ok(data);
     } catch (err) {
       return failed(`${request.RequestType} of the EcsPublicDiscovery records failed: ${errorName(err)}: ${errorMessage(err)}`);
@@ -217,6 +222,16 @@ export async function handleLifecycle(request: CfnRequest, deps: LifecycleDeps):
     return await Promise.race([work(), deadline]);
   } finally {
     clearTimeout(timer);
+  }
+}
+
+/** True when the owner has no health check left; false when it has, or when that cannot be read. */
+async function noChecksLeft(deps: Pick<LifecycleDeps, 'api' | 'log'>, owner: string): Promise<boolean> {
+  try {
+    return await countOwnedChecks(deps, owner) === 0;
+  } catch (err) {
+    deps.log.warn('could not read whether the previous owner has health checks left', { error: errorName(err), detail: errorMessage(err) });
+    return false;
   }
 }
 

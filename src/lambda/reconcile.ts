@@ -92,7 +92,10 @@ export async function reconcile(
     log.warn('time ran short: services left for the next reconciliation', { skipped, services: services.slice(firstMissed).map(s => s.serviceName).slice(0, 20) });
   }
 
-  const final = await applyAndReport(deps, changes, outcomes, 'reconciler outcome', healthChecks?.publishing);
+  // The health checks of a service whose reading failed in some zone stay: a record there may still name one.
+  const keep = new Set(healthChecks?.publishing ?? []);
+  changes.filter(c => failedServices.includes(c.service.serviceName)).forEach(c => keep.add(c.taskId));
+  const final = await applyAndReport(deps, changes, outcomes, 'reconciler outcome', healthChecks ? keep : undefined);
   // Only once every service was read are the checks no record references known: a run cut short sweeps nothing.
   const healthChecksDeleted = healthChecks && skipped === 0 && failedServices.length === 0
     && services.length === deps.config.services.length ? await sweep(deps, healthChecks) : undefined;

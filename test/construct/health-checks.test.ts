@@ -199,3 +199,16 @@ describe('healthCheck', () => {
     expect(renderedConfig(template).services.map((s: any) => s.name)).toEqual(['api']);
   });
 });
+
+describe('healthCheck needs the reconciliation', () => {
+  test('refused with reconciliation: false, naming both settings; nothing of the service is kept', () => {
+    const t = testStack();
+    const d = discovery(t, { reconciliation: false });
+    const service = fargateService(t, 'web');
+    expect(() => d.addService({ service, name: 'www', healthCheck: { port: 80 } }))
+      .toThrow(/asks for Route53 health checks \(healthCheck\), but this EcsPublicDiscovery has reconciliation: false.*Remove reconciliation: false, or remove healthCheck/);
+    // The same service registers without the option: the refusal kept nothing of it.
+    d.addService({ service, name: 'www' });
+    expect(renderedConfig(Template.fromStack(t.stack)).services.map((s: { serviceName: string }) => s.serviceName)).toHaveLength(1);
+  });
+});

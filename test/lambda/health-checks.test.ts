@@ -313,6 +313,56 @@ describe('the reconciler', () => {
     expect(h.api.records(ZONE, MC.fqdn)).toEqual([{ ...ownedRecord(MC, TASK_ID, '203.0.113.10'), HealthCheckId: replacement.id }]);
   });
 
+  test('a check deleted meanwhile, for a service whose private zone comes first: the new check probes the public address', async () => {
+    const PRIVATE_ZONE = 'ZPRIVATE';
+    const inPrivate: RegisteredService = { ...CHECKED, hostedZoneId: PRIVATE_ZONE, addressScope: 'private' };
+    const config: DiscoveryConfig = { clusterArn: CLUSTER_ARN, services: [inPrivate, CHECKED], owner: OWNER };
+    const h = pipelineHarness(config);
+    h.api.addTask(TASK_ID, { service: CHECKED, ip: '203.0.113.10', privateIp: '10.0.1.5' });
+    await h.run(['m1', startEvent(TASK_ID)]);
+    const [check] = [...h.api.healthChecks.values()];
+    expect(check.spec.ipAddress).toBe('203.0.113.10');
+    // Both records drift (TTL); the public one is rewritten with the check, deleted just before the write.
+    h.api.zones.set(PRIVATE_ZONE, [ownedRecord(inPrivate, TASK_ID, '10.0.1.5', 999)]);
+    h.api.zones.set(ZONE, [{ ...ownedRecord(CHECKED, TASK_ID, '203.0.113.10', 999), HealthCheckId: check.id }]);
+    let deleted = false;
+    h.api.beforeChange = () => {
+      if (!deleted) {
+        deleted = true;
+        h.api.healthChecks.delete(check.id);
+      }
+    };
+    await reconcile(h.deps);
+    const [replacement] = [...h.api.healthChecks.values()];
+    expect(replacement.id).not.toBe(check.id);
+    // Not the private zone's 10.0.1.5: Route53 cannot probe a private address.
+    expect(replacement.spec.ipAddress).toBe('203.0.113.10');
+    expect(h.api.records(ZONE, CHECKED.fqdn)).toEqual([{ ...ownedRecord(CHECKED, TASK_ID, '203.0.113.10'), HealthCheckId: replacement.id }]);
+  });
+
+  test('a stop whose second zone could not be read keeps the check: that zone\'s record still names it', async () => {
+    const OTHER_ZONE = 'ZOTHER';
+    const other: RegisteredService = { ...CHECKED, hostedZoneId: OTHER_ZONE };
+    const config: DiscoveryConfig = { clusterArn: CLUSTER_ARN, services: [CHECKED, other], owner: OWNER };
+    const h = pipelineHarness(config);
+    h.api.addTask(TASK_ID, { service: CHECKED, ip: '203.0.113.10' });
+    await h.run(['m1', startEvent(TASK_ID)]);
+    expect(h.api.healthChecks.size).toBe(1);
+    expect(h.api.records(OTHER_ZONE, CHECKED.fqdn)).toHaveLength(1);
+    h.api.stopTask(TASK_ID);
+    h.api.fail('listRecordsAt', awsError('Throttling', 'slow down', 400), 1, args => args[0] === OTHER_ZONE);
+    const result = await h.run(['m2', stopEvent(TASK_ID)]);
+    expect(result.failedMessageIds).toEqual(['m2']);
+    expect(h.api.records(ZONE, CHECKED.fqdn)).toEqual([]);
+    expect(h.api.records(OTHER_ZONE, CHECKED.fqdn)).toHaveLength(1);
+    expect(h.api.healthChecks.size).toBe(1);
+    // The retried message clears the other zone, then the check.
+    const retried = await h.run(['m2', stopEvent(TASK_ID)]);
+    expect(retried.failedMessageIds).toEqual([]);
+    expect(h.api.records(OTHER_ZONE, CHECKED.fqdn)).toEqual([]);
+    expect(h.api.healthChecks.size).toBe(0);
+  });
+
   test('the refused change of a task whose check was deleted because it stopped: the record written again is removed, its new check at the next run', async () => {
     const h = setup();
     await h.run(['m1', startEvent(TASK_ID)]);
@@ -437,6 +487,37 @@ describe('an Update that turns health checks off', () => {
     expect(answer.Reason).toContain(check.id);
     expect(answer.Reason).toContain(`health checks tagged ${TAG_OWNER}=${OWNER}`);
     expect(h.api.healthChecks.size).toBe(1);
+  });
+
+  test('the reconciler keeps the check of a stopped task when another zone of its service could not be read', async () => {
+    const OTHER_ZONE = 'ZOTHER';
+    const other: RegisteredService = { ...CHECKED, hostedZoneId: OTHER_ZONE };
+    const config: DiscoveryConfig = { clusterArn: CLUSTER_ARN, services: [CHECKED, other], owner: OWNER };
+    const h = pipelineHarness(config);
+    h.api.addTask(TASK_ID, { service: CHECKED, ip: '203.0.113.10' });
+    await h.run(['m1', startEvent(TASK_ID)]);
+    h.api.stopTask(TASK_ID);
+    h.api.fail('listRecordsAt', awsError('Throttling', 'slow down', 400), 1, args => args[0] === OTHER_ZONE);
+    const summary = await reconcile(h.deps);
+    expect(summary.failedServices).toEqual([CHECKED.serviceName]);
+    expect(h.api.records(ZONE, CHECKED.fqdn)).toEqual([]);
+    expect(h.api.records(OTHER_ZONE, CHECKED.fqdn)).toHaveLength(1);
+    expect(h.api.healthChecks.size).toBe(1);
+    // The next run clears the other zone; its sweep then deletes the check no record names.
+    await reconcile(h.deps);
+    expect(h.api.records(OTHER_ZONE, CHECKED.fqdn)).toEqual([]);
+    await reconcile(h.deps);
+    expect(h.api.healthChecks.size).toBe(0);
+  });
+
+  test('the rollback of an Update that had just turned checks on: the reconciliation fails, but no check is left, so SUCCESS', async () => {
+    const h = pipelineHarness(without);
+    h.api.addTask(TASK_ID, { service: MC, ip: '203.0.113.10' });
+    h.api.failAlways('listServiceTasks', awsError('ServerException', 'boom', 500));
+    const answer = await handleLifecycle(update({ HealthCheckOwner: OWNER }), {
+      api: h.api, log: new Logger(() => undefined), metrics: new Metrics(), loadConfig: async () => without, settleUntil: 0,
+    });
+    expect(answer.Status).toBe('SUCCESS');
   });
 
   test('an Update that keeps the owner deletes nothing and answers SUCCESS', async () => {

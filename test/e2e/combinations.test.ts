@@ -22,8 +22,8 @@ import type { CallRecord } from '../../emulator/proxy';
 import { canonicalName, isOwnedRecord, neighbourRecords, notOwned, snapshot } from '../../emulator/records';
 import type { TaskInfo } from '../../emulator/world';
 import { SrvProtocol, TaskHealthCheckType } from '../../src';
-import { nameKey, RegisteredService, TAG_OWNER, TAG_TASK } from '../../src/shared/contract';
-import { expectAcknowledged } from '../support/assertions';
+import { RegisteredService, TAG_OWNER, TAG_TASK } from '../../src/shared/contract';
+import { expectAcknowledged, registrationIn } from '../support/assertions';
 import { useE2e } from '../support/e2e';
 
 function synthesize() {
@@ -76,13 +76,7 @@ beforeEach(async () => {
 });
 
 /** The registration of a service (by its name tag) in a zone. */
-function reg(name: string, zoneId: string): RegisteredService {
-  const found = e2e.config.services.find((s) => s.name === name && nameKey(s) === nameKey({ hostedZoneId: zoneId, fqdn: s.fqdn }));
-  if (!found) {
-    throw new Error(`no registration of ${name} in ${zoneId}`);
-  }
-  return found;
-}
+const reg = (name: string, zoneId: string): RegisteredService => registrationIn(e2e.config.services, name, zoneId);
 
 /** Every health check moto holds, with its tags. */
 async function healthChecks(): Promise<Array<HealthCheck & { tags: Record<string, string> }>> {

@@ -21,8 +21,8 @@ import { logsWith, metricsOf } from '../../emulator/handler';
 import { neighbourRecords, notOwned, ownedAt, published, snapshot } from '../../emulator/records';
 import type { TaskInfo } from '../../emulator/world';
 import { RecordAddress } from '../../src';
-import { ENV, nameKey, RegisteredService } from '../../src/shared/contract';
-import { expectAcknowledged, expectCallsWithin } from '../support/assertions';
+import { ENV, RegisteredService } from '../../src/shared/contract';
+import { expectAcknowledged, expectCallsWithin, registrationIn } from '../support/assertions';
 import { useE2e } from '../support/e2e';
 
 /** The app; `gameZone` moves Game's second publication from the private zone (play-internal) to example.net (play). */
@@ -69,13 +69,7 @@ beforeEach(async () => {
 });
 
 /** The registration of a service (by its name tag) in a zone. */
-function reg(name: string, zoneId: string): RegisteredService {
-  const found = e2e.config.services.find((s) => s.name === name && nameKey(s) === nameKey({ hostedZoneId: zoneId, fqdn: s.fqdn }));
-  if (!found) {
-    throw new Error(`no registration of ${name} in ${zoneId}`);
-  }
-  return found;
-}
+const reg = (name: string, zoneId: string): RegisteredService => registrationIn(e2e.config.services, name, zoneId);
 
 /** `setIdentifier=address` of the owned A records of a registration, sorted. */
 async function rows(s: RegisteredService): Promise<string[]> {

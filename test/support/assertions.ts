@@ -8,6 +8,7 @@ import type { Invocation } from '../../emulator/handler';
 import type { AwsProxy } from '../../emulator/proxy';
 import { expectedRows, notOwned, published, snapshot } from '../../emulator/records';
 import type { TaskInfo } from '../../emulator/world';
+import { nameKey, RegisteredService } from '../../src/shared/contract';
 
 /**
  * The zone's full contents: each registered name holds exactly the records of the given tasks (with the
@@ -64,4 +65,13 @@ export function recordCalls(counts: Record<string, number>, label?: string): voi
   const name = label ?? expect.getState().currentTestName ?? 'unknown';
   fs.mkdirSync(path.dirname(file), { recursive: true });
   fs.appendFileSync(file, JSON.stringify({ test: name, counts }) + '\n');
+}
+
+/** The registration of a service (by its name tag) in a zone: a service published in several zones has one per zone. */
+export function registrationIn(services: readonly RegisteredService[], name: string, zoneId: string): RegisteredService {
+  const found = services.find((s) => s.name === name && nameKey(s) === nameKey({ hostedZoneId: zoneId, fqdn: s.fqdn }));
+  if (!found) {
+    throw new Error(`no registration of ${name} in ${zoneId}`);
+  }
+  return found;
 }

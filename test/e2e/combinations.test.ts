@@ -224,6 +224,33 @@ describe('health checks in several zones (split-horizon)', () => {
   });
 });
 
+test('a stop whose second public zone cannot be read keeps the check until the retried message clears that zone', async () => {
+  const api = reg('api', e2e.deployed.zoneId);
+  const t = await e2e.world.startTask(api.serviceName);
+  expectAcknowledged(await e2e.deliver([running(t)]));
+  const check = await checkOf(t);
+  expect(await taskRows(zones.other, t)).toEqual(expectedRows(reg('api', zones.other), t, t.publicIp!, check.Id));
+
+  await e2e.world.stopTask(t);
+  // The second public zone's listing fails past the retries: its record, naming the check, stays for now.
+  e2e.proxy.failNext((c) => c.action === 'ListResourceRecordSets' && c.path.includes(zones.other), 20, 'InternalError');
+  const first = await e2e.deliver(stopSequence(t));
+  expect(first.result?.batchItemFailures.length).toBeGreaterThan(0);
+  expect(await taskRows(e2e.deployed.zoneId, t)).toEqual([]);
+  expect(await taskRows(zones.other, t)).toHaveLength(1);
+  expect((await healthChecks()).map((c) => c.Id)).toEqual([check.Id]);
+  expect(e2e.proxy.count('route53', 'DeleteHealthCheck')).toBe(0);
+
+  e2e.proxy.clearFaults();
+  const retried = await e2e.deliver(stopSequence(t));
+  expectAcknowledged(retried);
+  for (const zoneId of [e2e.deployed.zoneId, zones.private, zones.other]) {
+    expect(await taskRows(zoneId, t)).toEqual([]);
+  }
+  expect(await healthChecks()).toEqual([]);
+  await expectForeignUntouched();
+});
+
 test('SRV records in a private zone: its task names hold the private IP and its SRV values point at its own task names', async () => {
   const play = reg('play', e2e.deployed.zoneId);
   const playPrivate = reg('play', zones.private);

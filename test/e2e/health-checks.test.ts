@@ -281,6 +281,22 @@ describe('turning healthCheck off, replayed in CloudFormation\'s update order wi
     expect(e2e.proxy.calls().filter((c) => c.rejected?.some((r) => r.includes('not authorized')))).toEqual([]);
   });
 
+  test('the rollback of the Update that had just turned checks on: its reconciliation fails, but no check exists, so SUCCESS', async () => {
+    // CloudFormation rolls back to the template without checks right after the one that added them: no task was
+    // published with a check yet. The reconciliation fails (ListTasks throttled past the retries), which would
+    // otherwise answer FAILED and leave the stack in UPDATE_ROLLBACK_FAILED.
+    const before = e2e.template;
+    const after = synthesizeExampleTemplate();
+    expect(await healthChecks()).toEqual([]);
+    const during = [...rolePoliciesDuringUpdate(before, after, e2e.deployed).values()];
+    e2e.proxy.authorizeRoute53Writes(iamAuthorizer(during));
+    e2e.proxy.authorizeHealthChecks(healthCheckAuthorizer(during));
+    e2e.proxy.failNext({ service: 'ecs', action: 'ListTasks' }, 100, 'InternalError');
+    const answer = await update(before, after);
+    expect(answer.Status).toBe('SUCCESS');
+    expect(answer.Data).toMatchObject({ FailedServices: '3' });
+  });
+
   test('without the old policy during the Update (the evaluation can fail): the deletion is denied and the Update FAILED, naming the owner tag', async () => {
     const before = e2e.template;
     const after = synthesizeExampleTemplate();

@@ -180,6 +180,13 @@ const route53ChangeBatch: Workaround = async (call, state) => {
     return { reply: route53Error('NoSuchHostedZone', [`No hosted zone found with ID: ${zoneId}`], 404) };
   }
   const changes = parseChangeBatch(call.body);
+  // A record naming a health check that does not exist: Route53 refuses the request, moto writes it.
+  for (const c of changes) {
+    const id = c.record.healthCheckId;
+    if (c.action !== 'DELETE' && id !== undefined && await state.healthCheckReference(id) === undefined) {
+      return { reply: route53Error('NoSuchHealthCheck', [`A health check with id ${id} does not exist.`], 404), rejected: [`NoSuchHealthCheck ${id}`] };
+    }
+  }
   const names = [...new Set(changes.map((c) => normalizeName(c.record.name)))];
   const current = (await Promise.all(names.map((n) => state.recordsAt(zoneId, n)))).flat();
   const rejection = checkChangeBatch(zoneName, current, changes);

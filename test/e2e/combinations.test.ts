@@ -12,7 +12,7 @@
  * The proxy plays IAM for the record writes and the health check calls from the synthesized template. The
  * checks are read from moto directly.
  */
-import { HealthCheck, ListHealthChecksCommand, ListTagsForResourceCommand, ResourceRecordSet, Route53Client } from '@aws-sdk/client-route-53';
+import { DeleteHealthCheckCommand, HealthCheck, ListHealthChecksCommand, ListTagsForResourceCommand, ResourceRecordSet, Route53Client } from '@aws-sdk/client-route-53';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import { CfnAnswer, healthCheckAuthorizer, iamAuthorizer, lifecycleRequest, lifecycleResource, ResponseCatcher, rolePolicies } from '../../emulator/cloudformation';
 import { running, stopSequence } from '../../emulator/events';
@@ -222,6 +222,33 @@ describe('health checks in several zones (split-horizon)', () => {
     expect(metricsOf(stopped.logs)).toMatchObject({ RecordsDeleted: 3 });
     await expectForeignUntouched();
   });
+});
+
+test('a check deleted just before the reconciler rewrites a drifted record: Route53 refuses, a new check on the public address is written', async () => {
+  const api = reg('api', e2e.deployed.zoneId);
+  const t = await e2e.world.startTask(api.serviceName);
+  expectAcknowledged(await e2e.deliver([running(t)]));
+  const check = await checkOf(t);
+  // The record drifts (its TTL), and the check it names is deleted just before the reconciler's write.
+  const record = (await e2e.records()).find((r) => canonicalName(r.Name ?? '') === api.fqdn && r.SetIdentifier === t.taskId)!;
+  await e2e.world.putRecords([{ ...record, TTL: 999 } as ResourceRecordSet], 'UPSERT');
+  e2e.proxy.beforeNext({ service: 'route53', action: 'ChangeResourceRecordSets' }, async () => {
+    await route53Client.send(new DeleteHealthCheckCommand({ HealthCheckId: check.Id }));
+  });
+  const inv = await e2e.reconcile();
+  expect(inv.error).toBeUndefined();
+  // The proxy refused the write as Route53 does (moto would have accepted a record naming a missing check).
+  expect(e2e.proxy.calls().some((c) => c.action === 'ChangeResourceRecordSets' && c.status === 404)).toBe(true);
+  const [replacement] = await healthChecks();
+  expect(replacement.Id).not.toBe(check.Id);
+  expect(replacement.HealthCheckConfig).toMatchObject({ IPAddress: t.publicIp });
+  expect(await taskRows(e2e.deployed.zoneId, t)).toEqual(expectedRows(api, t, t.publicIp!, replacement.Id));
+  // The other public zone's record still named the deleted check: the next run gives it the same new one.
+  expectAcknowledged(await e2e.deliver([running(t)]));
+  await e2e.reconcile();
+  expect(await taskRows(zones.other, t)).toEqual(expectedRows(reg('api', zones.other), t, t.publicIp!, replacement.Id));
+  expect((await healthChecks()).map((c) => c.Id)).toEqual([replacement.Id]);
+  expect(await taskRows(zones.private, t)).toEqual(expectedRows(reg('api', zones.private), t, t.privateIp));
 });
 
 test('a stop whose second public zone cannot be read keeps the check until the retried message clears that zone', async () => {

@@ -51,7 +51,7 @@ export class ConfigSource {
     const raw = this.env[ENV.CONFIG] ?? '';
     const envelope = readEnvelope(this.env);
     if (envelope.services !== undefined) {
-      return { clusterArn: envelope.clusterArn, services: envelope.services, ...ownerOf(envelope) };
+      return { clusterArn: envelope.clusterArn, services: envelope.services, ...ownerField(envelope) };
     }
     if (!options.fresh && this.loaded && this.loaded.raw === raw && this.now() - this.loaded.loadedAt < MAX_AGE_MS) {
       return this.loaded.config;
@@ -81,7 +81,7 @@ export class ConfigSource {
     const names = envelope.servicesParameters ?? [];
     const values = await api.getParameters(names);
     const services = names.flatMap(name => readServicesParameter(name, values.get(name)));
-    const config = { clusterArn: envelope.clusterArn, services, ...ownerOf(envelope) };
+    const config = { clusterArn: envelope.clusterArn, services, ...ownerField(envelope) };
     this.loaded = { raw, config, loadedAt: this.now(), fromParameters: true };
     return config;
   }
@@ -105,6 +105,6 @@ export function serviceNamesInBodies(bodies: readonly unknown[]): string[] {
 }
 
 /** The envelope's `owner`, absent when it has none (a construct without health checks). */
-function ownerOf(envelope: ConfigEnvelope): { owner?: string } {
+function ownerField(envelope: ConfigEnvelope): { owner?: string } {
   return envelope.owner !== undefined ? { owner: envelope.owner } : {};
 }

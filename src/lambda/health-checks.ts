@@ -20,7 +20,7 @@
 import { createHash } from 'node:crypto';
 import { HealthCheckApi, HealthCheckSpec, PipelineDeps, PlannedChange, PublishItem, RecordSet, TaskOutcome } from './model';
 import { intentOf } from './planner';
-import { ownerOf, ownsRecord } from './task-names';
+import { ownedBy } from './task-names';
 import { errorMessage, errorName } from './telemetry';
 import { FEATURE_METRIC, RegisteredService, TAG_OWNER, TAG_TASK, taskIdFromArn } from '../shared/contract';
 import { normalizeName } from '../shared/dns-name';
@@ -140,7 +140,7 @@ export async function attachHealthChecks(
   deps: PipelineDeps, service: RegisteredService, records: readonly RecordSet[], publishes: readonly PublishItem[], run?: HealthCheckRun,
 ): Promise<Attached> {
   // Every owned record of the registration names the task's check: at its name, its task names and its SRV name.
-  const owned = records.filter(r => ownsRecord(ownerOf(service), r));
+  const owned = records.filter(ownedBy(service));
   if (run) {
     owned.forEach(r => typeof r.HealthCheckId === 'string' && run.referenced.add(r.HealthCheckId));
     publishes.forEach(p => run.publishing.add(p.taskId));

@@ -13,7 +13,7 @@ import { EniObservation, PipelineDeps, PlannedChange, PublishItem, RecordSet, Ta
 import { isMalformed, parseTaskEvent } from './parse';
 import { planService } from './plan-service';
 import { Coalesced, coalesce, confirmIntent, projectRecords, Removal, resolvePublish, zonedOutcomes } from './planner';
-import { ownerOf, ownsRecord, planRegistration, readRegistrationRecords } from './task-names';
+import { ownedBy, planRegistration, readRegistrationRecords } from './task-names';
 import { errorMessage, errorName } from './telemetry';
 import { MAX_RECORDS_PER_NAME, METRIC, nameKey, RegisteredService } from '../shared/contract';
 
@@ -229,8 +229,9 @@ async function planNames(
       [...nw.publishes, ...nw.removals, ...orphanRemovals.map(o => ({ taskId: o.event.taskId }))].forEach(i => batch.fail(i.taskId, failure));
       continue;
     }
+    const owns = ownedBy(nw.service);
     for (const o of orphanRemovals) {
-      if (records.some(r => ownsRecord(ownerOf(nw.service), r) && r.SetIdentifier === o.event.taskId)) {
+      if (records.some(r => owns(r) && r.SetIdentifier === o.event.taskId)) {
         nw.removals.push({ taskId: o.event.taskId, reason: 'found by set identifier; the event named no service' });
       }
     }

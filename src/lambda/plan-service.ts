@@ -6,7 +6,7 @@
 import { attachHealthChecks, HealthCheckRun } from './health-checks';
 import { EniObservation, PipelineDeps, PlannedChange, PublishItem, RecordSet, TaskObservation, TaskOutcome } from './model';
 import { healthWait, isOwned, Removal, resolvePublish, zonedOutcomes } from './planner';
-import { ownerOf, ownsRecord, planRegistration, readRegistrationRecords } from './task-names';
+import { ownedBy, planRegistration, readRegistrationRecords } from './task-names';
 import { recordTypesOf, RegisteredService, taskIdFromArn } from '../shared/contract';
 
 /**
@@ -53,7 +53,7 @@ export async function planService(
   publishes.sort((a, b) => Number(holding.has(b.taskId)) - Number(holding.has(a.taskId)) || a.taskId.localeCompare(b.taskId));
   const wanted = new Set(publishes.map(p => p.taskId));
   // A task holding only a task-name or SRV record (its name was full) goes too when it no longer runs.
-  const holdingAny = new Set([...holding, ...current.filter(r => ownsRecord(ownerOf(service), r)).map(r => r.SetIdentifier as string)]);
+  const holdingAny = new Set([...holding, ...current.filter(ownedBy(service)).map(r => r.SetIdentifier as string)]);
   // Filling freed slots only adds: deleting records is left to the events and the reconciler, so the fill
   // can never undo a change of the batch it joins (ListTasks may not list a task that just started).
   const removals: Removal[] = fillOnly ? [] : [...holdingAny].filter(id => !wanted.has(id))

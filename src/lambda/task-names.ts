@@ -101,6 +101,12 @@ export function ownsRecord(owner: RecordOwner, record: RecordSet): boolean {
   return kindOf(owner, record) !== undefined;
 }
 
+/** {@link ownsRecord} for one registration, its owner derived once: a filter over the records it reads. */
+export function ownedBy(service: RegisteredService): (record: RecordSet) => boolean {
+  const owner = ownerOf(service);
+  return record => ownsRecord(owner, record);
+}
+
 /**
  * Reads the records a registration may own: its name only (as before task names and SRV records), or, when it
  * has task names or an SRV name, its name's whole subtree in one listing (the names below it follow it in

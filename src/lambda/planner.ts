@@ -21,11 +21,6 @@ export function intentOf(lastStatus: string | undefined, desiredStatus: string |
   return undefined;
 }
 
-/** The registered service a task group (`service:<name>`) belongs to (the first of its registrations). */
-export function serviceOfGroup(config: DiscoveryConfig, group: string | undefined): RegisteredService | undefined {
-  return servicesOfGroup(config, group)[0];
-}
-
 /**
  * Every registration of the service a task group (`service:<name>`) belongs to: one per hosted zone (and
  * name) the service is published in.

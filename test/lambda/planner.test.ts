@@ -5,7 +5,7 @@ import type { EniObservation, PlannedChange, TaskObservation, TaskWork } from '.
 import {
   batchChanges, changeValueChars,
   changeWeight, coalesce, confirmIntent, conflictOf, desiredRecord, intentOf, isOwned, MAX_CHANGE_VALUE_CHARS, MAX_CHANGE_WEIGHT, planName,
-  projectRecords, resolvePublish, serviceOfGroup,
+  projectRecords, resolvePublish, servicesOfGroup,
 } from '../../src/lambda/planner';
 import { MAX_TTL_SECONDS, TAG_NAME, TAG_TTL } from '../../src/shared/contract';
 
@@ -40,17 +40,19 @@ describe('intentOf', () => {
   });
 });
 
-describe('serviceOfGroup', () => {
+describe('servicesOfGroup', () => {
   test.each([
-    ['service:minecraft', MC],
-    ['service:web', WEB],
-    ['service:unknown', undefined],
-    ['family:minecraft', undefined],
-    ['minecraft', undefined],
-    ['service:', undefined],
-    [undefined, undefined],
-  ])('%s', (group, service) => {
-    expect(serviceOfGroup(CONFIG, group)).toBe(service);
+    ['service:minecraft', [MC]],
+    ['service:web', [WEB]],
+    ['service:unknown', []],
+    ['family:minecraft', []],
+    ['minecraft', []],
+    ['service:', []],
+    [undefined, []],
+  ])('%s', (group, services) => {
+    const found = servicesOfGroup(CONFIG, group);
+    expect(found).toHaveLength(services.length);
+    found.forEach((s, i) => expect(s).toBe(services[i]));
   });
 });
 

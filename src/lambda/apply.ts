@@ -48,8 +48,7 @@ export async function applyAndReport(
   const replaced = stale.length > 0 ? await replaceDeletedChecks(deps, stale, planned) : new Map<PlannedChange, PlannedChange>();
   if (replaced.size > 0) {
     for (const c of replaced.keys()) {
-      failures.delete(changeKey(c.taskId, c.record.Type, { hostedZoneId: c.hostedZoneId, fqdn: c.service.fqdn }, recordNameOf(c)));
-      failures.delete(changeKey(c.taskId, c.record.Type, undefined, recordNameOf(c)));
+      forgetFailure(failures, c);
     }
     (await applyChanges(deps, [...replaced.values()])).forEach((reason, key) => failures.set(key, reason));
   }
@@ -102,6 +101,13 @@ export function failureOf(
 /** Why Route53 did not apply a planned change, or undefined when it did (see {@link failureOf}). */
 export function failureOfChange(failures: ChangeFailures, c: PlannedChange): string | undefined {
   return failureOf(failures, c.taskId, c.record.Type, c.hostedZoneId, c.service.fqdn, recordNameOf(c));
+}
+
+/** Forgets a planned change's failure, under either key {@link failureOf} reads (it is tried again). */
+function forgetFailure(failures: ChangeFailures, c: PlannedChange): void {
+  const recordName = recordNameOf(c);
+  failures.delete(changeKey(c.taskId, c.record.Type, { hostedZoneId: c.hostedZoneId, fqdn: c.service.fqdn }, recordName));
+  failures.delete(changeKey(c.taskId, c.record.Type, undefined, recordName));
 }
 
 /** Route53's answers that refuse a change request for its content (not for throttling or a fault). */

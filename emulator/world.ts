@@ -15,7 +15,8 @@ import {
 } from '@aws-sdk/client-ec2';
 import { CreateClusterCommand, ECSClient, RegisterTaskDefinitionCommand, RunTaskCommand, StopTaskCommand, Task } from '@aws-sdk/client-ecs';
 import {
-  ChangeResourceRecordSetsCommand, CreateHostedZoneCommand, ListResourceRecordSetsCommand, ResourceRecordSet, Route53Client,
+  ChangeResourceRecordSetsCommand, CreateHostedZoneCommand, HealthCheck, ListHealthChecksCommand, ListResourceRecordSetsCommand,
+  ListTagsForResourceCommand, ResourceRecordSet, Route53Client,
 } from '@aws-sdk/client-route-53';
 import { assignIpv6OnCreation, awsTaskArns, motoTaskArns, startedByForService } from './moto-gaps';
 import { DiscoveryConfig, RegisteredService, TAG_NAME, TAG_TTL, taskIdFromArn } from '../src/shared/contract';
@@ -401,6 +402,15 @@ export class World {
       ...(options.private ? { VPC: { VPCRegion: REGION, VPCId: this.vpcId }, HostedZoneConfig: { PrivateZone: true } } : {}),
     }));
     return zone.HostedZone!.Id!.replace('/hostedzone/', '');
+  }
+
+  /** Every Route53 health check of the account, with its tags. */
+  public async healthChecks(): Promise<Array<HealthCheck & { tags: Record<string, string> }>> {
+    const list = (await this.clients.route53.send(new ListHealthChecksCommand({}))).HealthChecks ?? [];
+    return Promise.all(list.map(async (c) => {
+      const res = await this.clients.route53.send(new ListTagsForResourceCommand({ ResourceType: 'healthcheck', ResourceId: c.Id! }));
+      return { ...c, tags: Object.fromEntries((res.ResourceTagSet?.Tags ?? []).map((t) => [t.Key!, t.Value!])) };
+    }));
   }
 
   /** Every record set of the zone (the world's own unless another is given), in Route53's order. */

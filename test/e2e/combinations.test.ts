@@ -12,19 +12,19 @@
  * The proxy plays IAM for the record writes and the health check calls from the synthesized template. The
  * checks are read from moto directly.
  */
-import { DeleteHealthCheckCommand, HealthCheck, ListHealthChecksCommand, ListTagsForResourceCommand, ResourceRecordSet, Route53Client } from '@aws-sdk/client-route-53';
+import { DeleteHealthCheckCommand, HealthCheck, ResourceRecordSet, Route53Client } from '@aws-sdk/client-route-53';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import { CfnAnswer, healthCheckAuthorizer, iamAuthorizer, lifecycleRequest, lifecycleResource, ResponseCatcher, rolePolicies } from '../../emulator/cloudformation';
 import { running, stopSequence } from '../../emulator/events';
 import { buildManyServicesApp, EXAMPLE_PORT, templateOf } from '../../emulator/example-app';
 import { metricsOf } from '../../emulator/handler';
 import type { CallRecord } from '../../emulator/proxy';
-import { canonicalName, isOwnedRecord, neighbourRecords, notOwned, snapshot } from '../../emulator/records';
+import { canonicalName, isOwnedRecord, notOwned, snapshot } from '../../emulator/records';
 import type { TaskInfo } from '../../emulator/world';
 import { SrvProtocol, TaskHealthCheckType } from '../../src';
 import { RegisteredService, TAG_OWNER, TAG_TASK } from '../../src/shared/contract';
 import { expectAcknowledged, registrationIn } from '../support/assertions';
-import { useE2e } from '../support/e2e';
+import { splitHorizonZones, useE2e } from '../support/e2e';
 
 function synthesize() {
   const example = buildManyServicesApp(0);
@@ -43,13 +43,7 @@ const zones = { private: '', other: '' };
 
 const e2e = useE2e({
   synthesize,
-  zones: async (world) => {
-    zones.private = await world.createZone('example.com', { private: true });
-    zones.other = await world.createZone('example.net');
-    await world.putRecords(neighbourRecords('example.com.'), 'CREATE', zones.private);
-    await world.putRecords(neighbourRecords('example.net.'), 'CREATE', zones.other);
-    return { PrivateZone: zones.private, OtherZone: zones.other };
-  },
+  zones: splitHorizonZones(zones),
 });
 
 let route53Client: Route53Client;
@@ -79,13 +73,7 @@ beforeEach(async () => {
 const reg = (name: string, zoneId: string): RegisteredService => registrationIn(e2e.config.services, name, zoneId);
 
 /** Every health check moto holds, with its tags. */
-async function healthChecks(): Promise<Array<HealthCheck & { tags: Record<string, string> }>> {
-  const list = (await route53Client.send(new ListHealthChecksCommand({}))).HealthChecks ?? [];
-  return Promise.all(list.map(async (c) => {
-    const tags = (await route53Client.send(new ListTagsForResourceCommand({ ResourceType: 'healthcheck', ResourceId: c.Id! }))).ResourceTagSet?.Tags ?? [];
-    return { ...c, tags: Object.fromEntries(tags.map((t) => [t.Key!, t.Value!])) };
-  }));
-}
+const healthChecks = () => e2e.world.healthChecks();
 
 /** The check of a task (by its task tag); fails unless there is exactly one. */
 async function checkOf(t: TaskInfo): Promise<HealthCheck> {

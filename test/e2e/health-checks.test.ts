@@ -5,10 +5,7 @@
  * the caller reference idempotent, refuses a deleted one, and refuses past a quota a test sets
  * (`route53HealthChecks` in emulator/moto-gaps.ts). The checks are read from moto directly.
  */
-import {
-  ChangeTagsForResourceCommand, CreateHealthCheckCommand, GetHealthCheckCommand, HealthCheck, ListHealthChecksCommand,
-  ListTagsForResourceCommand, Route53Client,
-} from '@aws-sdk/client-route-53';
+import { ChangeTagsForResourceCommand, CreateHealthCheckCommand, GetHealthCheckCommand, Route53Client } from '@aws-sdk/client-route-53';
 import { Duration } from 'aws-cdk-lib';
 import {
   CfnAnswer, healthCheckAuthorizer, iamAuthorizer, lifecycleRequest, lifecycleResource, ResponseCatcher, rolePolicies,
@@ -44,13 +41,7 @@ afterAll(async () => {
 });
 
 /** Every health check moto holds, with its tags. */
-async function healthChecks(): Promise<Array<HealthCheck & { tags: Record<string, string> }>> {
-  const list = (await route53.send(new ListHealthChecksCommand({}))).HealthChecks ?? [];
-  return Promise.all(list.map(async (c) => {
-    const tags = (await route53.send(new ListTagsForResourceCommand({ ResourceType: 'healthcheck', ResourceId: c.Id! }))).ResourceTagSet?.Tags ?? [];
-    return { ...c, tags: Object.fromEntries(tags.map((t) => [t.Key!, t.Value!])) };
-  }));
-}
+const healthChecks = () => e2e.world.healthChecks();
 
 /** The Web records of a task (A), as moto lists them. */
 async function webRecordsOf(t: TaskInfo) {

@@ -18,12 +18,12 @@ import { CfnAnswer, iamAuthorizer, lifecycleRequest, lifecycleResource, Response
 import { running, sqsBatch, stopSequence } from '../../emulator/events';
 import { buildManyServicesApp, CfnTemplate, templateOf } from '../../emulator/example-app';
 import { logsWith, metricsOf } from '../../emulator/handler';
-import { neighbourRecords, notOwned, ownedAt, published, snapshot } from '../../emulator/records';
+import { notOwned, ownedAt, published, snapshot } from '../../emulator/records';
 import type { TaskInfo } from '../../emulator/world';
 import { RecordAddress } from '../../src';
 import { ENV, RegisteredService } from '../../src/shared/contract';
 import { expectAcknowledged, expectCallsWithin, registrationIn } from '../support/assertions';
-import { useE2e } from '../support/e2e';
+import { splitHorizonZones, useE2e } from '../support/e2e';
 
 /** The app; `gameZone` moves Game's second publication from the private zone (play-internal) to example.net (play). */
 function synthesize(gameZone: 'private' | 'other' = 'private') {
@@ -43,14 +43,7 @@ const zones = { private: '', other: '' };
 
 const e2e = useE2e({
   synthesize: () => synthesize(),
-  zones: async (world) => {
-    zones.private = await world.createZone('example.com', { private: true });
-    zones.other = await world.createZone('example.net');
-    // Someone else's records in the extra zones, which must survive everything.
-    await world.putRecords(neighbourRecords('example.com.'), 'CREATE', zones.private);
-    await world.putRecords(neighbourRecords('example.net.'), 'CREATE', zones.other);
-    return { PrivateZone: zones.private, OtherZone: zones.other };
-  },
+  zones: splitHorizonZones(zones),
 });
 
 let catcher: ResponseCatcher;

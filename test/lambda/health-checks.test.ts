@@ -26,6 +26,11 @@ function setup(config: DiscoveryConfig = CONFIG, ip = '203.0.113.10') {
   return h;
 }
 
+/** Serves a lifecycle request over the fake with the given configuration, without the settle wait. */
+function lifecycle(api: FakeDiscoveryApi, request: Parameters<typeof handleLifecycle>[0], config: DiscoveryConfig) {
+  return handleLifecycle(request, { api, log: new Logger(() => undefined), metrics: new Metrics(), loadConfig: async () => config, settleUntil: 0 });
+}
+
 /** Index of the first call of a method in the fake's call log. */
 const firstCall = (api: FakeDiscoveryApi, method: string) => api.calls.findIndex(c => c.method === method);
 const lastCall = (api: FakeDiscoveryApi, method: string) => api.calls.map(c => c.method as string).lastIndexOf(method);
@@ -412,9 +417,7 @@ describe('stack deletion', () => {
     const foreign = await h.api.createHealthCheck({ type: 'TCP', ipAddress: '198.51.100.1', port: 80, intervalSeconds: 30, failureThreshold: 3, callerReference: 'x' });
     await h.api.tagHealthCheck(foreign, { [TAG_OWNER]: 'other' });
     h.api.calls.length = 0;
-    const answer = await handleLifecycle(request({ HealthCheckOwner: OWNER }), {
-      api: h.api, log: new Logger(() => undefined), metrics: new Metrics(), loadConfig: async () => CONFIG, settleUntil: 0,
-    });
+    const answer = await lifecycle(h.api, request({ HealthCheckOwner: OWNER }), CONFIG);
     expect(answer).toMatchObject({ Status: 'SUCCESS', Data: { Deleted: '1', HealthChecksDeleted: '1' } });
     expect([...h.api.healthChecks.keys()]).toEqual([foreign]);
     expect(lastCall(h.api, 'changeRecords')).toBeLessThan(firstCall(h.api, 'deleteHealthCheck'));
@@ -424,9 +427,7 @@ describe('stack deletion', () => {
     const h = setup();
     await h.run(['m1', startEvent(TASK_ID)]);
     h.api.failAlways('deleteHealthCheck', awsError('InternalFailure', 'boom', 500));
-    const answer = await handleLifecycle(request({ HealthCheckOwner: OWNER }), {
-      api: h.api, log: new Logger(() => undefined), metrics: new Metrics(), loadConfig: async () => CONFIG, settleUntil: 0,
-    });
+    const answer = await lifecycle(h.api, request({ HealthCheckOwner: OWNER }), CONFIG);
     expect(answer.Status).toBe('FAILED');
     expect(answer.Reason).toContain(`health checks tagged ${TAG_OWNER}=${OWNER}`);
   });
@@ -451,9 +452,7 @@ describe('an Update that turns health checks off', () => {
     await h.run(['m1', startEvent(TASK_ID)]);
     expect(h.api.healthChecks.size).toBe(1);
     h.api.calls.length = 0;
-    const answer = await handleLifecycle(update({ HealthCheckOwner: OWNER }), {
-      api: h.api, log: new Logger(() => undefined), metrics: new Metrics(), loadConfig: async () => without, settleUntil: 0,
-    });
+    const answer = await lifecycle(h.api, update({ HealthCheckOwner: OWNER }), without);
     expect(answer).toMatchObject({ Status: 'SUCCESS', Data: { Upserted: '1', HealthChecksDeleted: '1' } });
     expect(h.api.records(ZONE, MC.fqdn)).toEqual([ownedRecord(MC, TASK_ID, '203.0.113.10')]);
     expect(h.api.healthChecks.size).toBe(0);
@@ -464,9 +463,7 @@ describe('an Update that turns health checks off', () => {
     const h = setup();
     await h.run(['m1', startEvent(TASK_ID)]);
     h.api.failAlways('listServiceTasks', awsError('ServerException', 'boom', 500));
-    const answer = await handleLifecycle(update({ HealthCheckOwner: OWNER }), {
-      api: h.api, log: new Logger(() => undefined), metrics: new Metrics(), loadConfig: async () => without, settleUntil: 0,
-    });
+    const answer = await lifecycle(h.api, update({ HealthCheckOwner: OWNER }), without);
     // No later run would delete them (the configuration names no owner any more): the rollback keeps them in use.
     expect(answer.Status).toBe('FAILED');
     expect(answer.Reason).toContain(`health checks tagged ${TAG_OWNER}=${OWNER}`);
@@ -479,9 +476,7 @@ describe('an Update that turns health checks off', () => {
     await h.run(['m1', startEvent(TASK_ID)]);
     const [check] = [...h.api.healthChecks.values()];
     h.api.failAlways('deleteHealthCheck', awsError('AccessDenied', 'not authorized to perform: route53:DeleteHealthCheck', 403));
-    const answer = await handleLifecycle(update({ HealthCheckOwner: OWNER }), {
-      api: h.api, log: new Logger(() => undefined), metrics: new Metrics(), loadConfig: async () => without, settleUntil: 0,
-    });
+    const answer = await lifecycle(h.api, update({ HealthCheckOwner: OWNER }), without);
     expect(answer.Status).toBe('FAILED');
     expect(answer.Reason).toContain('AccessDenied');
     expect(answer.Reason).toContain(check.id);
@@ -514,9 +509,7 @@ describe('an Update that turns health checks off', () => {
     const h = pipelineHarness(without);
     h.api.addTask(TASK_ID, { service: MC, ip: '203.0.113.10' });
     h.api.failAlways('listServiceTasks', awsError('ServerException', 'boom', 500));
-    const answer = await handleLifecycle(update({ HealthCheckOwner: OWNER }), {
-      api: h.api, log: new Logger(() => undefined), metrics: new Metrics(), loadConfig: async () => without, settleUntil: 0,
-    });
+    const answer = await lifecycle(h.api, update({ HealthCheckOwner: OWNER }), without);
     expect(answer.Status).toBe('SUCCESS');
   });
 
@@ -524,9 +517,7 @@ describe('an Update that turns health checks off', () => {
     const h = setup();
     await h.run(['m1', startEvent(TASK_ID)]);
     const kept = { ...update({ HealthCheckOwner: OWNER }), ResourceProperties: { ...update({}).ResourceProperties, HealthCheckOwner: OWNER } };
-    const answer = await handleLifecycle(kept, {
-      api: h.api, log: new Logger(() => undefined), metrics: new Metrics(), loadConfig: async () => CONFIG, settleUntil: 0,
-    });
+    const answer = await lifecycle(h.api, kept, CONFIG);
     expect(answer.Status).toBe('SUCCESS');
     expect(h.api.healthChecks.size).toBe(1);
   });

@@ -268,3 +268,18 @@ export function useE2e(options: UseE2eOptions = {}): E2e {
   };
   return ctx;
 }
+
+/**
+ * The extra zones of the several-zones suites: a private `example.com` (split-horizon with the example's public
+ * zone) and a public `example.net`, each with someone else's records that must survive everything. Fills `ids`
+ * and answers `E2eOptions.zones` (the template's zone resources by construct id).
+ */
+export function splitHorizonZones(ids: { private: string; other: string }): (world: World) => Promise<Record<string, string>> {
+  return async (world) => {
+    ids.private = await world.createZone('example.com', { private: true });
+    ids.other = await world.createZone('example.net');
+    await world.putRecords(neighbourRecords('example.com.'), 'CREATE', ids.private);
+    await world.putRecords(neighbourRecords('example.net.'), 'CREATE', ids.other);
+    return { PrivateZone: ids.private, OtherZone: ids.other };
+  };
+}

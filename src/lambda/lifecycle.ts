@@ -122,6 +122,9 @@ export async function handleLifecycle(request: CfnRequest, deps: LifecycleDeps):
   }
   // What the request is doing, for an answer when time runs out before the work ends.
   const progress = { phase: 'purge' as 'purge' | 'reconcile' | 'checks', data: {} as Record<string, string> };
+  // The health checks' owner before an Update, and whether the Update drops it (checks turned off, owner changed).
+  const previous = request.RequestType === 'Update' ? ownerProperty(request.OldResourceProperties) : undefined;
+  const ownerDropped = previous !== undefined && previous !== ownerProperty(request.ResourceProperties);
   const work = async (): Promise<CfnResponseBody> => {
     try {
       if (request.RequestType === 'Delete') {
@@ -159,7 +162,6 @@ export async function handleLifecycle(request: CfnRequest, deps: LifecycleDeps):
       let data: Record<string, string> = { Deleted: String(purged) };
       progress.phase = 'reconcile';
       progress.data = data;
-      const previous = request.RequestType === 'Update' ? ownerProperty(request.OldResourceProperties) : undefined;
       let checksLeft: string | undefined;
       try {
         const config = await deps.loadConfig();
@@ -188,7 +190,7 @@ export async function handleLifecycle(request: CfnRequest, deps: LifecycleDeps):
       } catch (err) {
         log.error('the reconciliation after the deployment failed; the scheduled reconciler will repair the records', { error: errorName(err), detail: errorMessage(err) });
         data = { ...data, ReconcileError: errorName(err) };
-        checksLeft = previous !== undefined && previous !== ownerProperty(request.ResourceProperties) ? `the reconciliation failed (${errorName(err)})` : undefined;
+        checksLeft = ownerDropped ? `the reconciliation failed (${errorName(err)})` : undefined;
       }
       if (checksLeft !== undefined && await noChecksLeft({ ...deps, log }, previous!)) {
         // Nothing of the previous owner is left (a rollback of the Update that turned checks on, or checks deleted by hand).
@@ -209,9 +211,7 @@ export async function handleLifecycle(request: CfnRequest, deps: LifecycleDeps):
   const deadline = new Promise<CfnResponseBody>(resolve => {
     timer = setTimeout(() => {
       log.warn('time ran out before the request\'s work ended; answering now', { phase: progress.phase });
-      const previous = request.RequestType === 'Update' ? ownerProperty(request.OldResourceProperties) : undefined;
-      const dropped = previous !== undefined && previous !== ownerProperty(request.ResourceProperties);
-      resolve(progress.phase === 'checks' || (progress.phase === 'reconcile' && dropped)
+      resolve(progress.phase === 'checks' || (progress.phase === 'reconcile' && ownerDropped)
         ? failed(previousChecksReason(previous ?? '', 'the function\'s time ran out'))
         : progress.phase === 'reconcile'
           ? ok({ ...progress.data, ReconcileError: 'Timeout' })
